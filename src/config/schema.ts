@@ -1,0 +1,81 @@
+/**
+ * The configuration schema: one zod schema from which both the input type (what a config file
+ * may say) and the resolved type (what the server is given) come. Unknown keys are errors, so
+ * a misspelt option is reported instead of silently ignored.
+ *
+ * Secrets (the master key, the first administrator's password) are deliberately not
+ * configuration: they come from the environment or a systemd credential and never pass through
+ * this object, so printing a config can never leak one.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { parseSize } from "../util/size.ts";
+
+/** A size written as bytes or with a unit (`25M`). */
+const size = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
+  if (typeof value === "number") return value;
+  const bytes = parseSize(value);
+  if (bytes === null) {
+    ctx.addIssue({ code: "custom", message: `expected a size like 25M, got "${value}"` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const port = z.number().int().min(1).max(65535);
+
+/** One listener: where it binds. Protocol behaviour comes from its name. */
+const listener = z.strictObject({
+  enabled: z.boolean().optional(),
+  addresses: z.array(z.string().min(1)).min(1).optional(),
+  port: port.optional(),
+});
+
+/** The names of Fumi's listeners, in the order administrators know them. */
+export const LISTENER_NAMES = [
+  "smtp",
+  "submission",
+  "submissions",
+  "imap",
+  "imaps",
+  "https",
+  "http",
+] as const;
+export type ListenerName = typeof LISTENER_NAMES[number];
+
+/** The config file's schema. */
+export const configSchema = z.strictObject({
+  hostname: z.string().min(1).optional(),
+  data_dir: z.string().min(1).optional(),
+  database: z.strictObject({
+    url: z.string().min(1).optional(),
+    pool_size: z.number().int().min(1).max(200).default(10),
+  }).prefault({}),
+  limits: z.strictObject({
+    max_message_size: size.default(25 * 1024 * 1024),
+    max_recipients: z.number().int().min(1).max(10000).default(100),
+    max_header_size: size.default(1024 * 1024),
+  }).prefault({}),
+  accounts: z.strictObject({
+    default_quota: size.default(0),
+    password_min_length: z.number().int().min(8).max(1024).default(12),
+    reject_common_passwords: z.boolean().default(true),
+  }).prefault({}),
+  log: z.strictObject({
+    level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    format: z.enum(["json", "text"]).default("json"),
+  }).prefault({}),
+  listeners: z.strictObject(
+    Object.fromEntries(LISTENER_NAMES.map((name) => [name, listener.optional()])) as Record<
+      ListenerName,
+      z.ZodOptional<typeof listener>
+    >,
+  ).prefault({}),
+});
+
+/** What a config file may contain. */
+export type ConfigInput = z.input<typeof configSchema>;
+/** The parsed file, before environment and mode defaults are applied. */
+export type ConfigFile = z.output<typeof configSchema>;
