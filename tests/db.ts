@@ -11,11 +11,11 @@
  */
 
 import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import postgres from "postgres";
 import { silentLogger } from "../src/ops/log.ts";
 import { connect, type Sql } from "../src/store/db.ts";
 import { loadMigrations, migrate } from "../src/store/migrate.ts";
+import { servePglite } from "../src/store/pglite_server.ts";
 
 /** A database for one test. */
 export interface TestDatabase {
@@ -81,18 +81,13 @@ async function openPglite(): Promise<TestDatabase> {
 
 async function serve(db: PGlite) {
   const socketDir = await Deno.makeTempDir({ prefix: "fumi-test-pg-" });
-  const server = new PGLiteSocketServer({
-    db,
-    path: `${socketDir}/.s.PGSQL.5432`,
-    maxConnections: 16,
-  });
-  await server.start();
+  const server = servePglite(db, `${socketDir}/.s.PGSQL.5432`);
   const sql = connect({ socketDir, max: 4 });
   return {
     sql,
     socketDir,
     stop: async () => {
-      await server.stop();
+      await server.close();
       await Deno.remove(socketDir, { recursive: true });
     },
   };

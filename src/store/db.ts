@@ -45,8 +45,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return { sql, kind: "postgres", close: () => sql.end({ timeout: 5 }) };
   }
   const server: EmbeddedServer = await openEmbedded(options.dataDir, options.log);
-  // PGlite runs one query at a time; more connections only queue behind each other.
-  const sql = connect({ socketDir: server.socketDir, max: 4 });
+  // PGlite is one backend: more connections would only queue behind each other.
+  const sql = connect({ socketDir: server.socketDir, max: 2 });
   try {
     await sql`select 1`;
   } catch (error) {

@@ -1,7 +1,7 @@
 /**
  * The embedded database: PGlite (PostgreSQL compiled to WebAssembly) running in this process,
  * with its files in `<data dir>/pg`, served to postgres.js over a unix socket in
- * `<data dir>/run`. Both folders are mode 0700, so no other local user can reach the socket or
+ * `<data dir>/run` (src/store/pglite_server.ts). Both folders are mode 0700, so no other local user can reach the socket or
  * the files; the socket is never a TCP port.
  *
  * Only one process may run PGlite on a data directory. The first to start owns it (recorded in
@@ -12,9 +12,9 @@
  */
 
 import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import type { Logger } from "../ops/log.ts";
 import { FumiError } from "../util/errors.ts";
+import { servePglite } from "./pglite_server.ts";
 
 /** A running embedded database, ours or another process's. */
 export interface EmbeddedServer {
@@ -54,8 +54,7 @@ export async function openEmbedded(dataDir: string, log: Logger): Promise<Embedd
     const fresh = !(await exists(`${dataDir}/pg/PG_VERSION`));
     if (fresh) log.info("creating the embedded database (the first start takes a few seconds)");
     const db = await PGlite.create(`${dataDir}/pg`);
-    const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 64 });
-    await server.start();
+    const server = servePglite(db, socketPath, { log });
     await Deno.chmod(socketPath, 0o600);
     log.debug("embedded database started", { socket: socketPath });
     let stopped = false;
@@ -65,7 +64,7 @@ export async function openEmbedded(dataDir: string, log: Logger): Promise<Embedd
       stop: async () => {
         if (stopped) return;
         stopped = true;
-        await server.stop();
+        await server.close();
         await db.close();
         await Deno.remove(socketPath).catch(() => {});
         await Deno.remove(pidFile).catch(() => {});
