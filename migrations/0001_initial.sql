@@ -32,6 +32,8 @@ create table accounts (
   disabled boolean not null default false,
   quota_bytes bigint not null default 0 check (quota_bytes >= 0), -- 0: unlimited
   used_bytes bigint not null default 0 check (used_bytes >= 0),
+  -- Set for generated first passwords: sign-in must choose a new one (enforced by the web UI).
+  password_must_change boolean not null default false,
   password_changed_at timestamptz not null default now(),
   created_at timestamptz not null default now()
 );

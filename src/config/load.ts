@@ -45,6 +45,11 @@ export interface ConfigSources {
   readonly readTextFile: (path: string) => Promise<string>;
   readonly cwd: string;
   readonly systemHostname: () => string;
+  /**
+   * False for commands that do not serve (`fumi user add` …): they never use the host name, so
+   * a machine without a fully qualified one must not stop them.
+   */
+  readonly requireHostname?: boolean;
 }
 
 /** Ports of the `--dev` mode and of production (shared/DESIGN.md, "Defaults that matter"). */
@@ -77,7 +82,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
   const hostname = resolveHostname(
     nonEmpty(env.FUMI_HOSTNAME) ?? parsed.hostname ??
       (dev ? "localhost" : sources.systemHostname()),
-    dev,
+    dev || sources.requireHostname === false,
   );
   const dataDir = absolute(nonEmpty(env.FUMI_DATA_DIR) ?? parsed.data_dir ?? "./data", sources.cwd);
   const databaseUrl = nonEmpty(env.FUMI_DATABASE_URL) ?? parsed.database.url ?? null;
@@ -159,13 +164,13 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
   return `${path || "(top level)"}: ${issue.message}`;
 }
 
-function resolveHostname(name: string, dev: boolean): string {
+function resolveHostname(name: string, lenient: boolean): string {
   const host = name.trim().toLowerCase().replace(/\.$/, "");
   const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
   if (!host.split(".").every((l) => label.test(l)) || host.length > 253) {
     throw new ConfigError(`hostname: "${name}" is not a valid host name`);
   }
-  if (!dev && !host.includes(".")) {
+  if (!lenient && !host.includes(".")) {
     throw new ConfigError(
       `hostname: "${host}" is not a fully qualified name; set hostname in the config or FUMI_HOSTNAME (e.g. mail.example.org)`,
     );

@@ -7,6 +7,9 @@
  *   uses and each opens its recorded check value: a wrong key stops start-up instead of
  *   producing garbage or a half-working server.
  * - Unwrapped data keys are cached in memory as non-extractable CryptoKeys.
+ * - `fumi keys rotate` may run beside a live server: a new data key is always wrapped with the
+ *   primary the database names at that moment, and a master key id the ring lacks makes the
+ *   vault re-read its key source once (the rotation writes the new key there first).
  *
  * @module
  */
@@ -40,22 +43,32 @@ export function formatKeyId(id: number): string {
 /** Encrypts and decrypts columns. */
 export class Vault {
   readonly #sql: Sql;
-  readonly #ring: MasterKeyRing;
-  readonly #wrapping: MasterKey;
+  #ring: MasterKeyRing;
+  readonly #reload: (() => Promise<MasterKeyRing>) | null;
   readonly #byId = new Map<number, DataKey>();
   readonly #byOwner = new Map<KeyOwner, DataKey>();
 
-  private constructor(sql: Sql, ring: MasterKeyRing, wrapping: MasterKey) {
+  private constructor(
+    sql: Sql,
+    ring: MasterKeyRing,
+    reload: (() => Promise<MasterKeyRing>) | null,
+  ) {
     this.#sql = sql;
     this.#ring = ring;
-    this.#wrapping = wrapping;
+    this.#reload = reload;
   }
 
   /**
    * Checks the ring against the database and opens the vault. On a database that has no master
-   * key yet, records the ring's primary. `source` names where the ring came from.
+   * key yet, records the ring's primary. `source` names where the ring came from; `reload`
+   * reads it again.
    */
-  static async open(sql: Sql, ring: MasterKeyRing, source: string): Promise<Vault> {
+  static async open(
+    sql: Sql,
+    ring: MasterKeyRing,
+    source: string,
+    reload: (() => Promise<MasterKeyRing>) | null = null,
+  ): Promise<Vault> {
     await sql`insert into master_keys (kek_id, state, check_value)
               select ${ring.primary.id}, 'primary', ${await makeCheckValue(ring.primary)}
               where not exists (select 1 from master_keys)
@@ -78,28 +91,28 @@ export class Vault {
         );
       }
     }
-    const primary = rows.find((r) => r.state === "primary");
-    if (primary === undefined) {
+    if (!rows.some((r) => r.state === "primary")) {
       throw new MasterKeyError("The database records no primary master key");
     }
-    return new Vault(sql, ring, ring.byId(primary.kek_id)!);
-  }
-
-  /** The master key that wraps new data keys. */
-  get wrappingKeyId(): number {
-    return this.#wrapping.id;
+    return new Vault(sql, ring, reload);
   }
 
   /** Creates the data key of a new account inside the caller's transaction. */
   async createDataKey(tx: TxSql, owner: KeyOwner): Promise<void> {
+    // Lock the primary's row so a rotation cannot demote it before this transaction commits.
+    const [primary] = await tx<{ kek_id: number }[]>`
+      select kek_id from master_keys where state = 'primary' for share`;
+    if (!primary) throw new MasterKeyError("The database records no primary master key");
+    const master = await this.#masterKey(primary.kek_id);
     const [next] = await tx<{ id: number }[]>`
       select nextval(pg_get_serial_sequence('data_keys', 'id'))::int as id`;
     const id = next!.id;
     const raw = crypto.getRandomValues(new Uint8Array(32));
-    const wrapped = await seal(this.#wrapping.key, this.#wrapping.id, raw, dataKeyPlacement(id));
+    const wrapped = await seal(master.key, master.id, raw, dataKeyPlacement(id));
+    raw.fill(0);
     await tx`insert into data_keys (id, account_id, kek_id, wrapped)
              overriding system value
-             values (${id}, ${owner}, ${this.#wrapping.id}, ${wrapped})
+             values (${id}, ${owner}, ${master.id}, ${wrapped})
              on conflict do nothing`;
   }
 
@@ -154,8 +167,23 @@ export class Vault {
     return this.#remember(row, row.account_id);
   }
 
+  async #masterKey(id: number): Promise<MasterKey> {
+    let key = this.#ring.byId(id);
+    if (key === undefined && this.#reload !== null) {
+      this.#ring = await this.#reload();
+      key = this.#ring.byId(id);
+    }
+    if (key === undefined) {
+      throw new MasterKeyError(
+        `Master key ${formatKeyId(id)} is not available; restart Fumi with the current master key`,
+      );
+    }
+    return key;
+  }
+
   async #remember(row: KeyRow, owner: KeyOwner): Promise<DataKey> {
-    const raw = await unwrapDataKey(this.#ring, row);
+    const master = await this.#masterKey(row.kek_id);
+    const raw = await open(master.key, row.wrapped, dataKeyPlacement(row.id));
     const dataKey = { id: row.id, key: await importAesKey(raw) };
     raw.fill(0);
     this.#byId.set(dataKey.id, dataKey);
@@ -175,13 +203,4 @@ export interface KeyRow {
 /** Where a wrapped data key lives, bound into its ciphertext. */
 export function dataKeyPlacement(id: number): Placement {
   return { table: "data_keys", column: "wrapped", row: id };
-}
-
-/** Unwraps a data key with whichever ring key wrapped it. */
-export async function unwrapDataKey(ring: MasterKeyRing, row: KeyRow): Promise<Uint8Array> {
-  const master = ring.byId(row.kek_id);
-  if (!master) {
-    throw new MasterKeyError(`Master key ${formatKeyId(row.kek_id)} is not available`);
-  }
-  return await open(master.key, row.wrapped, dataKeyPlacement(row.id));
 }

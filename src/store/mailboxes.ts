@@ -1,0 +1,141 @@
+/**
+ * Mailboxes. Every account starts with INBOX and the special-use mailboxes of RFC 6154
+ * (Drafts, Sent, Trash, Junk, Archive). Names use "/" as the hierarchy separator; INBOX is
+ * matched case-insensitively (RFC 9051 §5.1).
+ *
+ * Each mailbox carries the counters IMAP needs: UIDVALIDITY (from a sequence that never repeats),
+ * UIDNEXT and HIGHESTMODSEQ (RFC 7162), all advanced under the mailbox row's lock.
+ *
+ * @module
+ */
+
+import { ConflictError, InvalidInputError, NotFoundError } from "../util/errors.ts";
+import type { Sql, TxSql } from "./db.ts";
+
+/** RFC 6154 special-use attributes Fumi assigns. */
+export type SpecialUse = "\\Drafts" | "\\Sent" | "\\Trash" | "\\Junk" | "\\Archive";
+
+/** The mailboxes every new account gets. */
+export const DEFAULT_MAILBOXES: readonly { name: string; specialUse: SpecialUse | null }[] = [
+  { name: "INBOX", specialUse: null },
+  { name: "Drafts", specialUse: "\\Drafts" },
+  { name: "Sent", specialUse: "\\Sent" },
+  { name: "Trash", specialUse: "\\Trash" },
+  { name: "Junk", specialUse: "\\Junk" },
+  { name: "Archive", specialUse: "\\Archive" },
+];
+
+/** A mailbox and its IMAP counters. */
+export interface Mailbox {
+  readonly id: number;
+  readonly accountId: number;
+  readonly name: string;
+  readonly specialUse: SpecialUse | null;
+  readonly subscribed: boolean;
+  readonly uidValidity: number;
+  readonly uidNext: number;
+  readonly highestModseq: number;
+}
+
+interface MailboxRow {
+  id: number;
+  account_id: number;
+  name: string;
+  special_use: SpecialUse | null;
+  subscribed: boolean;
+  uid_validity: number;
+  uid_next: number;
+  highest_modseq: number;
+}
+
+/** Maps a row of `mailboxes`. */
+export function toMailbox(row: MailboxRow): Mailbox {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    name: row.name,
+    specialUse: row.special_use,
+    subscribed: row.subscribed,
+    uidValidity: row.uid_validity,
+    uidNext: row.uid_next,
+    highestModseq: row.highest_modseq,
+  };
+}
+
+/** The canonical spelling of a mailbox name: INBOX in any case is INBOX. */
+export function canonicalMailboxName(name: string): string {
+  const normalized = name.normalize("NFC");
+  if (/^inbox$/i.test(normalized)) return "INBOX";
+  if (/^inbox\//i.test(normalized)) return "INBOX" + normalized.slice(5);
+  return normalized;
+}
+
+/** Checks a mailbox name: non-empty, no control characters, no empty hierarchy levels. */
+export function validateMailboxName(name: string): string {
+  const canonical = canonicalMailboxName(name);
+  // deno-lint-ignore no-control-regex -- control characters are exactly what is refused
+  if (canonical === "" || /[\x00-\x1f\x7f]/.test(canonical) || canonical.split("/").includes("")) {
+    throw new InvalidInputError(`Invalid mailbox name "${name}"`);
+  }
+  if (new TextEncoder().encode(canonical).length > 1000) {
+    throw new InvalidInputError("Mailbox name is too long");
+  }
+  return canonical;
+}
+
+/** Creates the default mailboxes of a new account inside the caller's transaction. */
+export async function createDefaultMailboxes(tx: TxSql, accountId: number): Promise<void> {
+  for (const { name, specialUse } of DEFAULT_MAILBOXES) {
+    await tx`insert into mailboxes (account_id, name, special_use)
+             values (${accountId}, ${name}, ${specialUse})`;
+  }
+}
+
+const COLUMNS =
+  "id, account_id, name, special_use, subscribed, uid_validity, uid_next, highest_modseq";
+
+/** Mailbox lookups and creation. */
+export class Mailboxes {
+  constructor(private readonly sql: Sql) {}
+
+  /** An account's mailboxes, by name. */
+  async list(accountId: number): Promise<Mailbox[]> {
+    const rows = await this.sql.unsafe<MailboxRow[]>(
+      `select ${COLUMNS} from mailboxes where account_id = $1 order by name`,
+      [accountId],
+    );
+    return rows.map(toMailbox);
+  }
+
+  /** The mailbox of `accountId` named `name`, or null. */
+  async find(accountId: number, name: string): Promise<Mailbox | null> {
+    const rows = await this.sql.unsafe<MailboxRow[]>(
+      `select ${COLUMNS} from mailboxes where account_id = $1 and name = $2`,
+      [accountId, canonicalMailboxName(name)],
+    );
+    return rows[0] ? toMailbox(rows[0]) : null;
+  }
+
+  /** Like {@link find}, but NotFoundError when absent. */
+  async get(accountId: number, name: string): Promise<Mailbox> {
+    const mailbox = await this.find(accountId, name);
+    if (!mailbox) throw new NotFoundError(`Mailbox "${name}" does not exist`);
+    return mailbox;
+  }
+
+  /** Creates a mailbox; ConflictError if the name is taken. */
+  async create(
+    accountId: number,
+    name: string,
+    specialUse: SpecialUse | null = null,
+  ): Promise<Mailbox> {
+    const canonical = validateMailboxName(name);
+    const rows = await this.sql.unsafe<MailboxRow[]>(
+      `insert into mailboxes (account_id, name, special_use) values ($1, $2, $3)
+       on conflict (account_id, name) do nothing returning ${COLUMNS}`,
+      [accountId, canonical, specialUse],
+    );
+    if (!rows[0]) throw new ConflictError(`Mailbox "${canonical}" already exists`);
+    return toMailbox(rows[0]);
+  }
+}

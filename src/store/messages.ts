@@ -1,0 +1,447 @@
+/**
+ * Messages: delivery, reading, flags, copy, move and expunge.
+ *
+ * Invariants:
+ * - A delivery is one transaction: every target gets the message or none does. UIDs are taken
+ *   from the mailbox row while it is locked, so concurrent deliveries to one mailbox get unique,
+ *   ascending UIDs, and commit in UID order.
+ * - Rows are locked in one order (accounts by id, then mailboxes by id) so that concurrent
+ *   deliveries to overlapping recipients cannot deadlock.
+ * - A message's bytes, its envelope and its MIME structure are sealed with the account's data
+ *   key, each bound to its row and column. They are encrypted before the transaction starts, so
+ *   no lock is held while encrypting.
+ * - Quota counts each stored message once per account; a message leaves the quota when its last
+ *   mailbox entry is expunged.
+ * - Every change to a mailbox advances its HIGHESTMODSEQ (RFC 7162 §3.1) and is announced with
+ *   `pg_notify('fumi_mailbox', mailbox id)` on commit, for IMAP IDLE and the webmail.
+ *
+ * @module
+ */
+
+import {
+  type BodyPart,
+  buildEnvelope,
+  type Envelope,
+  type MessageSummary,
+  parseHeader,
+  parseStructure,
+  summarize,
+} from "../mime/mod.ts";
+import { InvalidInputError, NotFoundError } from "../util/errors.ts";
+import type { Sql, TxSql } from "./db.ts";
+import { OverQuotaError } from "./errors.ts";
+import { canonicalMailboxName } from "./mailboxes.ts";
+import type { Vault } from "./vault.ts";
+import type { Placement } from "../crypto/envelope.ts";
+
+/** Where one copy of a message goes. */
+export interface DeliveryTarget {
+  readonly accountId: number;
+  /** Defaults to INBOX. */
+  readonly mailbox?: string;
+  readonly flags?: readonly string[];
+}
+
+/** One stored copy. */
+export interface Delivered {
+  readonly accountId: number;
+  readonly mailboxId: number;
+  readonly uid: number;
+  readonly messageId: number;
+  readonly modseq: number;
+}
+
+/** A message as a mailbox lists it. */
+export interface MessageInfo {
+  readonly uid: number;
+  readonly messageId: number;
+  readonly flags: readonly string[];
+  readonly modseq: number;
+  readonly size: number;
+  readonly internalDate: Date;
+}
+
+/** The cached, decrypted description of a message. */
+export interface MessageCache {
+  readonly envelope: Envelope;
+  readonly summary: MessageSummary;
+  readonly structure: BodyPart;
+}
+
+/** How STORE changes flags (RFC 9051 §6.4.6). */
+export type FlagMode = "add" | "remove" | "replace";
+
+/** One message whose flags a STORE changed. */
+export interface FlagChange {
+  readonly uid: number;
+  readonly flags: readonly string[];
+  readonly modseq: number;
+}
+
+const SYSTEM_FLAGS = new Map(
+  ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"].map((f) => [f.toLowerCase(), f]),
+);
+/** atom-specials of RFC 9051 §9 (and "\" after the first character). */
+// deno-lint-ignore no-control-regex -- control characters are not allowed in a keyword
+const KEYWORD = /^[^\x00-\x20\x7f(){%*"\\\]]+$/;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Checks and normalises flags: system flags in their canonical case, keywords as atoms. */
+export function normalizeFlags(flags: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const flag of flags) {
+    if (flag.startsWith("\\")) {
+      const system = SYSTEM_FLAGS.get(flag.toLowerCase());
+      // \Recent is session state, never stored (RFC 3501 §2.3.2; gone in RFC 9051).
+      if (flag.toLowerCase() === "\\recent") continue;
+      if (!system) throw new InvalidInputError(`Unknown system flag "${flag}"`);
+      out.add(system);
+    } else if (KEYWORD.test(flag)) {
+      out.add(flag);
+    } else {
+      throw new InvalidInputError(`Invalid flag "${flag}"`);
+    }
+  }
+  return [...out].sort();
+}
+
+/** Message storage. */
+export class Messages {
+  constructor(private readonly sql: Sql, private readonly vault: Vault) {}
+
+  /** Stores a message for every target, atomically. */
+  async deliver(
+    raw: Uint8Array,
+    targets: readonly DeliveryTarget[],
+    options: { internalDate?: Date } = {},
+  ): Promise<Delivered[]> {
+    if (targets.length === 0) return [];
+    const internalDate = options.internalDate ?? new Date();
+    const { envelope, summary, structure } = describe(raw);
+    const envelopeJson = encoder.encode(JSON.stringify({ envelope, summary }));
+    const structureJson = encoder.encode(JSON.stringify(structure));
+    const byAccount = new Map<number, { mailbox: string; flags: string[] }[]>();
+    for (const target of targets) {
+      const list = byAccount.get(target.accountId) ?? [];
+      list.push({
+        mailbox: canonicalMailboxName(target.mailbox ?? "INBOX"),
+        flags: normalizeFlags(target.flags ?? []),
+      });
+      byAccount.set(target.accountId, list);
+    }
+    const accountIds = [...byAccount.keys()].sort((a, b) => a - b);
+
+    // Draw ids and encrypt before taking any lock.
+    const sealed = new Map<
+      number,
+      { id: number; raw: Uint8Array; envelope: Uint8Array; structure: Uint8Array }
+    >();
+    const ids = await this.sql<{ id: number }[]>`
+      select nextval(pg_get_serial_sequence('messages', 'id')) as id
+      from generate_series(1, ${accountIds.length})`;
+    for (const [i, accountId] of accountIds.entries()) {
+      const id = ids[i]!.id;
+      const [sealedRaw, sealedEnvelope, sealedStructure] = await Promise.all([
+        this.vault.seal(accountId, raw, placement(id, "raw")),
+        this.vault.seal(accountId, envelopeJson, placement(id, "envelope")),
+        this.vault.seal(accountId, structureJson, placement(id, "structure")),
+      ]);
+      sealed.set(accountId, {
+        id,
+        raw: sealedRaw,
+        envelope: sealedEnvelope,
+        structure: sealedStructure,
+      });
+    }
+
+    return await this.sql.begin(async (tx) => {
+      const delivered: Delivered[] = [];
+      for (const accountId of accountIds) {
+        const message = sealed.get(accountId)!;
+        await chargeQuota(tx, accountId, raw.length);
+        await tx`insert into messages (id, account_id, size, internal_date, raw, envelope, structure)
+                 overriding system value
+                 values (${message.id}, ${accountId}, ${raw.length}, ${internalDate},
+                         ${message.raw}, ${message.envelope}, ${message.structure})`;
+        const copies = byAccount.get(accountId)!;
+        const mailboxes = await lockMailboxes(tx, accountId, copies.map((c) => c.mailbox));
+        for (const copy of copies) {
+          const mailboxId = mailboxes.get(copy.mailbox)!;
+          const [slot] = await tx<{ uid: number; modseq: number }[]>`
+            update mailboxes set uid_next = uid_next + 1, highest_modseq = highest_modseq + 1
+            where id = ${mailboxId} returning uid_next - 1 as uid, highest_modseq as modseq`;
+          await tx`insert into mailbox_messages (mailbox_id, uid, message_id, flags, modseq)
+                   values (${mailboxId}, ${slot!.uid}, ${message.id}, ${copy.flags}, ${
+            slot!.modseq
+          })`;
+          delivered.push({
+            accountId,
+            mailboxId,
+            uid: slot!.uid,
+            messageId: message.id,
+            modseq: slot!.modseq,
+          });
+        }
+      }
+      for (const mailboxId of new Set(delivered.map((d) => d.mailboxId))) {
+        await notify(tx, mailboxId);
+      }
+      return delivered;
+    });
+  }
+
+  /** The messages of a mailbox in UID order (optionally only those changed after a modseq). */
+  async list(mailboxId: number, options: { changedSince?: number } = {}): Promise<MessageInfo[]> {
+    const since = options.changedSince ?? 0;
+    const rows = await this.sql<
+      {
+        uid: number;
+        message_id: number;
+        flags: string[];
+        modseq: number;
+        size: number;
+        internal_date: Date;
+      }[]
+    >`
+      select mm.uid, mm.message_id, mm.flags, mm.modseq, m.size, m.internal_date
+      from mailbox_messages mm join messages m on m.id = mm.message_id
+      where mm.mailbox_id = ${mailboxId} and mm.modseq > ${since}
+      order by mm.uid`;
+    return rows.map((r) => ({
+      uid: r.uid,
+      messageId: r.message_id,
+      flags: r.flags,
+      modseq: r.modseq,
+      size: r.size,
+      internalDate: r.internal_date,
+    }));
+  }
+
+  /** The message's bytes, decrypted. */
+  async read(accountId: number, messageId: number): Promise<Uint8Array> {
+    const [row] = await this.sql<{ raw: Uint8Array }[]>`
+      select raw from messages where id = ${messageId} and account_id = ${accountId}`;
+    if (!row) throw new NotFoundError(`No message ${messageId}`);
+    return await this.vault.open(row.raw, placement(messageId, "raw"));
+  }
+
+  /** The message's cached envelope, summary and MIME structure, decrypted. */
+  async readCache(accountId: number, messageId: number): Promise<MessageCache> {
+    const [row] = await this.sql<{ envelope: Uint8Array; structure: Uint8Array }[]>`
+      select envelope, structure from messages where id = ${messageId} and account_id = ${accountId}`;
+    if (!row) throw new NotFoundError(`No message ${messageId}`);
+    const [envelope, structure] = await Promise.all([
+      this.vault.open(row.envelope, placement(messageId, "envelope")),
+      this.vault.open(row.structure, placement(messageId, "structure")),
+    ]);
+    const { envelope: env, summary } = JSON.parse(decoder.decode(envelope)) as Omit<
+      MessageCache,
+      "structure"
+    >;
+    return { envelope: env, summary, structure: JSON.parse(decoder.decode(structure)) as BodyPart };
+  }
+
+  /**
+   * Changes flags (STORE). With `unchangedSince` (RFC 7162 §3.1.3), messages modified after
+   * that modseq are left alone and reported in `modified`.
+   */
+  async setFlags(
+    mailboxId: number,
+    uids: readonly number[],
+    mode: FlagMode,
+    flags: readonly string[],
+    options: { unchangedSince?: number } = {},
+  ): Promise<{ changed: FlagChange[]; modified: number[] }> {
+    const wanted = normalizeFlags(flags);
+    return await this.sql.begin(async (tx) => {
+      const [box] = await tx<{ highest_modseq: number }[]>`
+        select highest_modseq from mailboxes where id = ${mailboxId} for update`;
+      if (!box) throw new NotFoundError(`No mailbox ${mailboxId}`);
+      const modseq = box.highest_modseq + 1;
+      const limit = options.unchangedSince ?? null;
+      const newFlags = mode === "add"
+        ? tx`array(select distinct f from unnest(flags || ${wanted}::text[]) f order by f)`
+        : mode === "remove"
+        ? tx`array(select f from unnest(flags) f where f <> all(${wanted}::text[]) order by f)`
+        : tx`${wanted}::text[]`;
+      const changed = await tx<FlagChange[]>`
+        update mailbox_messages set flags = ${newFlags}, modseq = ${modseq}
+        where mailbox_id = ${mailboxId} and uid = any(${uids as number[]}::bigint[])
+          and (${limit}::bigint is null or modseq <= ${limit}::bigint)
+          and flags is distinct from ${newFlags}
+        returning uid, flags, modseq`;
+      const modified = limit === null ? [] : (await tx<{ uid: number }[]>`
+        select uid from mailbox_messages
+        where mailbox_id = ${mailboxId} and uid = any(${uids as number[]}::bigint[])
+          and modseq > ${limit}::bigint and modseq <> ${modseq}
+        order by uid`).map((r) => r.uid);
+      if (changed.length > 0) {
+        await tx`update mailboxes set highest_modseq = ${modseq} where id = ${mailboxId}`;
+        await notify(tx, mailboxId);
+      }
+      return { changed: [...changed].sort((a, b) => a.uid - b.uid), modified };
+    });
+  }
+
+  /**
+   * Copies messages to another mailbox of the same account (COPY); the bytes are shared, not
+   * duplicated. Returns source and new UIDs in order, for COPYUID (RFC 4315 §3).
+   */
+  async copy(
+    fromMailboxId: number,
+    uids: readonly number[],
+    toMailboxId: number,
+  ): Promise<[number, number][]> {
+    return await this.sql.begin((tx) => copyIn(tx, fromMailboxId, uids, toMailboxId));
+  }
+
+  /** Moves messages (MOVE, RFC 6851): a copy and an expunge in one transaction. */
+  async move(
+    fromMailboxId: number,
+    uids: readonly number[],
+    toMailboxId: number,
+  ): Promise<[number, number][]> {
+    return await this.sql.begin(async (tx) => {
+      const pairs = await copyIn(tx, fromMailboxId, uids, toMailboxId);
+      await removeIn(tx, fromMailboxId, pairs.map(([source]) => source), { onlyDeleted: false });
+      return pairs;
+    });
+  }
+
+  /**
+   * Removes messages flagged \Deleted (EXPUNGE), or only those of `uids` (UID EXPUNGE,
+   * RFC 4315 §2.1). Returns the expunged UIDs in ascending order.
+   */
+  async expunge(mailboxId: number, uids?: readonly number[]): Promise<number[]> {
+    return await this.sql.begin((tx) =>
+      removeIn(tx, mailboxId, uids ?? null, { onlyDeleted: true })
+    );
+  }
+}
+
+/** Parses what IMAP and the webmail need from a message, once, at delivery. */
+export function describe(raw: Uint8Array): MessageCache {
+  const header = parseHeader(raw);
+  return {
+    envelope: buildEnvelope(header),
+    summary: summarize(header),
+    structure: parseStructure(raw),
+  };
+}
+
+async function chargeQuota(tx: TxSql, accountId: number, size: number): Promise<void> {
+  const [charged] = await tx`
+    update accounts set used_bytes = used_bytes + ${size}
+    where id = ${accountId} and (quota_bytes = 0 or used_bytes + ${size} <= quota_bytes)
+    returning id`;
+  if (charged) return;
+  const [account] = await tx<
+    { address: string }[]
+  >`select address from accounts where id = ${accountId}`;
+  if (!account) throw new NotFoundError(`No account with id ${accountId}`);
+  throw new OverQuotaError(account.address);
+}
+
+/** Locks the named mailboxes of an account in id order; returns name → id. */
+async function lockMailboxes(
+  tx: TxSql,
+  accountId: number,
+  names: readonly string[],
+): Promise<Map<string, number>> {
+  const unique = [...new Set(names)];
+  const rows = await tx<{ id: number; name: string }[]>`
+    select id, name from mailboxes where account_id = ${accountId} and name = any(${unique}::text[])
+    order by id for update`;
+  const byName = new Map(rows.map((r) => [r.name, r.id]));
+  for (const name of unique) {
+    if (!byName.has(name)) throw new NotFoundError(`Mailbox "${name}" does not exist`);
+  }
+  return byName;
+}
+
+async function copyIn(
+  tx: TxSql,
+  fromMailboxId: number,
+  uids: readonly number[],
+  toMailboxId: number,
+): Promise<[number, number][]> {
+  const boxes = await tx<
+    { id: number; account_id: number; uid_next: number; highest_modseq: number }[]
+  >`
+    select id, account_id, uid_next, highest_modseq from mailboxes
+    where id in (${fromMailboxId}, ${toMailboxId}) order by id for update`;
+  const from = boxes.find((b) => b.id === fromMailboxId);
+  const to = boxes.find((b) => b.id === toMailboxId);
+  if (!from || !to) throw new NotFoundError("Mailbox does not exist");
+  if (from.account_id !== to.account_id) {
+    throw new InvalidInputError("Cannot copy between accounts");
+  }
+  const sources = await tx<{ uid: number; message_id: number; flags: string[] }[]>`
+    select uid, message_id, flags from mailbox_messages
+    where mailbox_id = ${fromMailboxId} and uid = any(${uids as number[]}::bigint[]) order by uid`;
+  if (sources.length === 0) return [];
+  const modseq = to.highest_modseq + 1;
+  const pairs: [number, number][] = sources.map((s, i) => [s.uid, to.uid_next + i]);
+  await tx`insert into mailbox_messages ${
+    tx(
+      sources.map((s, i) => ({
+        mailbox_id: toMailboxId,
+        uid: to.uid_next + i,
+        message_id: s.message_id,
+        flags: s.flags,
+        modseq,
+      })),
+    )
+  }`;
+  await tx`update mailboxes set uid_next = ${
+    to.uid_next + sources.length
+  }, highest_modseq = ${modseq}
+           where id = ${toMailboxId}`;
+  await notify(tx, toMailboxId);
+  return pairs;
+}
+
+async function removeIn(
+  tx: TxSql,
+  mailboxId: number,
+  uids: readonly number[] | null,
+  options: { onlyDeleted: boolean },
+): Promise<number[]> {
+  const [box] = await tx<{ highest_modseq: number }[]>`
+    select highest_modseq from mailboxes where id = ${mailboxId} for update`;
+  if (!box) throw new NotFoundError(`No mailbox ${mailboxId}`);
+  const removed = await tx<{ uid: number; message_id: number }[]>`
+    delete from mailbox_messages
+    where mailbox_id = ${mailboxId}
+      and (${!options.onlyDeleted} or '\\Deleted' = any(flags))
+      and (${uids === null} or uid = any(${(uids ?? []) as number[]}::bigint[]))
+    returning uid, message_id`;
+  if (removed.length === 0) return [];
+  const modseq = box.highest_modseq + 1;
+  const uidList = removed.map((r) => r.uid).sort((a, b) => a - b);
+  await tx`insert into expunged_messages (mailbox_id, uid, modseq)
+           select ${mailboxId}, u, ${modseq} from unnest(${uidList}::bigint[]) u
+           on conflict (mailbox_id, uid) do update set modseq = excluded.modseq`;
+  await tx`update mailboxes set highest_modseq = ${modseq} where id = ${mailboxId}`;
+  // Messages no mailbox holds any more leave the store and the quota.
+  const orphans = await tx<{ account_id: number; size: number }[]>`
+    delete from messages m
+    where m.id = any(${[...new Set(removed.map((r) => r.message_id))]}::bigint[])
+      and not exists (select 1 from mailbox_messages mm where mm.message_id = m.id)
+    returning m.account_id, m.size`;
+  for (const orphan of orphans) {
+    await tx`update accounts set used_bytes = greatest(used_bytes - ${orphan.size}, 0)
+             where id = ${orphan.account_id}`;
+  }
+  await notify(tx, mailboxId);
+  return uidList;
+}
+
+function placement(id: number, column: "raw" | "envelope" | "structure"): Placement {
+  return { table: "messages", column, row: id };
+}
+
+async function notify(tx: TxSql, mailboxId: number): Promise<void> {
+  await tx`select pg_notify('fumi_mailbox', ${String(mailboxId)})`;
+}

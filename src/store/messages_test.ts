@@ -1,0 +1,258 @@
+import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { GOOD_PASSWORD, sampleMessage, withStore } from "../../tests/store.ts";
+import { InvalidInputError, NotFoundError } from "../util/errors.ts";
+import { OverQuotaError } from "./errors.ts";
+import { normalizeFlags } from "./messages.ts";
+
+Deno.test("deliver and read back: bytes, envelope, summary and structure", async () => {
+  await withStore(async ({ store }) => {
+    const alice = await store.accounts.create({
+      address: "alice@example.org",
+      password: GOOD_PASSWORD,
+    });
+    const raw = sampleMessage("round");
+    const date = new Date("2026-11-27T10:00:00Z");
+    const [copy] = await store.messages.deliver(raw, [{
+      accountId: alice.id,
+      flags: ["\\seen", "$Label1"],
+    }], {
+      internalDate: date,
+    });
+    assertEquals(copy!.uid, 1);
+    assertEquals(await store.messages.read(alice.id, copy!.messageId), raw);
+    const inbox = await store.mailboxes.get(alice.id, "inbox");
+    const [info] = await store.messages.list(inbox.id);
+    assertEquals(info, {
+      uid: 1,
+      messageId: copy!.messageId,
+      flags: ["$Label1", "\\Seen"],
+      modseq: copy!.modseq,
+      size: raw.length,
+      internalDate: date,
+    });
+    const cache = await store.messages.readCache(alice.id, copy!.messageId);
+    assertEquals(cache.envelope.subject, "Secret subject round");
+    assertEquals(cache.summary.subject, "Secret subject round");
+    assertEquals(cache.structure.type, "text");
+    assertEquals(cache.structure.subtype, "plain");
+    const after = await store.mailboxes.get(alice.id, "INBOX");
+    assertEquals(after.uidNext, 2);
+    assert(after.highestModseq > inbox.highestModseq - 1);
+    assertEquals((await store.accounts.get("alice@example.org")).usedBytes, raw.length);
+    // Another account cannot read it, even knowing its id.
+    const bob = await store.accounts.create({
+      address: "bob@example.org",
+      password: GOOD_PASSWORD,
+    });
+    await assertRejects(() => store.messages.read(bob.id, copy!.messageId), NotFoundError);
+  });
+});
+
+Deno.test("one delivery to several accounts and mailboxes is stored per account", async () => {
+  await withStore(async ({ store }) => {
+    const a = await store.accounts.create({ address: "a@example.org", password: GOOD_PASSWORD });
+    const b = await store.accounts.create({ address: "b@example.org", password: GOOD_PASSWORD });
+    const raw = sampleMessage("multi");
+    const copies = await store.messages.deliver(raw, [
+      { accountId: b.id },
+      { accountId: a.id },
+      { accountId: a.id, mailbox: "Archive" },
+    ]);
+    assertEquals(copies.length, 3);
+    const ofA = copies.filter((c) => c.accountId === a.id);
+    assertEquals(ofA[0]!.messageId, ofA[1]!.messageId, "one stored message per account");
+    assert(copies.find((c) => c.accountId === b.id)!.messageId !== ofA[0]!.messageId);
+    assertEquals((await store.accounts.get("a@example.org")).usedBytes, raw.length);
+    const ofB = copies.find((c) => c.accountId === b.id)!;
+    assertEquals(await store.messages.read(b.id, ofB.messageId), raw);
+  });
+});
+
+Deno.test("concurrent deliveries to one mailbox get unique ascending UIDs", async () => {
+  await withStore(async ({ store, db, masterKey, reopen }) => {
+    const alice = await store.accounts.create({
+      address: "alice@example.org",
+      password: GOOD_PASSWORD,
+    });
+    // Two "nodes": the second store has its own pool on the same database.
+    const other = await reopen(masterKey);
+    const pool2 = db.connectAgain();
+    const node2 = await (await import("./open.ts")).openServices(
+      { sql: pool2, kind: db.kind, close: () => Promise.resolve() },
+      await import("../../tests/store.ts").then((m) => m.testConfig()),
+      { FUMI_MASTER_KEY: masterKey },
+      (await import("../ops/log.ts")).silentLogger,
+    );
+    const stores = [store, other, node2];
+    const n = 30;
+    const results = await Promise.all(
+      Array.from(
+        { length: n },
+        (_, i) =>
+          stores[i % stores.length]!.messages.deliver(sampleMessage(`c${i}`), [{
+            accountId: alice.id,
+          }]),
+      ),
+    );
+    const uids = results.map((r) => r[0]!.uid).sort((x, y) => x - y);
+    assertEquals(uids, Array.from({ length: n }, (_, i) => i + 1));
+    const inbox = await store.mailboxes.get(alice.id, "INBOX");
+    const listed = await store.messages.list(inbox.id);
+    assertEquals(listed.map((m) => m.uid), uids);
+    assertEquals(inbox.uidNext, n + 1);
+    // Message ids and UIDs grow together: commits happened in UID order per mailbox.
+    const modseqs = listed.map((m) => m.modseq);
+    assertEquals([...modseqs].sort((x, y) => x - y), modseqs);
+  });
+});
+
+Deno.test("over quota: refused, temporary, and nothing is half-written", async () => {
+  await withStore(async ({ store }) => {
+    const roomy = await store.accounts.create({
+      address: "roomy@example.org",
+      password: GOOD_PASSWORD,
+    });
+    const tight = await store.accounts.create({
+      address: "tight@example.org",
+      password: GOOD_PASSWORD,
+      quotaBytes: 5000,
+    });
+    await store.messages.deliver(sampleMessage("fits", 3000), [{ accountId: tight.id }]);
+    const error = await assertRejects(
+      () =>
+        store.messages.deliver(sampleMessage("big", 3000), [{ accountId: roomy.id }, {
+          accountId: tight.id,
+        }]),
+      OverQuotaError,
+    );
+    assert(error.temporary);
+    assertEquals(error.address, "tight@example.org");
+    const inbox = await store.mailboxes.get(roomy.id, "INBOX");
+    assertEquals(await store.messages.list(inbox.id), []);
+    assertEquals(inbox.uidNext, 1);
+    assertEquals((await store.accounts.get("roomy@example.org")).usedBytes, 0);
+    assertEquals(
+      (await store.accounts.get("tight@example.org")).usedBytes,
+      sampleMessage("fits", 3000).length,
+    );
+    const [count] = await store.sql<{ n: number }[]>`select count(*)::int as n from messages`;
+    assertEquals(count!.n, 1);
+  });
+});
+
+Deno.test("delivery to a missing mailbox changes nothing", async () => {
+  await withStore(async ({ store }) => {
+    const a = await store.accounts.create({ address: "a@example.org", password: GOOD_PASSWORD });
+    await assertRejects(
+      () =>
+        store.messages.deliver(sampleMessage(), [{ accountId: a.id }, {
+          accountId: a.id,
+          mailbox: "Nope",
+        }]),
+      NotFoundError,
+    );
+    assertEquals((await store.accounts.get("a@example.org")).usedBytes, 0);
+    assertEquals((await store.mailboxes.get(a.id, "INBOX")).uidNext, 1);
+  });
+});
+
+Deno.test("flags: add, remove, replace, modseq, UNCHANGEDSINCE", async () => {
+  await withStore(async ({ store }) => {
+    const a = await store.accounts.create({ address: "a@example.org", password: GOOD_PASSWORD });
+    for (let i = 0; i < 3; i++) {
+      await store.messages.deliver(sampleMessage(`f${i}`), [{ accountId: a.id }]);
+    }
+    const inbox = await store.mailboxes.get(a.id, "INBOX");
+    const start = inbox.highestModseq;
+
+    const added = await store.messages.setFlags(inbox.id, [1, 2], "add", ["\\Seen", "\\Flagged"]);
+    assertEquals(added.changed.map((c) => [c.uid, c.flags, c.modseq]), [
+      [1, ["\\Flagged", "\\Seen"], start + 1],
+      [2, ["\\Flagged", "\\Seen"], start + 1],
+    ]);
+    const again = await store.messages.setFlags(inbox.id, [1], "add", ["\\Seen"]);
+    assertEquals(again.changed, [], "no change, no new modseq");
+    assertEquals((await store.mailboxes.get(a.id, "INBOX")).highestModseq, start + 1);
+
+    const removed = await store.messages.setFlags(inbox.id, [1], "remove", ["\\Flagged"]);
+    assertEquals(removed.changed[0]!.flags, ["\\Seen"]);
+    const replaced = await store.messages.setFlags(inbox.id, [3], "replace", ["$Work"]);
+    assertEquals(replaced.changed[0]!.flags, ["$Work"]);
+
+    // RFC 7162 §3.1.3: message 2 changed at start+1, after the client's UNCHANGEDSINCE start.
+    const conditional = await store.messages.setFlags(inbox.id, [2, 3], "add", ["\\Answered"], {
+      unchangedSince: start,
+    });
+    assertEquals(conditional.changed, []);
+    assertEquals(conditional.modified, [2, 3]);
+    const current = (await store.mailboxes.get(a.id, "INBOX")).highestModseq;
+    const ok = await store.messages.setFlags(inbox.id, [2], "add", ["\\Answered"], {
+      unchangedSince: current,
+    });
+    assertEquals(ok.changed.map((c) => c.uid), [2]);
+
+    const changedSince = await store.messages.list(inbox.id, { changedSince: current });
+    assertEquals(changedSince.map((m) => m.uid), [2]);
+    await assertRejects(
+      () => store.messages.setFlags(inbox.id, [1], "add", ["\\Bogus"]),
+      InvalidInputError,
+    );
+  });
+});
+
+Deno.test("flag syntax", () => {
+  assertEquals(normalizeFlags(["\\SEEN", "\\recent", "$Junk", "\\Seen"]), ["$Junk", "\\Seen"]);
+  for (const bad of ["two words", "(paren", "\\Unknown", "", 'quote"']) {
+    let threw = false;
+    try {
+      normalizeFlags([bad]);
+    } catch (error) {
+      threw = error instanceof InvalidInputError;
+    }
+    assert(threw, bad);
+  }
+});
+
+Deno.test("copy shares bytes; move and expunge free them and record VANISHED uids", async () => {
+  await withStore(async ({ store }) => {
+    const a = await store.accounts.create({ address: "a@example.org", password: GOOD_PASSWORD });
+    const raws = [sampleMessage("m1", 2000), sampleMessage("m2", 3000), sampleMessage("m3", 4000)];
+    for (const raw of raws) await store.messages.deliver(raw, [{ accountId: a.id }]);
+    const total = raws.reduce((n, r) => n + r.length, 0);
+    const inbox = await store.mailboxes.get(a.id, "INBOX");
+    const archive = await store.mailboxes.get(a.id, "Archive");
+    const trash = await store.mailboxes.get(a.id, "Trash");
+
+    assertEquals(await store.messages.copy(inbox.id, [1, 3, 99], archive.id), [[1, 1], [3, 2]]);
+    assertEquals(
+      (await store.accounts.get("a@example.org")).usedBytes,
+      total,
+      "copies share bytes",
+    );
+    assertEquals(await store.messages.move(inbox.id, [2], trash.id), [[2, 1]]);
+    assertEquals((await store.messages.list(inbox.id)).map((m) => m.uid), [1, 3]);
+
+    // EXPUNGE removes only \Deleted messages; bytes stay while another mailbox holds them.
+    await store.messages.setFlags(inbox.id, [1, 3], "add", ["\\Deleted"]);
+    assertEquals(await store.messages.expunge(inbox.id, [3]), [3]); // UID EXPUNGE
+    assertEquals(await store.messages.expunge(inbox.id), [1]);
+    assertEquals(await store.messages.expunge(inbox.id), []);
+    assertEquals((await store.accounts.get("a@example.org")).usedBytes, total);
+
+    const archived = await store.messages.list(archive.id);
+    await store.messages.setFlags(archive.id, archived.map((m) => m.uid), "add", ["\\Deleted"]);
+    await store.messages.expunge(archive.id);
+    assertEquals((await store.accounts.get("a@example.org")).usedBytes, raws[1]!.length);
+    const [count] = await store.sql<{ n: number }[]>`select count(*)::int as n from messages`;
+    assertEquals(count!.n, 1);
+    const vanished = await store.sql<{ uid: number }[]>`
+      select uid from expunged_messages where mailbox_id = ${inbox.id} order by uid`;
+    assertEquals(vanished.map((v) => v.uid), [1, 2, 3]);
+    const other = await store.accounts.create({
+      address: "o@example.org",
+      password: GOOD_PASSWORD,
+    });
+    const foreign = await store.mailboxes.get(other.id, "INBOX");
+    await assertRejects(() => store.messages.copy(trash.id, [1], foreign.id), InvalidInputError);
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * The store: PostgreSQL (or embedded PGlite) through postgres.js, with column encryption.
+ *
+ * Security model: message bytes, cached envelopes and structures, and every secret Fumi keeps
+ * are sealed with AES-256-GCM under a per-account data key (src/crypto/envelope.ts), and data
+ * keys are wrapped by the master key, which never enters the database. What stays in clear text
+ * is what queries must see: addresses of accounts and aliases, mailbox names, flags, sizes and
+ * dates. Only this folder imports postgres.js.
+ *
+ * @module
+ */
+
+export type { Account, NewAccount, PasswordPolicy } from "./accounts.ts";
+export type { Alias, Resolution } from "./aliases.ts";
+export type { Database, Sql } from "./db.ts";
+export type { Domain } from "./domains.ts";
+export { OverQuotaError } from "./errors.ts";
+export { DEFAULT_MAILBOXES, type Mailbox, type SpecialUse } from "./mailboxes.ts";
+export {
+  type Env,
+  masterKeyPath,
+  type MasterKeySource,
+  writeKeyFile,
+} from "./master_key_source.ts";
+export type {
+  Delivered,
+  DeliveryTarget,
+  FlagChange,
+  FlagMode,
+  MessageCache,
+  MessageInfo,
+} from "./messages.ts";
+export {
+  label as migrationLabel,
+  loadMigrations,
+  migrate,
+  type MigrationReport,
+} from "./migrate.ts";
+export { openStore, type Store } from "./open.ts";
+export { rotateDataKeys, rotationComplete, type RotationReport } from "./rotate.ts";
+export { formatKeyId, MasterKeyError } from "./vault.ts";
