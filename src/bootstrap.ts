@@ -1,0 +1,60 @@
+/**
+ * First start: on a database without accounts, create an administrator so that someone can
+ * sign in. The address is `admin@<mail domain>` (or FUMI_ADMIN_ADDRESS), the password comes
+ * from FUMI_ADMIN_PASSWORD or is generated, shown once and must be changed at first sign-in.
+ * `postmaster@` of the domain is aliased to it: RFC 5321 §4.5.1 requires that address.
+ *
+ * @module
+ */
+
+import { generatePassword } from "./crypto/random_password.ts";
+import type { Store } from "./store/mod.ts";
+import { ConflictError } from "./util/errors.ts";
+
+/** The administrator created at first start. */
+export interface FirstAdministrator {
+  readonly address: string;
+  /** Set when Fumi generated the password (to print once); null when it came from the environment. */
+  readonly generatedPassword: string | null;
+}
+
+/** The mail domain of a host name: `mail.example.org` → `example.org`; `localhost` stays. */
+export function mailDomainOf(hostname: string): string {
+  const labels = hostname.split(".");
+  return labels.length >= 3 ? labels.slice(1).join(".") : hostname;
+}
+
+/** Creates the first administrator if the database has no account; null otherwise. */
+export async function ensureAdministrator(
+  store: Store,
+  hostname: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<FirstAdministrator | null> {
+  const [row] = await store.sql`select 1 from accounts limit 1`;
+  if (row) return null;
+  const address = env.FUMI_ADMIN_ADDRESS?.trim() || `admin@${mailDomainOf(hostname)}`;
+  const given = env.FUMI_ADMIN_PASSWORD;
+  const password = given || generatePassword();
+  const domainName = address.slice(address.lastIndexOf("@") + 1);
+  try {
+    if (!(await store.domains.find(domainName))) await store.domains.add(domainName);
+    const account = await store.accounts.create({
+      address,
+      password,
+      isAdmin: true,
+      displayName: "Administrator",
+    });
+    if (!given) {
+      await store.sql`update accounts set password_must_change = true where id = ${account.id}`;
+    }
+    const postmaster = `postmaster@${account.domain}`;
+    if (account.address !== postmaster && !(await store.accounts.find(postmaster))) {
+      await store.aliases.add(postmaster, [account.address]);
+    }
+    return { address: account.address, generatedPassword: given ? null : password };
+  } catch (error) {
+    // Another node starting on the same database created it first.
+    if (error instanceof ConflictError) return null;
+    throw error;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * `fumi domain add|list|remove`.
+ *
+ * @module
+ */
+
+import { expectPositional, parseArgs } from "../args.ts";
+import { type Command, group } from "../command.ts";
+import { withStore } from "../context.ts";
+
+const flags = { string: ["config"] } as const;
+
+const add: Command = {
+  name: "add",
+  usage: "fumi domain add NAME",
+  summary: "Host a domain and print the DNS records to publish for it.",
+  run: async (io, argv) => {
+    const args = parseArgs(argv, flags);
+    const [name] = expectPositional(args, ["NAME"], add.usage);
+    await withStore(io, args, async (store, config) => {
+      const domain = await store.domains.add(name!);
+      io.out(
+        `Added domain ${domain.unicodeName}${
+          domain.unicodeName !== domain.name ? ` (${domain.name})` : ""
+        }.`,
+      );
+      io.out("");
+      io.out("Publish these DNS records (replace the address with your server's):");
+      for (const line of dnsRecords(domain.name, config.hostname)) io.out(`  ${line}`);
+      io.out("");
+      io.out("DKIM, MTA-STS and TLS-RPT records are added to this list as those features arrive.");
+    });
+  },
+};
+
+const list: Command = {
+  name: "list",
+  usage: "fumi domain list",
+  summary: "List hosted domains.",
+  run: async (io, argv) => {
+    const args = parseArgs(argv, flags);
+    expectPositional(args, [], list.usage);
+    await withStore(io, args, async (store) => {
+      for (const domain of await store.domains.list()) {
+        io.out(
+          domain.unicodeName === domain.name
+            ? domain.name
+            : `${domain.name} (${domain.unicodeName})`,
+        );
+      }
+    });
+  },
+};
+
+const remove: Command = {
+  name: "remove",
+  usage: "fumi domain remove NAME",
+  summary: "Stop hosting a domain (refused while it has accounts).",
+  run: async (io, argv) => {
+    const args = parseArgs(argv, flags);
+    const [name] = expectPositional(args, ["NAME"], remove.usage);
+    await withStore(io, args, async (store) => {
+      await store.domains.remove(name!);
+      io.out(`Removed domain ${name}.`);
+    });
+  },
+};
+
+/** The records a domain needs so that other servers deliver to Fumi and trust its mail. */
+export function dnsRecords(domain: string, hostname: string): string[] {
+  return [
+    `${hostname}.  A     192.0.2.1   ; and AAAA if the server has IPv6`,
+    `${domain}.  MX    10 ${hostname}.                        ; RFC 5321 §5.1`,
+    `${domain}.  TXT   "v=spf1 mx -all"                       ; RFC 7208`,
+    `_dmarc.${domain}.  TXT   "v=DMARC1; p=reject; rua=mailto:postmaster@${domain}"  ; RFC 7489`,
+  ];
+}
+
+/** `fumi domain`. */
+export const domainCommand = group("domain", "Manage hosted domains.", [add, list, remove]);

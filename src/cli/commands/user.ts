@@ -1,0 +1,178 @@
+/**
+ * `fumi user add|list|passwd|quota|disable|enable|remove`.
+ *
+ * Without `--password-stdin`, `add` and `passwd` generate a strong password and print it once.
+ *
+ * @module
+ */
+
+import type { Account, Store } from "../../store/mod.ts";
+import { UsageError } from "../../util/errors.ts";
+import { formatSize, parseSize } from "../../util/size.ts";
+import { expectPositional, parseArgs } from "../args.ts";
+import { type Command, group } from "../command.ts";
+import type { CliIo } from "../io.ts";
+import { generatePassword } from "../../crypto/random_password.ts";
+import { passwordFromStdin, withStore } from "../context.ts";
+
+function quotaArgument(text: string): number {
+  if (text === "unlimited") return 0;
+  const bytes = parseSize(text);
+  if (bytes === null) {
+    throw new UsageError(`Invalid size "${text}"; use e.g. 500M, 2G or unlimited`);
+  }
+  return bytes;
+}
+
+async function newPassword(
+  io: CliIo,
+  fromStdin: boolean,
+): Promise<{ password: string; generated: boolean }> {
+  if (fromStdin) return { password: await passwordFromStdin(io), generated: false };
+  return { password: generatePassword(), generated: true };
+}
+
+const add: Command = {
+  name: "add",
+  usage: "fumi user add ADDRESS [--password-stdin] [--quota SIZE] [--admin] [--name NAME]",
+  summary: "Create an account (with INBOX, Drafts, Sent, Trash, Junk, Archive).",
+  run: async (io, argv) => {
+    const args = parseArgs(argv, {
+      boolean: ["password-stdin", "admin"],
+      string: ["config", "quota", "name"],
+    });
+    const [address] = expectPositional(args, ["ADDRESS"], add.usage);
+    const quota = args.strings.has("quota") ? quotaArgument(args.strings.get("quota")!) : undefined;
+    const { password, generated } = await newPassword(io, args.booleans.has("password-stdin"));
+    await withStore(io, args, async (store) => {
+      const account = await store.accounts.create({
+        address: address!,
+        password,
+        isAdmin: args.booleans.has("admin"),
+        ...(quota === undefined ? {} : { quotaBytes: quota }),
+        ...(args.strings.has("name") ? { displayName: args.strings.get("name")! } : {}),
+      });
+      io.out(`Created ${account.isAdmin ? "administrator" : "account"} ${account.address}.`);
+      if (generated) io.out(`Password: ${password}`);
+    });
+  },
+};
+
+const list: Command = {
+  name: "list",
+  usage: "fumi user list [DOMAIN]",
+  summary: "List accounts with quota, use and state.",
+  run: async (io, argv) => {
+    const args = parseArgs(argv, { string: ["config"] });
+    if (args.positional.length > 1) {
+      throw new UsageError(`Unexpected argument; usage: ${list.usage}`);
+    }
+    await withStore(io, args, async (store) => {
+      const accounts = await store.accounts.list(args.positional[0]);
+      for (const line of accountTable(accounts)) io.out(line);
+    });
+  },
+};
+
+/** Formats accounts as an aligned table. */
+export function accountTable(accounts: readonly Account[]): string[] {
+  const rows = [["ADDRESS", "QUOTA", "USED", "STATE"]];
+  for (const a of accounts) {
+    const state = [a.isAdmin ? "admin" : "", a.disabled ? "disabled" : "active"].filter(Boolean)
+      .join(",");
+    rows.push([
+      a.address,
+      a.quotaBytes === 0 ? "unlimited" : formatSize(a.quotaBytes),
+      formatSize(a.usedBytes),
+      state,
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+}
+
+const passwd: Command = {
+  name: "passwd",
+  usage: "fumi user passwd ADDRESS [--password-stdin]",
+  summary: "Set a new password.",
+  run: async (io, argv) => {
+    const args = parseArgs(argv, { boolean: ["password-stdin"], string: ["config"] });
+    const [address] = expectPositional(args, ["ADDRESS"], passwd.usage);
+    const { password, generated } = await newPassword(io, args.booleans.has("password-stdin"));
+    await withStore(io, args, async (store) => {
+      await store.accounts.setPassword(address!, password);
+      io.out(`Password changed for ${(await store.accounts.get(address!)).address}.`);
+      if (generated) io.out(`Password: ${password}`);
+    });
+  },
+};
+
+const quota: Command = {
+  name: "quota",
+  usage: "fumi user quota ADDRESS SIZE|unlimited",
+  summary: "Set an account's storage quota.",
+  run: async (io, argv) => {
+    const args = parseArgs(argv, { string: ["config"] });
+    const [address, size] = expectPositional(args, ["ADDRESS", "SIZE"], quota.usage);
+    const bytes = quotaArgument(size!);
+    await withStore(io, args, async (store) => {
+      await store.accounts.setQuota(address!, bytes);
+      io.out(
+        `Quota of ${(await store.accounts.get(address!)).address} set to ${
+          bytes === 0 ? "unlimited" : formatSize(bytes)
+        }.`,
+      );
+    });
+  },
+};
+
+function simple(
+  name: string,
+  summary: string,
+  action: (store: Store, address: string) => Promise<string>,
+): Command {
+  const usage = `fumi user ${name} ADDRESS`;
+  return {
+    name,
+    usage,
+    summary,
+    run: async (io, argv) => {
+      const args = parseArgs(argv, { string: ["config"] });
+      const [address] = expectPositional(args, ["ADDRESS"], usage);
+      await withStore(io, args, async (store) => io.out(await action(store, address!)));
+    },
+  };
+}
+
+const disable = simple(
+  "disable",
+  "Refuse sign-in and delivery for an account; its mail stays.",
+  async (store, address) => {
+    await store.accounts.setDisabled(address, true);
+    return `Disabled ${(await store.accounts.get(address)).address}.`;
+  },
+);
+const enable = simple("enable", "Allow a disabled account again.", async (store, address) => {
+  await store.accounts.setDisabled(address, false);
+  return `Enabled ${(await store.accounts.get(address)).address}.`;
+});
+const remove = simple(
+  "remove",
+  "Delete an account, all its mail and its encryption key.",
+  async (store, address) => {
+    const account = await store.accounts.get(address);
+    await store.accounts.remove(account.address);
+    return `Removed ${account.address} and its mail.`;
+  },
+);
+
+/** `fumi user`. */
+export const userCommand = group("user", "Manage accounts.", [
+  add,
+  list,
+  passwd,
+  quota,
+  disable,
+  enable,
+  remove,
+]);

@@ -1,0 +1,42 @@
+/**
+ * What the CLI needs from the world, so that tests can run commands in process.
+ *
+ * @module
+ */
+
+/** The CLI's connection to its terminal and environment. */
+export interface CliIo {
+  /** Writes one line of normal output. */
+  out(line: string): void;
+  /** Writes one line of diagnostics. */
+  err(line: string): void;
+  /** Reads all of standard input as text. */
+  readStdin(): Promise<string>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM); used by `serve`. */
+  waitForStop(): Promise<string>;
+}
+
+/** The real terminal and process. */
+export function processIo(): CliIo {
+  return {
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+    readStdin: async () => await new Response(Deno.stdin.readable).text(),
+    env: Deno.env.toObject(),
+    cwd: Deno.cwd(),
+    waitForStop: () =>
+      new Promise((resolve) => {
+        const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+        const handlers = signals.map((signal) => {
+          const handler = () => {
+            signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]!));
+            resolve(signal);
+          };
+          Deno.addSignalListener(signal, handler);
+          return handler;
+        });
+      }),
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The composition root: the one place that builds concrete dependencies and wires them.
+ * `fumi serve` calls {@link startServer} and stops it on SIGINT/SIGTERM.
+ *
+ * @module
+ */
+
+import { ensureAdministrator, type FirstAdministrator } from "./bootstrap.ts";
+import type { Config } from "./config/mod.ts";
+import { type HttpListener, serveHealth } from "./ops/health.ts";
+import type { Logger } from "./ops/log.ts";
+import { openStore, type Store } from "./store/mod.ts";
+import { FumiError } from "./util/errors.ts";
+
+/** A running Fumi. */
+export interface RunningServer {
+  readonly store: Store;
+  readonly firstAdministrator: FirstAdministrator | null;
+  readonly http: readonly HttpListener[];
+  stop(): Promise<void>;
+}
+
+/** Opens the store, bootstraps a fresh install and starts the listeners. */
+export async function startServer(
+  config: Config,
+  env: Readonly<Record<string, string | undefined>>,
+  log: Logger,
+): Promise<RunningServer> {
+  const store = await openStore(config, env, log);
+  try {
+    const firstAdministrator = await ensureAdministrator(store, config.hostname, env);
+    const http = config.listeners.http.enabled
+      ? listen(
+        "http",
+        config.listeners.http.addresses,
+        config.listeners.http.port,
+        () =>
+          serveHealth(config.listeners.http.addresses, config.listeners.http.port, async () => {
+            await store.sql`select 1`;
+          }, log),
+      )
+      : [];
+    return {
+      store,
+      firstAdministrator,
+      http,
+      stop: async () => {
+        await Promise.all(http.map((h) => h.stop()));
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+function listen<T>(name: string, addresses: readonly string[], port: number, start: () => T): T {
+  try {
+    return start();
+  } catch (error) {
+    const why = error instanceof Deno.errors.AddrInUse
+      ? "the port is in use (is another Fumi running?)"
+      : error instanceof Deno.errors.PermissionDenied
+      ? "permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)"
+      : (error as Error).message;
+    throw new FumiError(
+      `Cannot listen for ${name} on ${addresses.join(", ")} port ${port}: ${why}`,
+    );
+  }
+}
