@@ -47,7 +47,8 @@ export function openTestDatabase(): Promise<TestDatabase> {
   return serverUrl === null ? openPglite() : openPostgres(serverUrl);
 }
 
-async function openPglite(): Promise<TestDatabase> {
+/** Opens a fresh migrated embedded database whatever FUMI_TEST_DATABASE_URL says. */
+export async function openPglite(): Promise<TestDatabase> {
   template ??= (async () => {
     const db = await PGlite.create();
     const { sql, stop } = await serve(db);

@@ -22,13 +22,12 @@ export interface RotationReport {
   readonly retired: readonly string[];
 }
 
-const BATCH = 200;
-
-/** Re-wraps every data key with the ring's primary. */
+/** Re-wraps every data key with the ring's primary, `batchSize` keys per transaction. */
 export async function rotateDataKeys(
   sql: Sql,
   ring: MasterKeyRing,
   onProgress: (done: number, total: number) => void = () => {},
+  batchSize = 200,
 ): Promise<RotationReport> {
   const target = ring.primary;
   const check = await makeCheckValue(target);
@@ -55,7 +54,7 @@ export async function rotateDataKeys(
     const count = await sql.begin(async (tx) => {
       const rows = await tx<KeyRow[]>`
         select id, account_id, kek_id, wrapped from data_keys
-        where kek_id <> ${target.id} order by id limit ${BATCH} for update skip locked`;
+        where kek_id <> ${target.id} order by id limit ${batchSize} for update skip locked`;
       for (const row of rows) {
         const master = ring.byId(row.kek_id);
         if (!master) {
