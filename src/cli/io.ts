@@ -18,13 +18,30 @@ export interface CliIo {
   waitForStop(): Promise<string>;
 }
 
+/**
+ * The environment variables Fumi reads. Only these are read, so the binary runs with
+ * `--allow-env=FUMI_*,CREDENTIALS_DIRECTORY` (CREDENTIALS_DIRECTORY: systemd.exec(5)).
+ */
+export const ENV_NAMES = [
+  "FUMI_DATA_DIR",
+  "FUMI_DATABASE_URL",
+  "FUMI_MASTER_KEY",
+  "FUMI_HOSTNAME",
+  "FUMI_CONFIG",
+  "FUMI_ADMIN_ADDRESS",
+  "FUMI_ADMIN_PASSWORD",
+  "FUMI_LOG_LEVEL",
+  "FUMI_DEBUG",
+  "CREDENTIALS_DIRECTORY",
+] as const;
+
 /** The real terminal and process. */
 export function processIo(): CliIo {
   return {
     out: (line) => console.log(line),
     err: (line) => console.error(line),
     readStdin: async () => await new Response(Deno.stdin.readable).text(),
-    env: Deno.env.toObject(),
+    env: Object.fromEntries(ENV_NAMES.map((name) => [name, Deno.env.get(name)])),
     cwd: Deno.cwd(),
     waitForStop: () =>
       new Promise((resolve) => {
