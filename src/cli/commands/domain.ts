@@ -27,6 +27,9 @@ const add: Command = {
       io.out("");
       io.out("Publish these DNS records (replace the address with your server's):");
       for (const line of dnsRecords(domain.name, config.hostname)) io.out(`  ${line}`);
+      if (!config.hostname.includes(".")) {
+        io.out(`  (the host name "${config.hostname}" is not fully qualified: set FUMI_HOSTNAME)`);
+      }
       io.out("");
       io.out("DKIM, MTA-STS and TLS-RPT records are added to this list as those features arrive.");
     });
@@ -68,12 +71,21 @@ const remove: Command = {
 
 /** The records a domain needs so that other servers deliver to Fumi and trust its mail. */
 export function dnsRecords(domain: string, hostname: string): string[] {
-  return [
-    `${hostname}.  A     192.0.2.1   ; and AAAA if the server has IPv6`,
-    `${domain}.  MX    10 ${hostname}.                        ; RFC 5321 §5.1`,
-    `${domain}.  TXT   "v=spf1 mx -all"                       ; RFC 7208`,
-    `_dmarc.${domain}.  TXT   "v=DMARC1; p=reject; rua=mailto:postmaster@${domain}"  ; RFC 7489`,
+  const rows: [string, string, string, string][] = [
+    [`${hostname}.`, "A", "192.0.2.1", "the server's IPv4 address (and AAAA for IPv6)"],
+    [`${domain}.`, "MX", `10 ${hostname}.`, "RFC 5321 §5.1"],
+    [`${domain}.`, "TXT", '"v=spf1 mx -all"', "RFC 7208"],
+    [
+      `_dmarc.${domain}.`,
+      "TXT",
+      `"v=DMARC1; p=reject; rua=mailto:postmaster@${domain}"`,
+      "RFC 7489",
+    ],
   ];
+  const width = (i: number) => Math.max(...rows.map((r) => r[i]!.length));
+  return rows.map(([name, type, value, note]) =>
+    `${name.padEnd(width(0))}  ${type.padEnd(width(1))}  ${value.padEnd(width(2))}  ; ${note}`
+  );
 }
 
 /** `fumi domain`. */
