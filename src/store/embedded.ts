@@ -4,16 +4,19 @@
  * `<data dir>/run` (src/store/pglite_server.ts). Both folders are mode 0700, so no other local user can reach the socket or
  * the files; the socket is never a TCP port.
  *
- * Only one process may run PGlite on a data directory. The first to start owns it (recorded in
- * `run/embedded.pid`); a later process, such as `fumi user add` beside `fumi serve`, finds the
- * owner's socket answering and connects to it instead.
+ * Only one process may run PGlite on a data directory. Ownership is decided under an exclusive
+ * lock on `run/.lock` (flock, released by the kernel if the process dies), held only while a
+ * process checks whether the socket answers and, if not, binds it. The owner binds the socket
+ * before PGlite's slow start, so "the socket answers" is itself the proof of a live owner: a
+ * later process, such as `fumi user add` beside `fumi serve`, connects to it instead (its
+ * queries wait until the database is ready). `run/embedded.pid` names the owner, for people.
  *
  * @module
  */
 
 import { PGlite } from "@electric-sql/pglite";
 import type { Logger } from "../ops/log.ts";
-import { FumiError } from "../util/errors.ts";
+import { ConfigError } from "../util/errors.ts";
 import { servePglite } from "./pglite_server.ts";
 
 /** A running embedded database, ours or another process's. */
@@ -34,28 +37,27 @@ export async function openEmbedded(dataDir: string, log: Logger): Promise<Embedd
   const socketDir = `${dataDir}/run`;
   const socketPath = `${socketDir}/${SOCKET_NAME}`;
   if (new TextEncoder().encode(socketPath).length > MAX_SOCKET_PATH) {
-    throw new FumiError(
-      `The data directory path is too long for the embedded database's socket (${socketPath}); use a shorter FUMI_DATA_DIR`,
+    throw new ConfigError(
+      `FUMI_DATA_DIR: the path is too long for the embedded database's socket (${socketPath}); choose a shorter data directory`,
     );
   }
   await makePrivateDir(dataDir);
   await makePrivateDir(socketDir);
   await makePrivateDir(`${dataDir}/pg`);
 
-  if (await socketAnswers(socketPath)) {
+  const listener = await claimSocket(socketDir, socketPath);
+  if (listener === null) {
     log.debug("joining the embedded database of a running Fumi", { socket: socketPath });
     return { socketDir, owned: false, stop: () => Promise.resolve() };
   }
-
   const pidFile = `${socketDir}/embedded.pid`;
-  await claimPidFile(pidFile, dataDir);
   try {
-    await Deno.remove(socketPath).catch(() => {});
+    await Deno.chmod(socketPath, 0o600);
+    await Deno.writeTextFile(pidFile, `${Deno.pid}\n`, { mode: 0o600 });
     const fresh = !(await exists(`${dataDir}/pg/PG_VERSION`));
     if (fresh) log.info("creating the embedded database (the first start takes a few seconds)");
     const db = await PGlite.create(`${dataDir}/pg`);
-    const server = servePglite(db, socketPath, { log });
-    await Deno.chmod(socketPath, 0o600);
+    const server = servePglite(db, listener, { log });
     log.debug("embedded database started", { socket: socketPath });
     let stopped = false;
     return {
@@ -71,8 +73,34 @@ export async function openEmbedded(dataDir: string, log: Logger): Promise<Embedd
       },
     };
   } catch (error) {
+    listener.close();
+    await Deno.remove(socketPath).catch(() => {});
     await Deno.remove(pidFile).catch(() => {});
     throw error;
+  }
+}
+
+/**
+ * Under the ownership lock: null when a live owner answers on the socket; otherwise removes a
+ * socket left by a dead process and returns our own listener on it.
+ */
+async function claimSocket(
+  socketDir: string,
+  socketPath: string,
+): Promise<Deno.UnixListener | null> {
+  const lock = await Deno.open(`${socketDir}/.lock`, {
+    read: true,
+    write: true,
+    create: true,
+    mode: 0o600,
+  });
+  try {
+    await lock.lock(true);
+    if (await socketAnswers(socketPath)) return null;
+    await Deno.remove(socketPath).catch(() => {});
+    return Deno.listen({ transport: "unix", path: socketPath });
+  } finally {
+    lock.close(); // closing releases the lock
   }
 }
 
@@ -90,29 +118,6 @@ async function socketAnswers(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Takes ownership of the data directory's database, or explains who has it. */
-async function claimPidFile(pidFile: string, dataDir: string): Promise<void> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const file = await Deno.open(pidFile, { write: true, createNew: true, mode: 0o600 });
-      await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
-      file.close();
-      return;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    }
-    const pid = Number((await Deno.readTextFile(pidFile).catch(() => "")).trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== Deno.pid && (await exists(`/proc/${pid}`))) {
-      throw new FumiError(
-        `Another Fumi process (pid ${pid}) is starting the embedded database in ${dataDir}; wait for it to finish or stop it`,
-      );
-    }
-    // A process that died left its pid file behind: the database is free.
-    await Deno.remove(pidFile).catch(() => {});
-  }
-  throw new FumiError(`Cannot take the embedded database lock ${pidFile}`);
 }
 
 async function exists(path: string): Promise<boolean> {

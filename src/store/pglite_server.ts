@@ -35,13 +35,15 @@ const READY_FOR_QUERY = 0x5a; // 'Z'
 const TERMINATE = 0x58; // 'X'
 const IDLE = 0x49; // 'I'
 
-/** Listens on `path` and serves `db`. */
+/** Serves `db` on a unix socket listener, or on a new one at a path. */
 export function servePglite(
   db: PGlite,
-  path: string,
+  where: Deno.UnixListener | string,
   options: PgliteServerOptions = {},
 ): PgliteServer {
-  const listener = Deno.listen({ transport: "unix", path });
+  const listener = typeof where === "string"
+    ? Deno.listen({ transport: "unix", path: where })
+    : where;
   const backend = new Mutex();
   const idleLimit = options.idleInTransactionMs ?? 60_000;
   const connections = new Set<Deno.Conn>();
