@@ -7,9 +7,12 @@
  * @module
  */
 
+import { checkPasswordPolicy } from "./auth/password_policy.ts";
+import type { Config } from "./config/mod.ts";
 import { generatePassword } from "./crypto/random_password.ts";
 import type { Store } from "./store/mod.ts";
-import { ConflictError } from "./util/errors.ts";
+import { type MailAddress, parseAddress } from "./util/address.ts";
+import { ConfigError, ConflictError, InvalidInputError } from "./util/errors.ts";
 
 /** The administrator created at first start. */
 export interface FirstAdministrator {
@@ -27,19 +30,28 @@ export function mailDomainOf(hostname: string): string {
 /** Creates the first administrator if the database has no account; null otherwise. */
 export async function ensureAdministrator(
   store: Store,
-  hostname: string,
+  config: Config,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<FirstAdministrator | null> {
   const [row] = await store.sql`select 1 from accounts limit 1`;
   if (row) return null;
-  const address = env.FUMI_ADMIN_ADDRESS?.trim() || `admin@${mailDomainOf(hostname)}`;
+  const address = parseConfigured(
+    "FUMI_ADMIN_ADDRESS",
+    env.FUMI_ADMIN_ADDRESS?.trim() || `admin@${mailDomainOf(config.hostname)}`,
+  );
   const given = env.FUMI_ADMIN_PASSWORD;
   const password = given || generatePassword();
-  const domainName = address.slice(address.lastIndexOf("@") + 1);
+  if (given) {
+    const problems = checkPasswordPolicy(given, address, {
+      minLength: config.accounts.password_min_length,
+      rejectCommon: config.accounts.reject_common_passwords,
+    });
+    if (problems.length) throw new ConfigError(`FUMI_ADMIN_PASSWORD: ${problems.join("; ")}`);
+  }
   try {
-    if (!(await store.domains.find(domainName))) await store.domains.add(domainName);
+    if (!(await store.domains.find(address.domain))) await store.domains.add(address.domain);
     const account = await store.accounts.create({
-      address,
+      address: address.canonical,
       password,
       isAdmin: true,
       displayName: "Administrator",
@@ -55,6 +67,15 @@ export async function ensureAdministrator(
   } catch (error) {
     // Another node starting on the same database created it first.
     if (error instanceof ConflictError) return null;
+    throw error;
+  }
+}
+
+function parseConfigured(variable: string, value: string): MailAddress {
+  try {
+    return parseAddress(value);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new ConfigError(`${variable}: ${error.message}`);
     throw error;
   }
 }

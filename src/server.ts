@@ -27,29 +27,25 @@ export async function startServer(
   log: Logger,
 ): Promise<RunningServer> {
   const store = await openStore(config, env, log);
+  let http: HttpListener[] = [];
   try {
-    const firstAdministrator = await ensureAdministrator(store, config.hostname, env);
-    const http = config.listeners.http.enabled
-      ? listen(
-        "http",
-        config.listeners.http.addresses,
-        config.listeners.http.port,
-        () =>
-          serveHealth(config.listeners.http.addresses, config.listeners.http.port, async () => {
-            await store.sql`select 1`;
-          }, log),
-      )
-      : [];
-    return {
-      store,
-      firstAdministrator,
-      http,
-      stop: async () => {
-        await Promise.all(http.map((h) => h.stop()));
-        await store.close();
-      },
+    // Listeners first: if one cannot bind, nothing is created, so the first successful start is
+    // the one that shows the administrator's generated password.
+    if (config.listeners.http.enabled) {
+      const { addresses, port } = config.listeners.http;
+      http = listen("http", addresses, port, () =>
+        serveHealth(addresses, port, async () => {
+          await store.sql`select 1`;
+        }, log));
+    }
+    const firstAdministrator = await ensureAdministrator(store, config, env);
+    const stop = async () => {
+      await Promise.all(http.map((h) => h.stop()));
+      await store.close();
     };
+    return { store, firstAdministrator, http, stop };
   } catch (error) {
+    await Promise.all(http.map((h) => h.stop()));
     await store.close();
     throw error;
   }

@@ -22,7 +22,7 @@ export function configFor(
     dev: options.dev ?? false,
     env: io.env,
     cwd: io.cwd,
-    readTextFile: (path) => Deno.readTextFile(path),
+    readTextFile: (path) => Deno.readTextFile(path.startsWith("/") ? path : `${io.cwd}/${path}`),
     systemHostname: () => Deno.hostname(),
     requireHostname: options.serving ?? false,
   });

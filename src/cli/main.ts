@@ -41,7 +41,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     printHelp(io);
-    return name === undefined ? EXIT_USAGE : EXIT_OK;
+    if (name !== undefined) return EXIT_OK;
+    io.err("fumi: missing command");
+    return EXIT_USAGE;
   }
   if (name === "--version") return await runCli(["version"], io);
   const command = COMMANDS.find((c) => c.name === name);
@@ -63,7 +65,9 @@ function reportError(io: CliIo, error: unknown): number {
     io.err(`fumi: ${error.message}`);
     return EXIT_FAILURE;
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error
+    ? error.message
+    : Deno.inspect(error, { compact: true, breakLength: Infinity });
   io.err(`fumi: unexpected error: ${message.split("\n")[0]}`);
   if (io.env.FUMI_DEBUG === "1" && error instanceof Error && error.stack) io.err(error.stack);
   return EXIT_FAILURE;

@@ -34,7 +34,7 @@ const list: Command = {
   run: async (io, argv) => {
     const args = parseArgs(argv, flags);
     if (args.positional.length > 1) {
-      throw new UsageError(`Unexpected argument; usage: ${list.usage}`);
+      throw new UsageError(`Unexpected argument "${args.positional[1]}"; usage: ${list.usage}`);
     }
     await withStore(io, args, async (store) => {
       for (const alias of await store.aliases.list(args.positional[0])) {

@@ -65,7 +65,7 @@ const list: Command = {
   run: async (io, argv) => {
     const args = parseArgs(argv, { string: ["config"] });
     if (args.positional.length > 1) {
-      throw new UsageError(`Unexpected argument; usage: ${list.usage}`);
+      throw new UsageError(`Unexpected argument "${args.positional[1]}"; usage: ${list.usage}`);
     }
     await withStore(io, args, async (store) => {
       const accounts = await store.accounts.list(args.positional[0]);
