@@ -96,15 +96,7 @@ async function serve(db: PGlite) {
 
 async function openPostgres(url: string): Promise<TestDatabase> {
   const tag = `${Deno.pid}_${Date.now().toString(36)}`;
-  template ??= (async () => {
-    const name = `fumi_tmpl_${tag}`;
-    await dropLeftovers(url);
-    await admin(url, (sql) => sql.unsafe(`create database ${name}`));
-    const sql = connect({ url: withDatabaseName(url, name), max: 2 });
-    await migrate(sql, await loadMigrations(), { log: silentLogger });
-    await sql.end();
-    return name;
-  })();
+  template ??= postgresTemplate(url, tag);
   const templateName = await template as string;
   const name = `fumi_t_${tag}_${++counter}`;
   await admin(url, (sql) => sql.unsafe(`create database ${name} template ${templateName}`));
@@ -136,17 +128,67 @@ async function admin(url: string, fn: (sql: postgres.Sql) => Promise<unknown>): 
   }
 }
 
-/** Drops the databases of earlier test processes that are no longer running. */
+/**
+ * The migrated template database for the current migrations, named after their checksums and
+ * shared by every test run (built once, under an advisory lock, so runs side by side agree).
+ * Templates of other schema versions are dropped.
+ */
+async function postgresTemplate(url: string, tag: string): Promise<string> {
+  const migrations = await loadMigrations();
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(migrations.map((m) => m.checksum).join(",")),
+  );
+  const hash = Array.from(
+    new Uint8Array(digest).slice(0, 6),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
+    .join("");
+  const name = `fumi_tmpl_${hash}`;
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const conn = await sql.reserve();
+  try {
+    await conn`select pg_advisory_lock(${0x66756d74})`;
+    const [exists] = await conn`select 1 from pg_database where datname = ${name}`;
+    if (!exists) {
+      // Built under another name and renamed when complete: no run clones a half-built one.
+      const building = `fumi_tbuild_${tag}`;
+      await conn.unsafe(`create database ${building}`);
+      const target = connect({ url: withDatabaseName(url, building), max: 1 });
+      await migrate(target, migrations, { log: silentLogger });
+      await target.end();
+      await conn.unsafe(`alter database ${building} rename to ${name}`);
+    }
+    const stale = await conn<{ datname: string }[]>`
+      select datname from pg_database where datname like 'fumi_tmpl_%' and datname <> ${name}`;
+    for (const { datname } of stale) {
+      await conn.unsafe(`drop database if exists ${datname}`).catch(() => {}); // in use: next time
+    }
+    await conn`select pg_advisory_unlock(${0x66756d74})`;
+  } finally {
+    conn.release();
+    await sql.end();
+  }
+  await dropLeftovers(url);
+  return name;
+}
+
+/**
+ * Drops databases that earlier test runs left behind (a run that was killed cannot drop its
+ * own). Names carry their creation time; only those older than a day are dropped, so a test run
+ * going on beside this one keeps its databases.
+ */
 async function dropLeftovers(url: string): Promise<void> {
   const names: string[] = [];
   await admin(url, async (sql) => {
     const rows = await sql<{ datname: string }[]>`
-      select datname from pg_database where datname ~ '^fumi_(tmpl|t)_[0-9]+_'`;
+      select datname from pg_database where datname ~ '^fumi_(t|tbuild)_[0-9]+_[0-9a-z]+'`;
     names.push(...rows.map((r) => r.datname));
   });
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
   for (const name of names) {
-    const pid = Number(name.split("_")[2]);
-    if (pid === Deno.pid || await Deno.stat(`/proc/${pid}`).then(() => true, () => false)) continue;
+    const created = parseInt(name.split("_")[3] ?? "", 36);
+    if (!Number.isFinite(created) || created > dayAgo) continue;
     await admin(url, (sql) => sql.unsafe(`drop database if exists ${name} with (force)`));
   }
 }
