@@ -95,12 +95,16 @@ create table messages (
 );
 create index messages_account on messages (account_id);
 
+-- size and internal_date repeat the message's (both never change) so that listing a mailbox,
+-- which IMAP does on every SELECT, reads this table alone.
 create table mailbox_messages (
   mailbox_id bigint not null references mailboxes (id) on delete cascade,
   uid bigint not null,
   message_id bigint not null references messages (id) on delete cascade,
   flags text[] not null default '{}',
   modseq bigint not null,
+  size bigint not null,
+  internal_date timestamptz not null,
   primary key (mailbox_id, uid)
 );
 create index mailbox_messages_message on mailbox_messages (message_id);

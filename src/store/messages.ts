@@ -155,39 +155,65 @@ export class Messages {
       });
     }
 
+    const mailboxIds = await findMailboxes(
+      this.sql,
+      accountIds.flatMap((accountId) =>
+        byAccount.get(accountId)!.map((c) => [accountId, c.mailbox] as const)
+      ),
+    );
+    const copies = accountIds.flatMap((accountId) =>
+      byAccount.get(accountId)!.map((copy) => ({
+        accountId,
+        mailboxId: mailboxIds.get(`${accountId}/${copy.mailbox}`)!,
+        flags: copy.flags,
+        messageId: sealed.get(accountId)!.id,
+      }))
+    ).sort((x, y) => x.mailboxId - y.mailboxId);
+
+    // Rows are locked late and in one order — mailboxes by id, then accounts by id — so that
+    // deliveries to one account overlap as much as they can and never deadlock.
     return await this.sql.begin(async (tx) => {
+      await tx`insert into messages ${
+        tx(accountIds.map((accountId) => {
+          const message = sealed.get(accountId)!;
+          return {
+            id: message.id,
+            account_id: accountId,
+            size: raw.length,
+            internal_date: internalDate,
+            raw: message.raw,
+            envelope: message.envelope,
+            structure: message.structure,
+          };
+        }))
+      }`;
       const delivered: Delivered[] = [];
-      for (const accountId of accountIds) {
-        const message = sealed.get(accountId)!;
-        await chargeQuota(tx, accountId, raw.length);
-        await tx`insert into messages (id, account_id, size, internal_date, raw, envelope, structure)
-                 overriding system value
-                 values (${message.id}, ${accountId}, ${raw.length}, ${internalDate},
-                         ${message.raw}, ${message.envelope}, ${message.structure})`;
-        const copies = byAccount.get(accountId)!;
-        const mailboxes = await lockMailboxes(tx, accountId, copies.map((c) => c.mailbox));
-        for (const copy of copies) {
-          const mailboxId = mailboxes.get(copy.mailbox)!;
-          const [slot] = await tx<{ uid: number; modseq: number }[]>`
+      for (const copy of copies) {
+        // RFC 9051 §2.3.1.1: the UID is taken under the mailbox row's lock, so UIDs ascend in
+        // commit order.
+        const [slot] = await tx<{ uid: number; modseq: number }[]>`
+          with slot as (
             update mailboxes set uid_next = uid_next + 1, highest_modseq = highest_modseq + 1
-            where id = ${mailboxId} returning uid_next - 1 as uid, highest_modseq as modseq`;
-          await tx`insert into mailbox_messages (mailbox_id, uid, message_id, flags, modseq)
-                   values (${mailboxId}, ${slot!.uid}, ${message.id}, ${copy.flags}, ${
-            slot!.modseq
-          })`;
-          delivered.push({
-            accountId,
-            mailboxId,
-            uid: slot!.uid,
-            messageId: message.id,
-            modseq: slot!.modseq,
-          });
-        }
+            where id = ${copy.mailboxId} returning uid_next - 1 as uid, highest_modseq as modseq
+          )
+          insert into mailbox_messages (mailbox_id, uid, message_id, flags, modseq, size, internal_date)
+          select ${copy.mailboxId}, uid, ${copy.messageId}, ${copy.flags}, modseq,
+                 ${raw.length}, ${internalDate}
+          from slot
+          returning uid, modseq`;
+        if (!slot) throw new NotFoundError("Mailbox was deleted during delivery");
+        delivered.push({ ...copy, uid: slot.uid, modseq: slot.modseq });
       }
-      for (const mailboxId of new Set(delivered.map((d) => d.mailboxId))) {
-        await notify(tx, mailboxId);
-      }
-      return delivered;
+      for (const accountId of accountIds) await chargeQuota(tx, accountId, raw.length);
+      await tx`select pg_notify('fumi_mailbox', id::text)
+               from unnest(${[...new Set(copies.map((c) => c.mailboxId))]}::bigint[]) id`;
+      return delivered.map(({ accountId, mailboxId, uid, messageId, modseq }) => ({
+        accountId,
+        mailboxId,
+        uid,
+        messageId,
+        modseq,
+      }));
     });
   }
 
@@ -204,10 +230,9 @@ export class Messages {
         internal_date: Date;
       }[]
     >`
-      select mm.uid, mm.message_id, mm.flags, mm.modseq, m.size, m.internal_date
-      from mailbox_messages mm join messages m on m.id = mm.message_id
-      where mm.mailbox_id = ${mailboxId} and mm.modseq > ${since}
-      order by mm.uid`;
+      select uid, message_id, flags, modseq, size, internal_date from mailbox_messages
+      where mailbox_id = ${mailboxId} and modseq > ${since}
+      order by uid`;
     return rows.map((r) => ({
       uid: r.uid,
       messageId: r.message_id,
@@ -343,21 +368,24 @@ async function chargeQuota(tx: TxSql, accountId: number, size: number): Promise<
   throw new OverQuotaError(account.address);
 }
 
-/** Locks the named mailboxes of an account in id order; returns name → id. */
-async function lockMailboxes(
-  tx: TxSql,
-  accountId: number,
-  names: readonly string[],
+/** Looks up mailboxes by (account, name); `account/name` → id. NotFoundError for any missing. */
+async function findMailboxes(
+  sql: Sql,
+  wanted: readonly (readonly [number, string])[],
 ): Promise<Map<string, number>> {
-  const unique = [...new Set(names)];
-  const rows = await tx<{ id: number; name: string }[]>`
-    select id, name from mailboxes where account_id = ${accountId} and name = any(${unique}::text[])
-    order by id for update`;
-  const byName = new Map(rows.map((r) => [r.name, r.id]));
-  for (const name of unique) {
-    if (!byName.has(name)) throw new NotFoundError(`Mailbox "${name}" does not exist`);
+  const rows = await sql<{ id: number; account_id: number; name: string }[]>`
+    select m.id, m.account_id, m.name from mailboxes m
+    join unnest(${wanted.map(([a]) => a)}::bigint[], ${
+    wanted.map(([, n]) => n)
+  }::text[]) w(account_id, name)
+      on m.account_id = w.account_id and m.name = w.name`;
+  const found = new Map(rows.map((r) => [`${r.account_id}/${r.name}`, r.id]));
+  for (const [accountId, name] of wanted) {
+    if (!found.has(`${accountId}/${name}`)) {
+      throw new NotFoundError(`Mailbox "${name}" does not exist`);
+    }
   }
-  return byName;
+  return found;
 }
 
 async function copyIn(
@@ -377,8 +405,10 @@ async function copyIn(
   if (from.account_id !== to.account_id) {
     throw new InvalidInputError("Cannot copy between accounts");
   }
-  const sources = await tx<{ uid: number; message_id: number; flags: string[] }[]>`
-    select uid, message_id, flags from mailbox_messages
+  const sources = await tx<
+    { uid: number; message_id: number; flags: string[]; size: number; internal_date: Date }[]
+  >`
+    select uid, message_id, flags, size, internal_date from mailbox_messages
     where mailbox_id = ${fromMailboxId} and uid = any(${uids as number[]}::bigint[]) order by uid`;
   if (sources.length === 0) return [];
   const modseq = to.highest_modseq + 1;
@@ -391,6 +421,8 @@ async function copyIn(
         message_id: s.message_id,
         flags: s.flags,
         modseq,
+        size: s.size,
+        internal_date: s.internal_date,
       })),
     )
   }`;
