@@ -26,7 +26,7 @@ export async function startServer(
   env: Readonly<Record<string, string | undefined>>,
   log: Logger,
 ): Promise<RunningServer> {
-  const store = await openStore(config, env, log);
+  const store = await openStore(config, env, log, { exclusive: true });
   let http: HttpListener[] = [];
   try {
     // Listeners first: if one cannot bind, nothing is created, so the first successful start is

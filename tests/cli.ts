@@ -362,10 +362,10 @@ async function snapshot(root: string): Promise<Snapshot> {
 }
 
 /**
- * What a data directory's run/ folder holds besides its lock file. `run/.lock` stays on purpose:
- * deleting a flock'd file lets a third process lock a new inode while a second still waits on
- * the old one, and both would think they own the database.
+ * What a data directory's run/ folder holds besides its lock files. `run/.lock` and `run/.owner`
+ * stay on purpose: deleting a flock'd file lets a third process lock a new inode while a second
+ * still waits on the old one, and both would think they own the database.
  */
 export async function runEntries(dataDir: string): Promise<string[]> {
-  return (await listDir(`${dataDir}/run`)).filter((name) => name !== ".lock");
+  return (await listDir(`${dataDir}/run`)).filter((name) => name !== ".lock" && name !== ".owner");
 }

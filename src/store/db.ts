@@ -33,6 +33,8 @@ export interface DatabaseOptions {
   readonly dataDir: string;
   readonly poolSize: number;
   readonly log: Logger;
+  /** Embedded only: own the database rather than join another process (`serve`). */
+  readonly exclusive?: boolean;
 }
 
 const INT8_OID = 20;
@@ -44,7 +46,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     await sql`select 1`;
     return { sql, kind: "postgres", close: () => sql.end({ timeout: 5 }) };
   }
-  const server: EmbeddedServer = await openEmbedded(options.dataDir, options.log);
+  const server: EmbeddedServer = await openEmbedded(options.dataDir, options.log, {
+    exclusive: options.exclusive ?? false,
+  });
   // PGlite is one backend: more connections would only queue behind each other.
   const sql = connect({ socketDir: server.socketDir, max: 2 });
   try {
@@ -88,6 +92,8 @@ export function connect(
     ...options,
     host: target.socketDir,
     port: 5432,
+    // The owner may still be creating PGlite (seconds, more on a busy machine): wait it out.
+    connect_timeout: 60,
     database: "postgres",
     username: "postgres",
   }) as unknown as Sql;

@@ -4,19 +4,25 @@
  * `<data dir>/run` (src/store/pglite_server.ts). Both folders are mode 0700, so no other local user can reach the socket or
  * the files; the socket is never a TCP port.
  *
- * Only one process may run PGlite on a data directory. Ownership is decided under an exclusive
- * lock on `run/.lock` (flock, released by the kernel if the process dies), held only while a
- * process checks whether the socket answers and, if not, binds it. The owner binds the socket
- * before PGlite's slow start, so "the socket answers" is itself the proof of a live owner: a
- * later process, such as `fumi user add` beside `fumi serve`, connects to it instead (its
- * queries wait until the database is ready). `run/embedded.pid` names the owner, for people.
+ * Only one process may run PGlite on a data directory; other processes join it through its
+ * socket. The rules, all with flock (released by the kernel if a process dies):
+ * - Deciding is done under `run/.lock`, held for milliseconds: if the socket answers, join;
+ *   otherwise become the owner and bind the socket before PGlite's slow start, so "the socket
+ *   answers" is always the proof of a live owner.
+ * - An owner holds `run/.owner` for its whole life. Stopping, it first stops accepting, lets the
+ *   connections of processes that joined it finish (bounded), then closes PGlite and releases
+ *   the lock. A newcomer that finds the socket silent waits on `.owner`, so it never opens the
+ *   files while a stopping owner still has them.
+ * - `serve` insists on owning (`exclusive`): it waits while a short-lived command owns the
+ *   database rather than join a process that will soon exit.
+ * `run/embedded.pid` names the owner, for people.
  *
  * @module
  */
 
 import { PGlite } from "@electric-sql/pglite";
 import type { Logger } from "../ops/log.ts";
-import { ConfigError } from "../util/errors.ts";
+import { ConfigError, FumiError } from "../util/errors.ts";
 import { servePglite } from "./pglite_server.ts";
 
 /** A running embedded database, ours or another process's. */
@@ -33,7 +39,11 @@ const SOCKET_NAME = ".s.PGSQL.5432";
 const MAX_SOCKET_PATH = 107;
 
 /** Starts or joins the embedded database of `dataDir`. */
-export async function openEmbedded(dataDir: string, log: Logger): Promise<EmbeddedServer> {
+export async function openEmbedded(
+  dataDir: string,
+  log: Logger,
+  options: { exclusive?: boolean; waitMs?: number } = {},
+): Promise<EmbeddedServer> {
   const socketDir = `${dataDir}/run`;
   const socketPath = `${socketDir}/${SOCKET_NAME}`;
   if (new TextEncoder().encode(socketPath).length > MAX_SOCKET_PATH) {
@@ -45,11 +55,23 @@ export async function openEmbedded(dataDir: string, log: Logger): Promise<Embedd
   await makePrivateDir(socketDir);
   await makePrivateDir(`${dataDir}/pg`);
 
-  const listener = await claimSocket(socketDir, socketPath);
-  if (listener === null) {
+  let claim = await claimSocket(socketDir, socketPath);
+  const deadline = Date.now() + (options.waitMs ?? 120_000);
+  while (claim === null && options.exclusive) {
+    if (Date.now() > deadline) {
+      throw new FumiError(
+        `Another Fumi process owns the embedded database in ${dataDir}; stop it first (is fumi serve running?)`,
+      );
+    }
+    log.info("waiting for another Fumi process to release the embedded database");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    claim = await claimSocket(socketDir, socketPath);
+  }
+  if (claim === null) {
     log.debug("joining the embedded database of a running Fumi", { socket: socketPath });
     return { socketDir, owned: false, stop: () => Promise.resolve() };
   }
+  const { listener, owner } = claim;
   const pidFile = `${socketDir}/embedded.pid`;
   try {
     await Deno.chmod(socketPath, 0o600);
@@ -70,38 +92,46 @@ export async function openEmbedded(dataDir: string, log: Logger): Promise<Embedd
         await db.close();
         await Deno.remove(socketPath).catch(() => {});
         await Deno.remove(pidFile).catch(() => {});
+        owner.close(); // releases .owner: the files are free
       },
     };
   } catch (error) {
     listener.close();
     await Deno.remove(socketPath).catch(() => {});
     await Deno.remove(pidFile).catch(() => {});
+    owner.close();
     throw error;
   }
 }
 
 /**
- * Under the ownership lock: null when a live owner answers on the socket; otherwise removes a
- * socket left by a dead process and returns our own listener on it.
+ * Under `.lock`: null when a live owner answers on the socket. Otherwise waits for `.owner`
+ * (a stopping owner still holds it), removes a socket left by a dead process and binds our own.
  */
 async function claimSocket(
   socketDir: string,
   socketPath: string,
-): Promise<Deno.UnixListener | null> {
-  const lock = await Deno.open(`${socketDir}/.lock`, {
-    read: true,
-    write: true,
-    create: true,
-    mode: 0o600,
-  });
+): Promise<{ listener: Deno.UnixListener; owner: Deno.FsFile } | null> {
+  const lock = await openLockFile(`${socketDir}/.lock`);
   try {
     await lock.lock(true);
     if (await socketAnswers(socketPath)) return null;
-    await Deno.remove(socketPath).catch(() => {});
-    return Deno.listen({ transport: "unix", path: socketPath });
+    const owner = await openLockFile(`${socketDir}/.owner`);
+    try {
+      await owner.lock(true);
+      await Deno.remove(socketPath).catch(() => {});
+      return { listener: Deno.listen({ transport: "unix", path: socketPath }), owner };
+    } catch (error) {
+      owner.close();
+      throw error;
+    }
   } finally {
     lock.close(); // closing releases the lock
   }
+}
+
+function openLockFile(path: string): Promise<Deno.FsFile> {
+  return Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
 }
 
 async function makePrivateDir(path: string): Promise<void> {

@@ -9,6 +9,7 @@ import type { Config } from "../config/mod.ts";
 import type { Logger } from "../ops/log.ts";
 import { Accounts } from "./accounts.ts";
 import { Aliases } from "./aliases.ts";
+import { Certificates } from "./certificates.ts";
 import { type Database, openDatabase, type Sql } from "./db.ts";
 import { Domains } from "./domains.ts";
 import { Mailboxes } from "./mailboxes.ts";
@@ -34,16 +35,26 @@ export interface Store {
   readonly aliases: Aliases;
   readonly mailboxes: Mailboxes;
   readonly messages: Messages;
+  readonly certificates: Certificates;
   close(): Promise<void>;
 }
 
-/** Opens the configured database, brings its schema up to date and checks the master key. */
-export async function openStore(config: Config, env: Env, log: Logger): Promise<Store> {
+/**
+ * Opens the configured database, brings its schema up to date and checks the master key.
+ * `exclusive`: with the embedded database, own it rather than join another process (serve).
+ */
+export async function openStore(
+  config: Config,
+  env: Env,
+  log: Logger,
+  options: { exclusive?: boolean } = {},
+): Promise<Store> {
   const database = await openDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.database.pool_size,
     log,
+    exclusive: options.exclusive ?? false,
   });
   try {
     await migrate(database.sql, await loadMigrations(), { log });
@@ -80,6 +91,7 @@ export async function openServices(
     aliases: new Aliases(sql, domains),
     mailboxes: new Mailboxes(sql),
     messages: new Messages(sql, vault),
+    certificates: new Certificates(sql, vault),
     close: () => database.close(),
   };
 }

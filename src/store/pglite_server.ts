@@ -24,6 +24,8 @@ export interface PgliteServer {
 export interface PgliteServerOptions {
   /** How long a connection may own the backend without sending anything. */
   readonly idleInTransactionMs?: number;
+  /** On close, how long connections may go on before they are cut. */
+  readonly drainMs?: number;
   readonly log?: Logger;
 }
 
@@ -62,8 +64,15 @@ export function servePglite(
   })().catch(() => {});
   return {
     close: async () => {
+      // Stop accepting, let the clients of other processes finish, then cut what is left.
       listener.close();
       await accepting;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(handling),
+        new Promise((resolve) => timer = setTimeout(resolve, options.drainMs ?? 60_000)),
+      ]);
+      clearTimeout(timer);
       for (const conn of connections) closeQuietly(conn);
       await Promise.all(handling);
     },
