@@ -1,0 +1,345 @@
+/**
+ * A client connection as protocol sessions see it: bounded line and byte reads with timeouts,
+ * writes, and server-side STARTTLS on the same socket.
+ *
+ * Invariants:
+ * - Reads are bounded: a line longer than its limit is a {@link LineTooLongError}, and each read
+ *   has a deadline, so a client that sends a line slowly forever (slow-loris) is cut off.
+ * - Incoming bytes are buffered up to a high-water mark; beyond it the socket is paused (TCP
+ *   back-pressure), so a client cannot make the server hold more than one read's worth.
+ * - STARTTLS discards every byte received before the handshake (CVE-2011-0411: commands
+ *   pipelined after STARTTLS were executed as if they had come over TLS). The plaintext reader is
+ *   stopped and the TLS socket created before the invitation ("220 Ready") is written, so a
+ *   client's ClientHello is never swallowed by the plaintext reader (shared/DENO-NOTES.md).
+ * - Socket errors and the peer's end close the connection: no half-open sockets accumulate.
+ *
+ * @module
+ */
+
+import type { Socket } from "node:net";
+import { type SecureContext, TLSSocket } from "node:tls";
+import { FumiError } from "../util/errors.ts";
+
+/** Where a connection comes from or arrives at. */
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** What the TLS handshake settled. */
+export interface TlsState {
+  readonly protocol: string | null;
+  readonly cipher: string | null;
+  readonly servername: string | null;
+  readonly alpn: string | null;
+}
+
+/** A line longer than the limit of the read. */
+export class LineTooLongError extends FumiError {
+  constructor(readonly limit: number) {
+    super(`Line longer than ${limit} octets`);
+  }
+}
+
+/** The client was silent or too slow for the read's deadline. */
+export class ReadTimeoutError extends FumiError {
+  constructor() {
+    super("Timed out waiting for the client");
+  }
+}
+
+/** A line as received, with how it ended (protocols differ in what they accept). */
+export interface Line {
+  /** The line without its terminator. */
+  readonly bytes: Uint8Array;
+  /** "crlf" for CR LF, "lf" for a bare LF. A bare CR stays inside `bytes`. */
+  readonly ending: "crlf" | "lf";
+}
+
+/** TLS settings for STARTTLS on a plaintext connection. */
+export interface StartTlsOptions {
+  readonly secureContext: SecureContext;
+  readonly SNICallback: (
+    servername: string,
+    cb: (err: Error | null, ctx?: SecureContext) => void,
+  ) => void;
+  readonly handshakeTimeoutMs: number;
+}
+
+const HIGH_WATER = 256 * 1024;
+const encoder = new TextEncoder();
+
+let nextId = 1;
+
+/** A connection over a node:net or node:tls socket. */
+export class Connection {
+  readonly id: string;
+  readonly remote: Endpoint;
+  readonly local: Endpoint;
+  #socket: Socket;
+  #tls: TlsState | null = null;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #ended = false;
+  #error: Error | null = null;
+  #wake: (() => void) | null = null;
+  #closed = false;
+  readonly #onData = (chunk: Uint8Array) => this.#push(chunk);
+  readonly #onEnd = () => this.#finish(null);
+  readonly #onError = (error: Error) => this.#finish(error);
+
+  constructor(socket: Socket, tls: TlsState | null = null) {
+    this.id = (nextId++).toString(36).padStart(6, "0");
+    this.#socket = socket;
+    this.#tls = tls;
+    this.remote = {
+      address: normalizeAddress(socket.remoteAddress ?? ""),
+      port: socket.remotePort ?? 0,
+    };
+    this.local = {
+      address: normalizeAddress(socket.localAddress ?? ""),
+      port: socket.localPort ?? 0,
+    };
+    this.#attach(socket);
+  }
+
+  /** The TLS state, or null on a plaintext connection. */
+  get tls(): TlsState | null {
+    return this.#tls;
+  }
+
+  /** True once the connection is closed (by either side). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Reads one line of at most `maxLength` octets (terminator excluded). Returns null at the end
+   * of the stream. A longer line throws {@link LineTooLongError} after consuming it up to its
+   * LF, so the session can answer and continue; `timeoutMs` bounds the whole line.
+   */
+  async readLine(maxLength: number, timeoutMs: number): Promise<Line | null> {
+    const deadline = Date.now() + timeoutMs;
+    let tooLong = false;
+    for (;;) {
+      const at = this.#indexOfLf();
+      if (at !== -1) {
+        const raw = this.#take(at + 1);
+        if (tooLong || at > maxLength + 1) throw new LineTooLongError(maxLength);
+        const crlf = at > 0 && raw[at - 1] === 0x0d;
+        const bytes = raw.subarray(0, crlf ? at - 1 : at);
+        if (bytes.length > maxLength) throw new LineTooLongError(maxLength);
+        return { bytes, ending: crlf ? "crlf" : "lf" };
+      }
+      if (this.#buffered > maxLength + 1) {
+        // Drop what we have of an overlong line, keep reading until its end.
+        this.#take(this.#buffered);
+        tooLong = true;
+      }
+      if (this.#error) throw this.#error;
+      if (this.#ended) {
+        if (this.#buffered === 0 && !tooLong) return null;
+        this.#take(this.#buffered);
+        return null; // a partial last line without LF is not a command
+      }
+      await this.#waitForData(deadline);
+    }
+  }
+
+  /** Reads exactly `length` octets (an IMAP literal, a BDAT chunk); null if the stream ends first. */
+  async readExact(length: number, timeoutMs: number): Promise<Uint8Array | null> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#buffered < length) {
+      if (this.#error) throw this.#error;
+      if (this.#ended) return null;
+      await this.#waitForData(deadline);
+    }
+    return this.#take(length);
+  }
+
+  /** Reads whatever arrives next (up to the buffered amount); null at the end of the stream. */
+  async readSome(timeoutMs: number): Promise<Uint8Array | null> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#buffered === 0) {
+      if (this.#error) throw this.#error;
+      if (this.#ended) return null;
+      await this.#waitForData(deadline);
+    }
+    return this.#take(this.#buffered);
+  }
+
+  /** Number of octets received and not yet read (a pipelining check uses it). */
+  get pending(): number {
+    return this.#buffered;
+  }
+
+  /** Writes and waits until the bytes are handed to the kernel (or the socket fails). */
+  write(data: Uint8Array | string): Promise<void> {
+    if (this.#closed) return Promise.reject(new FumiError("Connection closed"));
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    return new Promise((resolve, reject) => {
+      this.#socket.write(bytes, (error?: Error | null) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /**
+   * Server-side STARTTLS. Discards every unread byte, writes `invitation` in clear, and completes
+   * the handshake on the same socket. Returns the number of bytes discarded (for the log).
+   */
+  async startTls(invitation: Uint8Array | string, options: StartTlsOptions): Promise<number> {
+    if (this.#tls) throw new FumiError("TLS is already active");
+    const raw = this.#socket;
+    this.#detach(raw);
+    raw.pause();
+    const discarded = this.#buffered;
+    this.#chunks = [];
+    this.#buffered = 0;
+
+    const secure = new TLSSocket(raw, {
+      isServer: true,
+      secureContext: options.secureContext,
+      SNICallback: options.SNICallback,
+    });
+    this.#socket = secure as unknown as Socket;
+    const handshake = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new ReadTimeoutError()), options.handshakeTimeoutMs);
+      secure.once("secure", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      secure.once("error", (error: Error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      secure.once("close", () => {
+        clearTimeout(timer);
+        reject(new FumiError("Connection closed during the TLS handshake"));
+      });
+    });
+    await new Promise<void>((resolve, reject) =>
+      raw.write(
+        typeof invitation === "string" ? encoder.encode(invitation) : invitation,
+        (e) => e ? reject(e) : resolve(),
+      )
+    );
+    try {
+      await handshake;
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+    this.#tls = tlsStateOf(secure);
+    this.#attach(this.#socket);
+    return discarded;
+  }
+
+  /** Closes the connection (idempotent). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#finish(null);
+    this.#socket.destroy();
+  }
+
+  #attach(socket: Socket): void {
+    socket.on("data", this.#onData);
+    socket.on("end", this.#onEnd);
+    socket.on("close", this.#onEnd);
+    socket.on("error", this.#onError);
+    socket.resume();
+  }
+
+  #detach(socket: Socket): void {
+    socket.off("data", this.#onData);
+    socket.off("end", this.#onEnd);
+    socket.off("close", this.#onEnd);
+    socket.off("error", this.#onError);
+  }
+
+  #push(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    if (this.#buffered > HIGH_WATER) this.#socket.pause();
+    this.#notify();
+  }
+
+  #finish(error: Error | null): void {
+    this.#ended = true;
+    if (error && !this.#error) this.#error = error;
+    this.#notify();
+    if (!this.#closed && (error || this.#ended)) {
+      this.#closed = true;
+      this.#socket.destroy();
+    }
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  #waitForData(deadline: number): Promise<void> {
+    const left = deadline - Date.now();
+    if (left <= 0) return Promise.reject(new ReadTimeoutError());
+    if (this.#buffered < HIGH_WATER) this.#socket.resume();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#wake = null;
+        reject(new ReadTimeoutError());
+      }, left);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  #indexOfLf(): number {
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      const i = chunk.indexOf(0x0a);
+      if (i !== -1) return offset + i;
+      offset += chunk.length;
+    }
+    return -1;
+  }
+
+  #take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[0]!;
+      const need = n - filled;
+      if (chunk.length <= need) {
+        out.set(chunk, filled);
+        filled += chunk.length;
+        this.#chunks.shift();
+      } else {
+        out.set(chunk.subarray(0, need), filled);
+        this.#chunks[0] = chunk.subarray(need);
+        filled = n;
+      }
+    }
+    this.#buffered -= n;
+    return out;
+  }
+}
+
+/** The state of a completed TLS handshake. */
+export function tlsStateOf(socket: TLSSocket): TlsState {
+  const cipher = socket.getCipher?.();
+  const servername = (socket as unknown as { servername?: string | false }).servername;
+  const alpn = socket.alpnProtocol;
+  return {
+    protocol: socket.getProtocol?.() ?? null,
+    cipher: cipher?.standardName ?? cipher?.name ?? null,
+    servername: typeof servername === "string" && servername !== "" ? servername : null,
+    alpn: typeof alpn === "string" ? alpn : null,
+  };
+}
+
+/** `::ffff:192.0.2.1` → `192.0.2.1`: an IPv4 client on a dual-stack socket is an IPv4 client. */
+export function normalizeAddress(address: string): string {
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}
