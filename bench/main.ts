@@ -18,6 +18,7 @@ export interface Benchmark {
 /** Every benchmark, by name. */
 export const BENCHMARKS: Readonly<Record<string, () => Promise<Benchmark>>> = {
   store: () => import("./store.ts"),
+  tls: () => import("./tls.ts"),
 };
 
 /** Exit code for a wrong command line. */

@@ -86,13 +86,15 @@ export async function startListener(spec: ListenerSpec): Promise<RunningListener
     connections.add(connection);
     const release = admissions.get(socket) ?? (() => {});
     const done = spec.session(connection, startTls)
-      .catch((error: unknown) =>
-        log.warn("session ended with an error", {
+      .catch((error: unknown) => {
+        // A client that went away mid-write is ordinary; anything else is worth a warning.
+        const level = connection.closed || isDisconnect(error) ? "debug" : "warn";
+        log[level]("session ended with an error", {
           conn: connection.id,
           ip: connection.remote.address,
           error,
-        })
-      )
+        });
+      })
       .finally(() => {
         connection.close();
         connections.delete(connection);
