@@ -38,6 +38,14 @@ export async function startServer(
           await store.sql`select 1`;
         }, log));
     }
+    // A fresh install serves TLS from the start with a self-signed certificate for its name.
+    const selfSigned = await store.certificates.ensureSelfSigned(config.hostname);
+    if (selfSigned.created) {
+      log.warn("created a self-signed certificate; import a real one with fumi cert import", {
+        certificate: selfSigned.certificate.name,
+      });
+    }
+    // Last: nothing after it may fail, or the generated password would be lost.
     const firstAdministrator = await ensureAdministrator(store, config, env);
     const stop = async () => {
       await Promise.all(http.map((h) => h.stop()));

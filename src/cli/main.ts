@@ -12,6 +12,7 @@
 import { ConfigError, FumiError, UsageError } from "../util/errors.ts";
 import type { Command } from "./command.ts";
 import { aliasCommand } from "./commands/alias.ts";
+import { certCommand } from "./commands/cert.ts";
 import { domainCommand } from "./commands/domain.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { migrateCommand } from "./commands/migrate.ts";
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   userCommand,
   aliasCommand,
   keysCommand,
+  certCommand,
   versionCommand,
 ];
 

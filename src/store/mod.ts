@@ -12,6 +12,18 @@
 
 export type { Account, NewAccount, PasswordPolicy } from "./accounts.ts";
 export type { Alias, Resolution } from "./aliases.ts";
+export {
+  type CertificateDetails,
+  type CertificateSource,
+  type CertificateSummary,
+  type ListenerCertificates,
+  listenerCertificates,
+  normalizeTarget,
+  TLS_LISTENERS,
+  type TlsCertificate,
+  type TlsListener,
+  type TlsSnapshot,
+} from "./certificates.ts";
 export type { Database, Sql } from "./db.ts";
 export type { Domain } from "./domains.ts";
 export { OverQuotaError } from "./errors.ts";
