@@ -173,18 +173,14 @@ function tlsServer(
     handshakeTimeout: handshakeTimeoutMs,
     ...(spec.alpn ? { ALPNProtocols: [...spec.alpn] } : {}),
   });
-  let contextVersion = -1;
-  const refreshDefault = () => {
-    // Clients without SNI get the server's own context; keep it in step with reloads.
-    if (contextVersion !== spec.tls.version) {
-      contextVersion = spec.tls.version;
-      server.setSecureContext({ ...TLS_POLICY, ...spec.tls.fallbackPair });
-    }
-  };
-  refreshDefault();
+  // Clients without SNI get the server's own context: replace it whenever the certificates
+  // change (it applies to connections accepted afterwards).
+  const setDefault = () => server.setSecureContext({ ...TLS_POLICY, ...spec.tls.fallbackPair });
+  setDefault();
+  const unsubscribe = spec.tls.subscribe(setDefault);
+  server.on("close", unsubscribe);
   const peers = new WeakMap<object, string>();
   server.on("connection", (socket: Socket) => {
-    refreshDefault();
     peers.set(socket, normalizeAddress(socket.remoteAddress ?? ""));
     socket.pause();
     admit(socket).then((ok) => ok && socket.resume(), () => socket.destroy());

@@ -34,7 +34,7 @@ export class TlsContexts {
   #fallback!: SecureContext;
   #fallbackPair!: CertificatePair;
   #byName = new Map<string, SecureContext>();
-  #version = 0;
+  readonly #subscribers = new Set<() => void>();
 
   constructor(set: CertificateSet) {
     this.update(set);
@@ -48,12 +48,13 @@ export class TlsContexts {
     this.#fallback = fallback;
     this.#fallbackPair = set.fallback;
     this.#byName = byName;
-    this.#version++;
+    for (const subscriber of this.#subscribers) subscriber();
   }
 
-  /** Increases with every update (listeners use it to refresh their server-level default). */
-  get version(): number {
-    return this.#version;
+  /** Calls `fn` after every update; returns the function that stops it. */
+  subscribe(fn: () => void): () => void {
+    this.#subscribers.add(fn);
+    return () => this.#subscribers.delete(fn);
   }
 
   /** The context for clients that send no SNI or an unknown name. */
