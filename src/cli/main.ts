@@ -12,6 +12,7 @@
 import { ConfigError, FumiError, UsageError } from "../util/errors.ts";
 import type { Command } from "./command.ts";
 import { aliasCommand } from "./commands/alias.ts";
+import { banCommand } from "./commands/ban.ts";
 import { certCommand } from "./commands/cert.ts";
 import { domainCommand } from "./commands/domain.ts";
 import { keysCommand } from "./commands/keys.ts";
@@ -30,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   aliasCommand,
   keysCommand,
   certCommand,
+  banCommand,
   versionCommand,
 ];
 

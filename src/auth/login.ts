@@ -1,0 +1,281 @@
+/**
+ * Password sign-in (IMAP LOGIN, AUTH PLAIN/LOGIN, the web form): the one path that checks an
+ * address and password, with the brute-force defence of src/auth/bans.ts around it.
+ *
+ * Security model:
+ * - No user enumeration. A failed sign-in answers `null` whatever the cause — unknown account,
+ *   disabled account, wrong password, banned client — and, apart from the ban, in the same time:
+ *   an existing account's password is checked with Argon2id (`verifyPassword`), and an unknown or
+ *   disabled one spends the same Argon2id work on a stand-in (`dummyVerify`); the same queries
+ *   run either way (failures are counted per address as typed, existing or not), and the delay
+ *   comes from the same counts.
+ * - A banned client is refused before any password work, with the same `null`, after the
+ *   longest delay (no Argon2id time is spent on it).
+ * - Each failure is delayed exponentially (see `delayFor` in src/auth/bans.ts) before the
+ *   answer; a success is never delayed.
+ * - The password never reaches a log, the database or an error.
+ *
+ * The log line. Every failure writes one line at level `warn`, message `auth failed`, with the
+ * fields `protocol`, `ip`, `account`, `reason` in that order, after any fields of the logger
+ * itself (a connection id, say). In the two formats of src/ops/log.ts:
+ *
+ * ```
+ * 2026-11-27T12:00:00.000Z WARN  auth failed protocol=imap ip=192.0.2.7 account=alice@example.org reason=bad-password
+ * {"time":"2026-11-27T12:00:00.000Z","level":"warn","msg":"auth failed","protocol":"imap","ip":"192.0.2.7","account":"alice@example.org","reason":"bad-password"}
+ * ```
+ *
+ * `ip` is canonical (an IPv4-mapped peer is its IPv4 address) and comes before `account`, the
+ * one field a client chooses; the text format quotes any value with a space, `"` or `=`, and the
+ * JSON format escapes it, so `contrib/fail2ban/filter.d/fumi.conf` can match the address without
+ * a typed account ever standing in for it. Reasons: `bad-password`, `unknown-account`,
+ * `disabled`, `banned`. A success writes `auth succeeded` at level `info` (not matched).
+ * fail2ban needs the log level at `warn` or lower.
+ *
+ * Reconnecting clients: with a {@link VerificationCache}, a password that verified within the
+ * last few minutes is accepted again without Argon2id, as DESIGN.md describes. Its entries are
+ * keyed by an HMAC (with a random key that never leaves the process) of the address, the stored
+ * hash and the password, so a changed password (a new hash) misses at once and nothing in
+ * memory can be matched against a guess without that key. Only successes are cached, and the
+ * account is looked up (disabled? banned client?) before the cache is asked, so the cache can
+ * neither let a refused sign-in through nor change a failure's answer (it adds one HMAC, a few
+ * microseconds, to the work for an existing account).
+ *
+ * @module
+ */
+
+import { dummyVerify, verifyPassword } from "../crypto/password.ts";
+import { formatIp, parseIp } from "../net/cidr.ts";
+import type { Logger } from "../ops/log.ts";
+import type { Sql } from "../store/mod.ts";
+import { assertLabel, type Bans, normalizeAccount } from "./bans.ts";
+
+/** Why a sign-in failed, as logged. */
+export type LoginFailureReason = "bad-password" | "unknown-account" | "disabled" | "banned";
+
+/** What sign-in needs to know about an account. */
+export interface StoredCredentials {
+  readonly id: number;
+  /** Canonical address. */
+  readonly address: string;
+  /** Argon2id PHC string. */
+  readonly passwordHash: string;
+  readonly disabled: boolean;
+  readonly isAdmin: boolean;
+}
+
+/** Finds an account's credentials by its normalised address (src/auth/bans.ts normalizeAccount). */
+export type CredentialLookup = (account: string) => Promise<StoredCredentials | null>;
+
+/** The account that signed in. */
+export interface SignedIn {
+  readonly id: number;
+  readonly address: string;
+  readonly isAdmin: boolean;
+}
+
+/** Where a sign-in comes from. */
+export interface LoginContext {
+  /** `smtp`, `imap`, `web`, …: lower-case letters, digits and hyphens. */
+  readonly protocol: string;
+  /** The client's address as the socket reports it. */
+  readonly ip: string;
+}
+
+/** Default time a successful verification is reused. */
+export const DEFAULT_VERIFICATION_CACHE_MS = 5 * 60_000;
+/** Default most verifications cached. */
+export const DEFAULT_VERIFICATION_CACHE_SIZE = 10_000;
+
+/**
+ * Recent successful password verifications, in memory (see the module's security model).
+ *
+ * @example
+ * ```ts
+ * const login = new Login({ bans, credentials, log, cache: new VerificationCache() });
+ * ```
+ */
+export class VerificationCache {
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  readonly #now: () => number;
+  readonly #entries = new Map<string, number>();
+  #key: Promise<CryptoKey> | null = null;
+
+  constructor(
+    options: { ttlMs?: number; maxEntries?: number; now?: () => number } = {},
+  ) {
+    this.#ttlMs = options.ttlMs ?? DEFAULT_VERIFICATION_CACHE_MS;
+    this.#maxEntries = options.maxEntries ?? DEFAULT_VERIFICATION_CACHE_SIZE;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** True when this password verified against this hash within the time to live. */
+  async has(account: string, passwordHash: string, password: string): Promise<boolean> {
+    const id = await this.#id(account, passwordHash, password);
+    const until = this.#entries.get(id);
+    if (until === undefined) return false;
+    if (until > this.#now()) return true;
+    this.#entries.delete(id);
+    return false;
+  }
+
+  /** Remembers a successful verification. */
+  async add(account: string, passwordHash: string, password: string): Promise<void> {
+    const id = await this.#id(account, passwordHash, password);
+    this.#entries.delete(id);
+    this.#entries.set(id, this.#now() + this.#ttlMs);
+    for (const oldest of this.#entries.keys()) {
+      if (this.#entries.size <= this.#maxEntries) break;
+      this.#entries.delete(oldest);
+    }
+  }
+
+  /** How many entries are held (expired ones included until they are next looked up). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Forgets everything (after a password or second-factor change, say). */
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  async #id(account: string, passwordHash: string, password: string): Promise<string> {
+    this.#key ??= crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+    ]) as Promise<CryptoKey>;
+    const data = new TextEncoder().encode(JSON.stringify([account, passwordHash, password]));
+    const mac = await crypto.subtle.sign("HMAC", await this.#key, data);
+    return new Uint8Array(mac).toBase64();
+  }
+}
+
+/** What {@link Login} is built from. */
+export interface LoginOptions {
+  readonly bans: Bans;
+  readonly credentials: CredentialLookup;
+  readonly log: Logger;
+  /** Recent successes to accept without Argon2id; none by default. */
+  readonly cache?: VerificationCache;
+  /** Waits before a failure is answered; defaults to a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Looks credentials up in the accounts table. */
+export function sqlCredentials(sql: Sql): CredentialLookup {
+  return async (account) => {
+    const [row] = await sql<
+      { id: number; address: string; password_hash: string; disabled: boolean; is_admin: boolean }[]
+    >`select id, address, password_hash, disabled, is_admin from accounts where address = ${account}`;
+    if (row === undefined) return null;
+    return {
+      id: row.id,
+      address: row.address,
+      passwordHash: row.password_hash,
+      disabled: row.disabled,
+      isAdmin: row.is_admin,
+    };
+  };
+}
+
+/**
+ * Writes the stable failure line (see the module doc) for a sign-in that failed elsewhere than
+ * in {@link Login} — a SASL SCRAM exchange, say — so that fail2ban sees it too. `ip` must be
+ * canonical and `account` normalised (src/auth/bans.ts `normalizeAccount`).
+ */
+export function logAuthFailure(
+  log: Logger,
+  failure: { protocol: string; ip: string; account: string; reason: string },
+): void {
+  // The line fail2ban matches: keep the message, the level and the field order.
+  log.warn("auth failed", {
+    protocol: failure.protocol,
+    ip: failure.ip,
+    account: failure.account,
+    reason: failure.reason,
+  });
+}
+
+function timer(ms: number): Promise<void> {
+  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Password sign-in with counting, delays and bans. */
+export class Login {
+  readonly #bans: Bans;
+  readonly #credentials: CredentialLookup;
+  readonly #log: Logger;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #cache: VerificationCache | null;
+
+  constructor(options: LoginOptions) {
+    this.#cache = options.cache ?? null;
+    this.#bans = options.bans;
+    this.#credentials = options.credentials;
+    this.#log = options.log;
+    this.#sleep = options.sleep ?? timer;
+  }
+
+  /**
+   * Checks `address` and `password`; resolves to the account, or to null after the failure's
+   * delay. Usable detached (`deps.checkLogin = login.checkLogin`).
+   *
+   * @example
+   * ```ts
+   * const account = await login.checkLogin("alice@example.org", pw, { protocol: "imap", ip });
+   * if (account === null) return no("[AUTHENTICATIONFAILED] Authentication failed");
+   * ```
+   * @throws {InvalidInputError} when `context.ip` is not an IP address or `context.protocol`
+   *   is malformed (a bug in the caller, not the client's doing).
+   */
+  readonly checkLogin = async (
+    address: string,
+    password: string,
+    context: LoginContext,
+  ): Promise<SignedIn | null> => {
+    assertLabel("protocol", context.protocol);
+    const ip = formatIp(parseIp(context.ip));
+    const account = normalizeAccount(address);
+    if (await this.#bans.isBanned(ip)) {
+      this.#failed(context.protocol, ip, account, "banned");
+      await this.#sleep(this.#bans.policy.maxDelayMs);
+      return null;
+    }
+    const found = await this.#credentials(account);
+    let reason: LoginFailureReason;
+    if (found === null) {
+      await dummyVerify(password);
+      reason = "unknown-account";
+    } else if (found.disabled) {
+      await dummyVerify(password);
+      reason = "disabled";
+    } else if (await this.#verify(found, password)) {
+      await this.#bans.recordSuccess(found.id, ip);
+      this.#log.info("auth succeeded", { protocol: context.protocol, ip, account: found.address });
+      return { id: found.id, address: found.address, isAdmin: found.isAdmin };
+    } else {
+      reason = "bad-password";
+    }
+    this.#failed(context.protocol, ip, account, reason);
+    const outcome = await this.#bans.recordFailure({
+      protocol: context.protocol,
+      ip,
+      account,
+      reason,
+    });
+    await this.#sleep(outcome.delayMs);
+    return null;
+  };
+
+  async #verify(found: StoredCredentials, password: string): Promise<boolean> {
+    const cache = this.#cache;
+    if (cache && await cache.has(found.address, found.passwordHash, password)) return true;
+    const ok = await verifyPassword(found.passwordHash, password);
+    if (ok && cache) await cache.add(found.address, found.passwordHash, password);
+    return ok;
+  }
+
+  #failed(protocol: string, ip: string, account: string, reason: LoginFailureReason): void {
+    logAuthFailure(this.#log, { protocol, ip, account, reason });
+  }
+}
