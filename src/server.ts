@@ -5,17 +5,21 @@
  * @module
  */
 
+import { Bans } from "./auth/bans.ts";
 import { ensureAdministrator, type FirstAdministrator } from "./bootstrap.ts";
+import { parseCidr } from "./net/cidr.ts";
 import type { Config } from "./config/mod.ts";
 import { type HttpListener, serveHealth } from "./ops/health.ts";
 import type { Logger } from "./ops/log.ts";
 import { openStore, type Store } from "./store/mod.ts";
-import { FumiError } from "./util/errors.ts";
+import { ConfigError, FumiError, InvalidInputError } from "./util/errors.ts";
 
 /** A running Fumi. */
 export interface RunningServer {
   readonly store: Store;
   readonly firstAdministrator: FirstAdministrator | null;
+  /** Failed sign-ins and bans, shared by every protocol. */
+  readonly bans: Bans;
   readonly http: readonly HttpListener[];
   stop(): Promise<void>;
 }
@@ -26,9 +30,25 @@ export async function startServer(
   env: Readonly<Record<string, string | undefined>>,
   log: Logger,
 ): Promise<RunningServer> {
+  checkNetworks("firewall.allow", config.firewall.allow);
+  checkNetworks("firewall.deny", config.firewall.deny);
   const store = await openStore(config, env, log, { exclusive: true });
   let http: HttpListener[] = [];
+  let expiry: ReturnType<typeof setInterval> | undefined;
   try {
+    const bans = new Bans(store.sql, {
+      backoffAfter: config.auth.backoff_after,
+      banAfter: config.auth.ban_after,
+      windowMs: config.auth.failure_window,
+      banDurationMs: config.auth.ban_duration,
+      trustAfterSuccessMs: config.auth.trust_after_success,
+      allow: config.firewall.allow,
+      dryRun: config.auth.dry_run,
+      log,
+    });
+    const expire = () => bans.expire().catch((error) => log.error("cannot expire bans", { error }));
+    await expire();
+    expiry = setInterval(expire, BAN_EXPIRY_INTERVAL_MS);
     // Listeners first: if one cannot bind, nothing is created, so the first successful start is
     // the one that shows the administrator's generated password.
     if (config.listeners.http.enabled) {
@@ -48,14 +68,30 @@ export async function startServer(
     // Last: nothing after it may fail, or the generated password would be lost.
     const firstAdministrator = await ensureAdministrator(store, config, env);
     const stop = async () => {
+      clearInterval(expiry);
       await Promise.all(http.map((h) => h.stop()));
       await store.close();
     };
-    return { store, firstAdministrator, http, stop };
+    return { store, firstAdministrator, bans, http, stop };
   } catch (error) {
+    clearInterval(expiry);
     await Promise.all(http.map((h) => h.stop()));
     await store.close();
     throw error;
+  }
+}
+
+/** How often expired bans and old failures are removed. */
+const BAN_EXPIRY_INTERVAL_MS = 10 * 60_000;
+
+function checkNetworks(key: string, networks: readonly string[]): void {
+  for (const network of networks) {
+    try {
+      parseCidr(network);
+    } catch (error) {
+      if (error instanceof InvalidInputError) throw new ConfigError(`${key}: ${error.message}`);
+      throw error;
+    }
   }
 }
 

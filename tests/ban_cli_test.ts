@@ -12,7 +12,7 @@
  */
 
 import { Bans } from "../src/auth/bans.ts";
-import { banCommand, banTable, parseDuration } from "../src/cli/commands/ban.ts";
+import { banCommand, banTable, durationArgument } from "../src/cli/commands/ban.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../src/cli/main.ts";
 import { loadConfig } from "../src/config/mod.ts";
 import { generateMasterKey } from "../src/crypto/master_key.ts";
@@ -94,15 +94,15 @@ async function withBanDatabase(fn: (env: Env, store: Store) => Promise<void>): P
 }
 
 Deno.test("durations for --for", () => {
-  assertEquals(parseDuration("90s"), 90_000);
-  assertEquals(parseDuration("30m"), 1_800_000);
-  assertEquals(parseDuration("30min"), 1_800_000);
-  assertEquals(parseDuration("12h"), 43_200_000);
-  assertEquals(parseDuration("7d"), 604_800_000);
-  assertEquals(parseDuration("2w"), 1_209_600_000);
-  assertEquals(parseDuration("1h30m"), 5_400_000);
+  assertEquals(durationArgument("90s"), 90_000);
+  assertEquals(durationArgument("30m"), 1_800_000);
+  assertEquals(durationArgument("30min"), 1_800_000);
+  assertEquals(durationArgument("12h"), 43_200_000);
+  assertEquals(durationArgument("7d"), 604_800_000);
+  assertEquals(durationArgument("2w"), 1_209_600_000);
+  assertEquals(durationArgument("1h30m"), 5_400_000);
   for (const bad of ["", "0m", "10", "h", "1.5h", "1h 30m", "-1h", "1y", "h1", "1hx"]) {
-    assertThrows(() => parseDuration(bad), UsageError, "Invalid duration");
+    assertThrows(() => durationArgument(bad), UsageError, "Invalid duration");
   }
 });
 

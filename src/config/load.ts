@@ -33,6 +33,8 @@ export interface Config {
   readonly limits: ConfigFile["limits"];
   readonly accounts: ConfigFile["accounts"];
   readonly log: ConfigFile["log"];
+  readonly firewall: ConfigFile["firewall"];
+  readonly auth: ConfigFile["auth"];
   readonly listeners: Readonly<Record<ListenerName, ListenerConfig>>;
 }
 
@@ -122,6 +124,8 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     limits: parsed.limits,
     accounts: parsed.accounts,
     log,
+    firewall: parsed.firewall,
+    auth: parsed.auth,
     listeners,
   });
 }
@@ -157,6 +161,11 @@ function validate(raw: unknown, source: string): ConfigFile {
 function describeIssue(issue: z.core.$ZodIssue | undefined): string {
   if (issue === undefined) return "invalid";
   const path = issue.path.map(String).join(".");
+  if (issue.code === "invalid_union") {
+    // Name what each alternative expected instead of zod's bare "Invalid input".
+    const wanted = issue.errors.map((branch) => branch[0]?.message.replace(/^Invalid input: /, ""));
+    return `${path}: ${wanted.filter(Boolean).join(", or ")}`;
+  }
   if (issue.code === "unrecognized_keys") {
     const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
     return `unknown key ${keys.join(", ")}`;

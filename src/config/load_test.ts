@@ -25,6 +25,12 @@ Deno.test("defaults: production ports on all addresses, ./data under the working
   assertEquals(config.listeners.smtp.port, 25);
   assertEquals(config.listeners.imaps.port, 993);
   assertEquals(config.listeners.http.addresses, ["0.0.0.0", "::"]);
+  assertEquals(config.firewall.max_connections_per_ip, 20);
+  assertEquals(config.firewall.max_connections, 5000);
+  assertEquals(config.auth.backoff_after, 5);
+  assertEquals(config.auth.ban_after, 20);
+  assertEquals(config.auth.failure_window, 3_600_000);
+  assertEquals(config.auth.ban_duration, 3_600_000);
   assert(Object.isFrozen(config) && Object.isFrozen(config.listeners.smtp));
 });
 
@@ -47,6 +53,11 @@ default_quota = "2G"
 [listeners.smtp]
 port = 2500
 addresses = ["::1"]
+[firewall]
+deny = ["192.0.2.0/24"]
+[auth]
+failure_window = "30m"
+ban_duration = "permanent"
 `;
   const config = await loadConfig(sources({ "/etc/fumi/fumi.toml": file }, {
     file: "/etc/fumi/fumi.toml",
@@ -65,6 +76,9 @@ addresses = ["::1"]
   assertEquals(config.listeners.smtp.addresses, ["::1"]);
   assertEquals(config.log.level, "debug");
   assertEquals(config.configFile, "/etc/fumi/fumi.toml");
+  assertEquals(config.firewall.deny, ["192.0.2.0/24"]);
+  assertEquals(config.auth.failure_window, 30 * 60_000);
+  assertEquals(config.auth.ban_duration, null);
 });
 
 Deno.test("FUMI_CONFIG names the file when --config is absent", async () => {
@@ -87,6 +101,11 @@ Deno.test("errors name the file, the key path and why", async () => {
     ],
     [{ "/f": "[listeners.smtp]\nport = 70000" }, { file: "/f" }, "/f: listeners.smtp.port:"],
     [{ "/f": "[listeners.pop3]\nport = 110" }, { file: "/f" }, "/f: unknown key listeners.pop3"],
+    [
+      { "/f": '[auth]\nban_duration = "forever"' },
+      { file: "/f" },
+      "/f: auth.ban_duration:",
+    ],
     [{}, { env: { FUMI_DATABASE_URL: "mysql://x" } }, "FUMI_DATABASE_URL / database.url"],
     [
       {},

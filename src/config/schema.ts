@@ -11,6 +11,7 @@
  */
 
 import { z } from "zod";
+import { parseDuration } from "../util/duration.ts";
 import { parseSize } from "../util/size.ts";
 
 /** A size written as bytes or with a unit (`25M`). */
@@ -22,6 +23,19 @@ const size = z.union([z.number().int().nonnegative(), z.string()]).transform((va
     return z.NEVER;
   }
   return bytes;
+});
+
+/** A duration written with units (`30m`, `12h`, `7d`), as milliseconds. */
+const duration = z.string().transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === null) {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a duration like 30m, 12h or 7d, got "${value}"`,
+    });
+    return z.NEVER;
+  }
+  return ms;
 });
 
 const port = z.number().int().min(1).max(65535);
@@ -62,6 +76,26 @@ export const configSchema = z.strictObject({
     default_quota: size.default(0),
     password_min_length: z.number().int().min(8).max(1024).default(12),
     reject_common_passwords: z.boolean().default(true),
+  }).prefault({}),
+  // Flow control per listener (shared/DESIGN.md defaults). CIDRs are checked when the server
+  // builds its firewall.
+  firewall: z.strictObject({
+    max_connections_per_ip: z.number().int().min(1).default(20),
+    max_connections: z.number().int().min(1).default(5000),
+    connection_burst: z.number().int().min(1).default(30),
+    connection_rate: z.number().positive().default(1),
+    allow: z.array(z.string().min(1)).default([]),
+    deny: z.array(z.string().min(1)).default([]),
+  }).prefault({}),
+  // Brute-force defence: failures before slowing down and before a ban, per hour by default.
+  auth: z.strictObject({
+    backoff_after: z.number().int().min(1).default(5),
+    ban_after: z.number().int().min(1).default(20),
+    failure_window: duration.default(3_600_000),
+    ban_duration: z.union([z.literal("permanent").transform(() => null), duration])
+      .default(3_600_000),
+    trust_after_success: duration.default(7 * 86_400_000),
+    dry_run: z.boolean().default(false),
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(["debug", "info", "warn", "error"]).default("info"),

@@ -10,29 +10,20 @@
 import { type Ban, Bans } from "../../auth/bans.ts";
 import { formatCidr, parseCidr } from "../../net/cidr.ts";
 import { silentLogger } from "../../ops/log.ts";
+import { parseDuration } from "../../util/duration.ts";
 import { InvalidInputError, UsageError } from "../../util/errors.ts";
 import { expectPositional, parseArgs } from "../args.ts";
 import { type Command, group } from "../command.ts";
 import { withStore } from "../context.ts";
 
-const UNIT_MS: Record<string, number> = {
-  s: 1000,
-  m: 60_000,
-  min: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 7 * 86_400_000,
-};
-
 /**
- * Parses a duration such as `90s`, `30m`, `12h`, `7d`, `2w` or `1h30m` into milliseconds.
+ * A duration argument (`30m`, `12h`, `7d`, `1h30m`) in milliseconds.
  *
- * @throws {UsageError} when it is not one, or is zero.
+ * @throws {UsageError} when it is not a positive duration.
  */
-export function parseDuration(text: string): number {
-  const parts = [...text.matchAll(/(\d{1,6})(min|s|m|h|d|w)/g)];
-  const ms = parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNIT_MS[unit!]!, 0);
-  if (parts.map((p) => p[0]).join("") !== text || !(ms > 0)) {
+export function durationArgument(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null) {
     throw new UsageError(`Invalid duration "${text}"; use e.g. 30m, 12h, 7d or 1h30m`);
   }
   return ms;
@@ -111,7 +102,7 @@ const add: Command = {
     const args = parseArgs(argv, { string: ["config", "for", "reason"] });
     const [target] = expectPositional(args, ["CIDR"], add.usage);
     const cidr = cidrArgument(target!);
-    const duration = args.strings.has("for") ? parseDuration(args.strings.get("for")!) : null;
+    const duration = args.strings.has("for") ? durationArgument(args.strings.get("for")!) : null;
     await withStore(io, args, async (store) => {
       const ban = await new Bans(store.sql, { log: silentLogger }).add(cidr, {
         expiresAt: duration === null ? null : new Date(Date.now() + duration),
