@@ -6,6 +6,9 @@
  * answers `readStdin` with a scripted text, and lets the test decide when `serve` is asked to
  * stop. Nothing here touches the real process environment.
  *
+ * Also what the tests/cli_*_test.ts files share: assertions on a command's outcome, temporary
+ * and embedded data directories, and a store opened as the commands would open it.
+ *
  * @module
  */
 
@@ -13,6 +16,13 @@ import { PGlite } from "@electric-sql/pglite";
 import denoJson from "../deno.json" with { type: "json" };
 import type { CliIo } from "../src/cli/io.ts";
 import { runCli } from "../src/cli/main.ts";
+import { loadConfig } from "../src/config/mod.ts";
+import { silentLogger } from "../src/ops/log.ts";
+import { openStore, type Store } from "../src/store/open.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
+
+/** Environment variables given to a command. */
+export type Env = Record<string, string>;
 
 /** What a fake terminal starts with. */
 export interface FakeIoOptions {
@@ -123,6 +133,23 @@ export interface CliResult {
   readonly out: string[];
   readonly err: string[];
   readonly stdinRead: boolean;
+}
+
+/** Asserts a failure reported as exactly one `fumi: …` line on stderr and no stack. */
+export function assertFails(result: CliResult, code: number, includes: string): void {
+  const shown = `stdout ${JSON.stringify(result.out)}, stderr ${JSON.stringify(result.err)}`;
+  assertEquals(result.code, code, `exit code (${shown})`);
+  assertEquals(result.err.length, 1, `one line on stderr (${shown})`);
+  assertMatch(result.err[0]!, /^fumi: \S/);
+  assertStringIncludes(result.err[0]!, includes);
+}
+
+/** Asserts success with nothing on stderr, and returns stdout. */
+export function assertOk(result: CliResult): string[] {
+  const shown = `stdout ${JSON.stringify(result.out)}, stderr ${JSON.stringify(result.err)}`;
+  assertEquals(result.code, 0, `exit code (${shown})`);
+  assertEquals(result.err, [], `stderr (${shown})`);
+  return result.out;
 }
 
 /** Runs `fumi ARGV…` in process and returns its exit code and output. */
@@ -368,4 +395,44 @@ async function snapshot(root: string): Promise<Snapshot> {
  */
 export async function runEntries(dataDir: string): Promise<string[]> {
   return (await listDir(`${dataDir}/run`)).filter((name) => name !== ".lock" && name !== ".owner");
+}
+
+/** Runs `fn` with a new temporary folder, removed afterwards whatever happens. */
+export async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  // Short paths: the embedded database's unix socket path must stay under 108 bytes.
+  const dir = await Deno.makeTempDir({ prefix: "fumi-cli-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Opens the store the commands would open with `env` (it owns PGlite if nobody else does). */
+export async function storeFor(env: Env): Promise<Store> {
+  const config = await loadConfig({
+    dev: false,
+    env,
+    cwd: "/",
+    readTextFile: (path) => Deno.readTextFile(path),
+    systemHostname: () => "localhost",
+    requireHostname: false,
+  });
+  return await openStore(config, env, silentLogger);
+}
+
+/** The password hash of `address` and whether it must be changed, read from the database. */
+export async function passwordOf(
+  store: Store,
+  address: string,
+): Promise<{ hash: string; mustChange: boolean }> {
+  const [row] = await store.sql<{ password_hash: string; password_must_change: boolean }[]>`
+    select password_hash, password_must_change from accounts where address = ${address}`;
+  assert(row, `no account ${address}`);
+  return { hash: row.password_hash, mustChange: row.password_must_change };
+}
+
+/** Splits `fumi user list` output into cells. */
+export function table(lines: readonly string[]): string[][] {
+  return lines.map((line) => line.split(/ {2,}/));
 }

@@ -17,12 +17,24 @@
  *   them). The chain is not checked against any trust store: that is the clients' job.
  * - Every refusal is an {@link InvalidInputError} whose message says what to do.
  *
+ * Internals beside it: _der.ts (DER and PEM), _x509_keys.ts (key types and formats),
+ * _x509_chain.ts (chain order). Other modules import this one only.
+ *
  * @module
  */
 
 import * as x509 from "@peculiar/x509";
 import { normalizeDomain } from "../util/address.ts";
 import { InvalidInputError } from "../util/errors.ts";
+import { pemBlocks } from "./_der.ts";
+import { checkChainOrder } from "./_x509_chain.ts";
+import {
+  keyLabel,
+  keyMatches,
+  leafKeyAlgorithm,
+  parsePrivateKey,
+  supportedAlgorithm,
+} from "./_x509_keys.ts";
 
 /** Key types Fumi creates: ECDSA P-256 (the default) or RSA 2048 for old clients. */
 export type KeyAlgorithm = "ecdsa-p256" | "rsa-2048";
@@ -72,7 +84,6 @@ const RSA_2048 = {
   publicExponent: new Uint8Array([1, 0, 1]),
   hash: "SHA-256",
 } as const;
-const CONVERT_HINT = "convert it with: openssl pkcs8 -topk8 -nocrypt -in KEY.pem -out KEY.pk8.pem";
 
 /** Creates an extractable key pair for a server certificate. */
 export async function generateKeyPair(
@@ -314,188 +325,6 @@ function parseChain(pem: string): x509.X509Certificate[] {
   });
 }
 
-function pemBlocks(pem: string): x509.PemStruct[] {
-  if (!pem.includes("-----BEGIN ")) return [];
-  try {
-    return x509.PemConverter.decodeWithHeaders(pem.replace(/\r\n/g, "\n"));
-  } catch (error) {
-    throw new InvalidInputError("The PEM text is damaged (a block does not decode)", {
-      cause: error,
-    });
-  }
-}
-
-/**
- * Reads a private key PEM for a certificate whose key is `algorithm` and returns it as PKCS#8
- * DER, as Web Crypto exports it.
- */
-async function parsePrivateKey(pem: string, algorithm: ImportAlgorithm): Promise<Uint8Array> {
-  if (pem.length > 64 * 1024) throw new InvalidInputError("The key file is larger than 64 KiB");
-  const blocks = pemBlocks(pem);
-  if (blocks.some((b) => b.type === "ENCRYPTED PRIVATE KEY" || isEncryptedLegacy(b))) {
-    throw new InvalidInputError(
-      "The private key is encrypted; decrypt it with: openssl pkey -in KEY.pem -out PLAIN.pem",
-    );
-  }
-  const keys = blocks.filter((b) => b.type.endsWith("PRIVATE KEY"));
-  if (keys.length !== 1) {
-    throw new InvalidInputError(
-      keys.length === 0
-        ? 'No private key found: expected a PEM block "-----BEGIN PRIVATE KEY-----"'
-        : `The key file holds ${keys.length} private keys; give exactly one`,
-    );
-  }
-  const block = keys[0]!;
-  const der = new Uint8Array(block.rawData);
-  let pkcs8: Uint8Array;
-  if (block.type === "PRIVATE KEY") pkcs8 = der;
-  else if (block.type === "EC PRIVATE KEY" && algorithm.name === "ECDSA") {
-    // RFC 5915 §3 ECPrivateKey inside RFC 5208 §5 PrivateKeyInfo, curve from the certificate.
-    pkcs8 = privateKeyInfo(ecPublicKeyAlgorithm(algorithm.namedCurve), der);
-  } else if (block.type === "RSA PRIVATE KEY" && algorithm.name === "RSASSA-PKCS1-v1_5") {
-    // RFC 8017 §A.1.2 RSAPrivateKey inside PrivateKeyInfo with rsaEncryption (RFC 8017 §A.1).
-    pkcs8 = privateKeyInfo(RSA_ENCRYPTION, der);
-  } else if (block.type === "EC PRIVATE KEY" || block.type === "RSA PRIVATE KEY") {
-    throw new InvalidInputError(
-      `The private key ("${block.type}") is not of the certificate's type (${
-        algorithmLabel(algorithm)
-      })`,
-    );
-  } else {
-    throw new InvalidInputError(`Unsupported key format "${block.type}"; ${CONVERT_HINT}`);
-  }
-  let key: CryptoKey;
-  try {
-    key = await crypto.subtle.importKey(
-      "pkcs8",
-      pkcs8 as Uint8Array<ArrayBuffer>,
-      algorithm,
-      true,
-      ["sign"],
-    );
-  } catch (error) {
-    throw new InvalidInputError(
-      `The private key cannot be read as ${algorithmLabel(algorithm)}; ${CONVERT_HINT}`,
-      { cause: error },
-    );
-  }
-  return new Uint8Array(await crypto.subtle.exportKey("pkcs8", key));
-}
-
-function isEncryptedLegacy(block: x509.PemStruct): boolean {
-  return block.headers.some((h) => h.key === "Proc-Type" && h.value.includes("ENCRYPTED"));
-}
-
-// --- checks ----------------------------------------------------------------------------------
-
-type ImportAlgorithm =
-  | { readonly name: "ECDSA"; readonly namedCurve: "P-256" | "P-384" }
-  | { readonly name: "RSASSA-PKCS1-v1_5"; readonly hash: "SHA-256" };
-
-function supportedAlgorithm(certificate: x509.X509Certificate): ImportAlgorithm | null {
-  const algorithm = certificate.publicKey.algorithm as Partial<EcKeyAlgorithm & RsaKeyAlgorithm>;
-  if (algorithm.name === "ECDSA" || algorithm.name === "ECDH") {
-    if (algorithm.namedCurve === "P-256" || algorithm.namedCurve === "P-384") {
-      return { name: "ECDSA", namedCurve: algorithm.namedCurve };
-    }
-    return null;
-  }
-  if (algorithm.name === "RSASSA-PKCS1-v1_5") {
-    return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-  }
-  return null;
-}
-
-function leafKeyAlgorithm(leaf: x509.X509Certificate): ImportAlgorithm {
-  const algorithm = supportedAlgorithm(leaf);
-  if (algorithm === null) {
-    throw new InvalidInputError(
-      `The certificate's key type (${
-        keyLabel(leaf)
-      }) is not supported; use ECDSA P-256/P-384 or RSA`,
-    );
-  }
-  if (algorithm.name === "RSASSA-PKCS1-v1_5" && rsaBits(leaf) < 2048) {
-    throw new InvalidInputError(
-      `The certificate's RSA key has ${rsaBits(leaf)} bits; at least 2048 are needed`,
-    );
-  }
-  return algorithm;
-}
-
-async function keyMatches(
-  keyPkcs8: Uint8Array,
-  certificate: x509.X509Certificate,
-  algorithm: ImportAlgorithm,
-): Promise<boolean> {
-  let privateJwk: JsonWebKey;
-  try {
-    const key = await crypto.subtle.importKey(
-      "pkcs8",
-      keyPkcs8 as Uint8Array<ArrayBuffer>,
-      algorithm,
-      true,
-      ["sign"],
-    );
-    privateJwk = await crypto.subtle.exportKey("jwk", key);
-  } catch {
-    return false; // another key type
-  }
-  const publicKey = await certificate.publicKey.export(algorithm, ["verify"], crypto);
-  const publicJwk = await crypto.subtle.exportKey("jwk", publicKey);
-  return algorithm.name === "ECDSA"
-    ? privateJwk.crv === publicJwk.crv && privateJwk.x === publicJwk.x &&
-      privateJwk.y === publicJwk.y
-    : privateJwk.n === publicJwk.n && privateJwk.e === publicJwk.e;
-}
-
-/** RFC 5280 §6.1: each certificate's issuer is the next one's subject, and its key signed it. */
-async function checkChainOrder(certificates: readonly x509.X509Certificate[]): Promise<void> {
-  for (let i = 0; i + 1 < certificates.length; i++) {
-    const child = certificates[i]!;
-    if (await issued(certificates[i + 1]!, child)) continue;
-    for (let j = 0; j < certificates.length; j++) {
-      if (j !== i && j !== i + 1 && await issued(certificates[j]!, child)) {
-        throw new InvalidInputError(
-          `The certificates are out of order: certificate ${j + 1} ("${
-            certificates[j]!.subject
-          }") issued certificate ${
-            i + 1
-          }; put the server's certificate first, then each issuer in turn`,
-        );
-      }
-    }
-    throw new InvalidInputError(
-      `Certificate ${i + 2} ("${certificates[i + 1]!.subject}") did not issue certificate ${
-        i + 1
-      } (issuer "${child.issuer}"): an intermediate certificate is missing or does not belong`,
-    );
-  }
-  const last = certificates.at(-1)!;
-  if (last.subject !== last.issuer) {
-    if (certificates.length === 1) {
-      throw new InvalidInputError(
-        `Missing intermediate certificate: the file holds only the server's certificate, issued by "${last.issuer}"; append the CA's intermediate certificate(s) (its "full chain" file)`,
-      );
-    }
-    return; // an intermediate whose root the clients hold
-  }
-  if (!(await issued(last, last))) {
-    throw new InvalidInputError(
-      `The self-signed certificate "${last.subject}" has a wrong signature`,
-    );
-  }
-}
-
-async function issued(issuer: x509.X509Certificate, child: x509.X509Certificate): Promise<boolean> {
-  if (issuer.subject !== child.issuer) return false;
-  try {
-    return await child.verify({ publicKey: issuer.publicKey, signatureOnly: true }, crypto);
-  } catch {
-    return false; // a signature algorithm Web Crypto lacks counts as not verified
-  }
-}
-
 // --- description -----------------------------------------------------------------------------
 
 async function describe(certificate: x509.X509Certificate): Promise<CertificateInfo> {
@@ -519,21 +348,6 @@ async function describe(certificate: x509.X509Certificate): Promise<CertificateI
     selfIssued: certificate.subject === certificate.issuer,
     isCa: certificate.getExtension(x509.BasicConstraintsExtension)?.ca ?? false,
   };
-}
-
-function keyLabel(certificate: x509.X509Certificate): string {
-  const algorithm = certificate.publicKey.algorithm as Partial<EcKeyAlgorithm>;
-  if (algorithm.namedCurve) return `ECDSA ${algorithm.namedCurve}`;
-  if (algorithm.name?.startsWith("RSA")) return `RSA ${rsaBits(certificate)}`;
-  return algorithm.name ?? "unknown";
-}
-
-function rsaBits(certificate: x509.X509Certificate): number {
-  return (certificate.publicKey.algorithm as Partial<RsaKeyAlgorithm>).modulusLength ?? 0;
-}
-
-function algorithmLabel(algorithm: ImportAlgorithm): string {
-  return algorithm.name === "ECDSA" ? `ECDSA ${algorithm.namedCurve}` : "RSA";
 }
 
 // --- names -----------------------------------------------------------------------------------
@@ -563,53 +377,7 @@ function normalizeIp(text: string): string | null {
   }
 }
 
-// --- DER -------------------------------------------------------------------------------------
-
-/** X.690 §8.1.3 definite length, then the contents. */
-function tlv(tag: number, contents: Uint8Array): Uint8Array {
-  const n = contents.length;
-  const length = n < 0x80
-    ? [n]
-    : n < 0x100
-    ? [0x81, n]
-    : n < 0x10000
-    ? [0x82, n >> 8, n & 0xff]
-    : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
-  const out = new Uint8Array(1 + length.length + n);
-  out.set([tag, ...length]);
-  out.set(contents, 1 + length.length);
-  return out;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
-const OID_EC_PUBLIC_KEY = [0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]; // 1.2.840.10045.2.1
-const OID_CURVE: Record<"P-256" | "P-384", number[]> = {
-  "P-256": [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07], // 1.2.840.10045.3.1.7
-  "P-384": [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22], // 1.3.132.0.34
-};
-// SEQUENCE { 1.2.840.113549.1.1.1 rsaEncryption, NULL }
-const RSA_ENCRYPTION = tlv(
-  0x30,
-  new Uint8Array([0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00]),
-);
-
-function ecPublicKeyAlgorithm(curve: "P-256" | "P-384"): Uint8Array {
-  return tlv(0x30, new Uint8Array([...OID_EC_PUBLIC_KEY, ...OID_CURVE[curve]]));
-}
-
-function privateKeyInfo(algorithmIdentifier: Uint8Array, privateKey: Uint8Array): Uint8Array {
-  const version = new Uint8Array([0x02, 0x01, 0x00]);
-  return tlv(0x30, concat(version, algorithmIdentifier, tlv(0x04, privateKey)));
-}
+// --- serial numbers --------------------------------------------------------------------------
 
 function randomSerial(): string {
   // RFC 5280 §4.1.2.2: positive, at most 20 octets; CA/B BR §7.1: at least 64 random bits.
