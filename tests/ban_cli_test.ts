@@ -1,9 +1,6 @@
 /**
  * `fumi ban list|add|remove`, run in process through the fake terminal of tests/cli.ts.
  *
- * `banCommand` is not registered in src/cli/main.ts yet, so {@link ban} runs it directly and
- * maps errors to exit codes and a `fumi: …` line exactly as main.ts's `runCli` does.
- *
  * The commands reach the database as an administrator's would: with FUMI_TEST_DATABASE_URL, a
  * fresh PostgreSQL database through FUMI_DATABASE_URL; otherwise a new embedded data directory,
  * owned by a store the test opens (the commands join it over its socket, as beside `fumi serve`).
@@ -12,52 +9,22 @@
  */
 
 import { Bans } from "../src/auth/bans.ts";
-import { banCommand, banTable, durationArgument } from "../src/cli/commands/ban.ts";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../src/cli/main.ts";
+import { banTable, durationArgument } from "../src/cli/commands/ban.ts";
+import { EXIT_FAILURE, EXIT_USAGE } from "../src/cli/main.ts";
 import { loadConfig } from "../src/config/mod.ts";
 import { generateMasterKey } from "../src/crypto/master_key.ts";
 import { silentLogger } from "../src/ops/log.ts";
 import { openStore, type Store } from "../src/store/mod.ts";
-import { ConfigError, FumiError, UsageError } from "../src/util/errors.ts";
+import { UsageError } from "../src/util/errors.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes, assertThrows } from "./assert.ts";
-import { type CliResult, fakeIo, newDataDir } from "./cli.ts";
+import { assertFails, assertOk, type CliResult, fumi, newDataDir } from "./cli.ts";
 import { openTestDatabase } from "./db.ts";
 
 type Env = Record<string, string>;
 
-/** Runs `fumi ban ARGV…` in process, mapping errors as src/cli/main.ts does. */
-async function ban(argv: readonly string[], env: Env = {}): Promise<CliResult> {
-  const io = fakeIo({ env });
-  let code = EXIT_OK;
-  try {
-    await banCommand.run(io, argv);
-  } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
-      io.err(`fumi: ${error.message}`);
-      code = EXIT_USAGE;
-    } else if (error instanceof FumiError) {
-      io.err(`fumi: ${error.message}`);
-      code = EXIT_FAILURE;
-    } else {
-      throw error;
-    }
-  }
-  return { code, out: io.stdout, err: io.stderr, stdinRead: io.stdinRead };
-}
-
-function assertOk(result: CliResult): string[] {
-  const shown = `stdout ${JSON.stringify(result.out)}, stderr ${JSON.stringify(result.err)}`;
-  assertEquals(result.code, 0, `exit code (${shown})`);
-  assertEquals(result.err, [], `stderr (${shown})`);
-  return result.out;
-}
-
-function assertFails(result: CliResult, code: number, includes: string): void {
-  const shown = `stdout ${JSON.stringify(result.out)}, stderr ${JSON.stringify(result.err)}`;
-  assertEquals(result.code, code, `exit code (${shown})`);
-  assertEquals(result.err.length, 1, `one line on stderr (${shown})`);
-  assertMatch(result.err[0]!, /^fumi: \S/);
-  assertStringIncludes(result.err[0]!, includes);
+/** Runs `fumi ban ARGV…` in process, through the CLI's own dispatch and error mapping. */
+function ban(argv: readonly string[], env: Env = {}): Promise<CliResult> {
+  return fumi(["ban", ...argv], { env });
 }
 
 /**
