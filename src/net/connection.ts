@@ -267,7 +267,8 @@ export class Connection {
     this.#ended = true;
     if (error && !this.#error) this.#error = error;
     this.#notify();
-    if (!this.#closed && (error || this.#ended)) {
+    // The peer's end or an error closes our side too: no half-open sockets (DENO-NOTES.md).
+    if (!this.#closed) {
       this.#closed = true;
       this.#socket.destroy();
     }

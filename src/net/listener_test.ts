@@ -367,6 +367,34 @@ Deno.test("a busy port is a clear error; flow control refuses with the protocol'
   });
 });
 
+Deno.test("a client that asks for STARTTLS and never handshakes is cut off", async () => {
+  const outcome: string[] = [];
+  await withListener({
+    mode: "starttls",
+    handshakeTimeoutMs: 300,
+    session: async (conn, startTls) => {
+      await conn.write("220 test\r\n");
+      await conn.readLine(100, 5000);
+      try {
+        await conn.startTls("220 Ready\r\n", startTls);
+        outcome.push("handshake");
+      } catch (error) {
+        outcome.push(error instanceof ReadTimeoutError ? "timeout" : "error");
+      }
+    },
+  }, async (listener) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.endpoints[0]!.port });
+    const buf = new Uint8Array(100);
+    await conn.read(buf);
+    await conn.write(encoder.encode("STARTTLS\r\n"));
+    assertStringIncludes(decoder.decode(buf.subarray(0, (await conn.read(buf)) ?? 0)), "220 Ready");
+    // Say nothing more: the server must give up and close.
+    assertEquals(await conn.read(buf).catch(() => null), null);
+    conn.close();
+  });
+  assertEquals(outcome, ["timeout"]);
+});
+
 Deno.test({
   name: "cleanup of the test PKI",
   fn: async () => {
