@@ -7,7 +7,7 @@
  * @module
  */
 
-import { checkPasswordPolicy } from "./auth/password_policy.ts";
+import { checkPasswordPolicy } from "./crypto/password_policy.ts";
 import type { Config } from "./config/mod.ts";
 import { generatePassword } from "./crypto/random_password.ts";
 import type { Store } from "./store/mod.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { assertPasswordPolicy } from "../auth/password_policy.ts";
+import { assertPasswordPolicy } from "../crypto/password_policy.ts";
 import { hashPassword } from "../crypto/password.ts";
 import { deriveScramCredentials, formatScram } from "../crypto/scram.ts";
 import { type MailAddress, parseAddress } from "../util/address.ts";

@@ -17,7 +17,7 @@
  */
 
 import { dictionary } from "@zxcvbn-ts/language-common";
-import { opaqueStringProblem, prepareOpaqueString } from "../crypto/saslprep.ts";
+import { opaqueStringProblem, prepareOpaqueString } from "./saslprep.ts";
 import { type MailAddress, tryParseAddress } from "../util/address.ts";
 import { InvalidInputError } from "../util/errors.ts";
 

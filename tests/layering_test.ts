@@ -1,0 +1,91 @@
+/**
+ * The import graph keeps the architecture of shared/STYLE.md: imports point down the layers,
+ * never up and never in a cycle; only the store talks to the database; the MIME parser is pure.
+ * Read from `deno info --json`, so a new import that breaks a rule fails here, naming it.
+ */
+
+import { assertEquals } from "./assert.ts";
+
+/** Layers, lowest first; a module may import from its own folder or a lower layer. */
+const LAYER: Record<string, number> = {
+  util: 0,
+  config: 1,
+  ops: 1,
+  crypto: 2,
+  mime: 2,
+  net: 2,
+  store: 3,
+  auth: 4,
+  acme: 4,
+  "bootstrap.ts": 5,
+  "tls_reload.ts": 5,
+  "server.ts": 6,
+  cli: 7,
+};
+/** npm packages only one folder may import. */
+const OWNER: Record<string, string> = {
+  postgres: "store",
+  "@electric-sql/pglite": "store",
+};
+
+interface Module {
+  specifier: string;
+  dependencies?: { code?: { specifier?: string }; type?: { specifier?: string } }[];
+}
+
+const SRC = new URL("../src/", import.meta.url).href;
+
+function area(specifier: string): string | null {
+  if (!specifier.startsWith(SRC)) return null;
+  return specifier.slice(SRC.length).split("/")[0]!;
+}
+
+function npmName(specifier: string): string | null {
+  const match = /^npm:\/?(@[^/@]+\/[^/@]+|[^/@]+)/.exec(specifier);
+  return match ? match[1]! : null;
+}
+
+Deno.test("imports point down the layers; postgres and PGlite only in store; mime is pure", async () => {
+  const { stdout, success } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL("../main.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assertEquals(success, true);
+  const graph = JSON.parse(new TextDecoder().decode(stdout)) as { modules: Module[] };
+  const problems: string[] = [];
+  for (const module of graph.modules) {
+    const from = area(module.specifier);
+    if (from === null) continue;
+    if (!(from in LAYER)) {
+      problems.push(`${module.specifier}: src/${from} has no layer in this test`);
+    }
+    for (const dependency of module.dependencies ?? []) {
+      const target = dependency.code?.specifier ?? dependency.type?.specifier ?? "";
+      const to = area(target);
+      const name = module.specifier.slice(SRC.length);
+      if (to !== null && to !== from && !(LAYER[to]! < LAYER[from]!)) {
+        problems.push(`src/${name} imports src/${target.slice(SRC.length)} (up or sideways)`);
+      }
+      const npm = npmName(target);
+      if (npm && OWNER[npm] && OWNER[npm] !== from) problems.push(`src/${name} imports ${npm}`);
+      if (from === "mime" && (target.startsWith("node:") || npm)) {
+        problems.push(`src/${name} imports ${target}: the MIME parser is pure`);
+      }
+    }
+  }
+  assertEquals(problems, []);
+});
+
+Deno.test("pure modules use no Deno or Node APIs", async () => {
+  const problems: string[] = [];
+  for await (const entry of Deno.readDir(new URL("../src/mime/", import.meta.url))) {
+    if (!entry.name.endsWith(".ts") || entry.name.endsWith("_test.ts")) continue;
+    const source = await Deno.readTextFile(new URL(`../src/mime/${entry.name}`, import.meta.url));
+    const text = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, ""); // code only
+    if (/\bDeno\.|from "node:|setTimeout|setInterval/.test(text)) {
+      problems.push(`src/mime/${entry.name}`);
+    }
+  }
+  assertEquals(problems, []);
+});
