@@ -395,6 +395,51 @@ Deno.test("a client that asks for STARTTLS and never handshakes is cut off", asy
   assertEquals(outcome, ["timeout"]);
 });
 
+Deno.test("IPv6 and IPv4 on one port, each a listener address of its own", async () => {
+  const seen: Seen = [];
+  pki ??= await makeTestPki();
+  main ??= await pki.issue(["localhost", "127.0.0.1"]);
+  const tls = new TlsContexts({ fallback: main, byName: new Map() });
+  const first = await startListener({
+    name: "dual",
+    addresses: ["::1"],
+    port: 0,
+    mode: "starttls",
+    tls,
+    log: silentLogger,
+    session: miniProtocol(seen, "smtp"),
+  });
+  const port = first.endpoints[0]!.port;
+  await first.close();
+  // Bind both families on the same port (IPv6 with ipv6Only, so they do not collide).
+  const listener = await startListener({
+    name: "dual",
+    addresses: ["::1", "127.0.0.1"],
+    port,
+    mode: "starttls",
+    tls,
+    log: silentLogger,
+    session: miniProtocol(seen, "smtp"),
+  });
+  try {
+    for (const hostname of ["::1", "127.0.0.1"]) {
+      const conn = await Deno.connect({ hostname, port });
+      const buf = new Uint8Array(100);
+      assertStringIncludes(
+        decoder.decode(buf.subarray(0, (await conn.read(buf)) ?? 0)),
+        "220 test",
+      );
+      await conn.write(encoder.encode("QUIT\r\n"));
+      await conn.read(buf);
+      conn.close();
+    }
+    assertEquals(listener.endpoints.map((e) => e.address), ["::1", "127.0.0.1"]);
+    assertEquals(seen.map((s) => s.command), ["QUIT", "QUIT"]);
+  } finally {
+    await listener.close();
+  }
+});
+
 Deno.test({
   name: "cleanup of the test PKI",
   fn: async () => {
