@@ -131,7 +131,7 @@ async function admin(url: string, fn: (sql: postgres.Sql) => Promise<unknown>): 
 /**
  * The migrated template database for the current migrations, named after their checksums and
  * shared by every test run (built once, under an advisory lock, so runs side by side agree).
- * Templates of other schema versions are dropped.
+ * Templates of other schema versions are dropped when more than a day old.
  */
 async function postgresTemplate(url: string, tag: string): Promise<string> {
   const migrations = await loadMigrations();
@@ -158,10 +158,16 @@ async function postgresTemplate(url: string, tag: string): Promise<string> {
       await migrate(target, migrations, { log: silentLogger });
       await target.end();
       await conn.unsafe(`alter database ${building} rename to ${name}`);
+      await conn.unsafe(`comment on database ${name} is '${Date.now()}'`);
     }
-    const stale = await conn<{ datname: string }[]>`
-      select datname from pg_database where datname like 'fumi_tmpl_%' and datname <> ${name}`;
-    for (const { datname } of stale) {
+    // Templates of other schema versions may belong to a test run going on beside this one:
+    // only those older than a day are dropped (their creation time is in their comment).
+    const stale = await conn<{ datname: string; created: string | null }[]>`
+      select datname, shobj_description(oid, 'pg_database') as created from pg_database
+      where datname like 'fumi_tmpl_%' and datname <> ${name}`;
+    const dayAgo = Date.now() - 24 * 3600 * 1000;
+    for (const { datname, created } of stale) {
+      if (Number(created ?? 0) > dayAgo) continue;
       await conn.unsafe(`drop database if exists ${datname}`).catch(() => {}); // in use: next time
     }
     await conn`select pg_advisory_unlock(${0x66756d74})`;
