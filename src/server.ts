@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Acme, http01Handler, startRenewal, storedChallenges } from "./acme/mod.ts";
 import { Bans } from "./auth/bans.ts";
 import { ensureAdministrator, type FirstAdministrator } from "./bootstrap.ts";
 import { parseCidr } from "./net/cidr.ts";
@@ -35,6 +36,7 @@ export async function startServer(
   const store = await openStore(config, env, log, { exclusive: true });
   let http: HttpListener[] = [];
   let expiry: ReturnType<typeof setInterval> | undefined;
+  let renewal: { stop(): Promise<void> } | undefined;
   try {
     const bans = new Bans(store.sql, {
       backoffAfter: config.auth.backoff_after,
@@ -54,9 +56,15 @@ export async function startServer(
     if (config.listeners.http.enabled) {
       const { addresses, port } = config.listeners.http;
       http = listen("http", addresses, port, () =>
-        serveHealth(addresses, port, async () => {
-          await store.sql`select 1`;
-        }, log));
+        serveHealth(
+          addresses,
+          port,
+          async () => {
+            await store.sql`select 1`;
+          },
+          log,
+          { routes: http01Handler(storedChallenges(store.sql)) },
+        ));
     }
     // A fresh install serves TLS from the start with a self-signed certificate for its name.
     const selfSigned = await store.certificates.ensureSelfSigned(config.hostname);
@@ -65,16 +73,26 @@ export async function startServer(
         certificate: selfSigned.certificate.name,
       });
     }
+    // ACME certificates renew at two thirds of their lifetime, one node at a time.
+    const acme = new Acme({
+      sql: store.sql,
+      vault: store.vault,
+      certificates: store.certificates,
+      log: log.child({ component: "acme" }),
+    });
+    renewal = startRenewal({ acme, log });
     // Last: nothing after it may fail, or the generated password would be lost.
     const firstAdministrator = await ensureAdministrator(store, config, env);
     const stop = async () => {
       clearInterval(expiry);
+      await renewal?.stop();
       await Promise.all(http.map((h) => h.stop()));
       await store.close();
     };
     return { store, firstAdministrator, bans, http, stop };
   } catch (error) {
     clearInterval(expiry);
+    await renewal?.stop();
     await Promise.all(http.map((h) => h.stop()));
     await store.close();
     throw error;

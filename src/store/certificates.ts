@@ -272,13 +272,16 @@ export class Certificates {
    * Stores a certificate chain (PEM, the server's certificate first) under `name`. With
    * `keyPem`, the key is the one given; without, the key Fumi already holds for `name` (a
    * pending CSR's, or the current certificate's when the CA renewed for the same key). Under an
-   * existing name this is a renewal: assignments stay.
+   * existing name this is a renewal: assignments stay. `source` records how the certificate came
+   * (`acme` for one issued by src/acme/); `imported` unless given.
    */
   async import(
     name: string,
     chainPem: string,
     keyPem?: string,
+    options: { source?: "imported" | "acme" } = {},
   ): Promise<{ certificate: CertificateSummary; renewed: boolean }> {
+    const source = options.source ?? "imported";
     const label = certificateLabel(name);
     const existing = await this.#keyRow(label);
     let valid: ValidCertificate;
@@ -294,7 +297,7 @@ export class Certificates {
       );
     }
     if (!existing) {
-      await this.#insertNew(label, "imported", valid, null);
+      await this.#insertNew(label, source, valid, null);
       return { certificate: await this.#summary(label), renewed: false };
     }
     const sealed = await this.vault.seal(null, valid.keyPkcs8, keyPlacement(existing.id));
@@ -302,7 +305,7 @@ export class Certificates {
     await this.sql.begin(async (tx) => {
       // The key's old ciphertext proves nobody changed the row since it was read.
       const rows = await tx`
-        update certificates set source = 'imported', chain_pem = ${valid.chainPem},
+        update certificates set source = ${source}, chain_pem = ${valid.chainPem},
           key = ${sealed}, names = ${leaf.names as string[]}::text[],
           not_before = ${leaf.notBefore}, not_after = ${leaf.notAfter},
           fingerprint_sha256 = ${leaf.fingerprintSha256}, updated_at = now()

@@ -1,15 +1,18 @@
 /**
- * `fumi cert list|show|import|csr|self-signed|assign|unassign|remove`.
+ * `fumi cert list|show|import|csr|self-signed|assign|unassign|remove|issue`.
  *
  * Certificates live in the database (src/store/certificates.ts); running listeners reload
  * them after every change, so none of these commands needs a restart. Private keys are never
  * printed: `csr` prints only the request, and `show --pem` only the public chain.
  *
- * ACME (`fumi cert issue`) comes with src/acme/.
+ * `issue` gets a certificate with ACME (src/acme/); the CA's HTTP-01 requests are answered by
+ * the HTTP listener of a running `fumi serve` (any node), which reads the tokens this command
+ * stores in the database.
  *
  * @module
  */
 
+import { Acme, LETS_ENCRYPT_DIRECTORY } from "../../acme/mod.ts";
 import { coversName, formatFingerprint, type KeyAlgorithm } from "../../crypto/x509.ts";
 import {
   type CertificateDetails,
@@ -20,7 +23,7 @@ import {
 import { FumiError, InvalidInputError, UsageError } from "../../util/errors.ts";
 import { expectPositional, parseArgs, type ParsedArgs } from "../args.ts";
 import { type Command, group } from "../command.ts";
-import { withStore } from "../context.ts";
+import { commandLogger, withStore } from "../context.ts";
 import type { CliIo } from "../io.ts";
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -304,6 +307,65 @@ const remove: Command = {
   },
 };
 
+const issue: Command = {
+  name: "issue",
+  usage: "fumi cert issue NAME DNSNAME… [--directory URL] [--email ADDRESS] [--ca FILE] [--rsa]",
+  summary:
+    "Get a certificate over ACME (Let's Encrypt unless --directory) and renew it automatically. " +
+    "The CA checks http://DNSNAME/.well-known/acme-challenge/, answered by fumi serve's HTTP " +
+    "listener (port 80). --ca FILE: extra root for a private CA's HTTPS.",
+  run: async (io, argv) => {
+    const args = parseArgs(argv, {
+      boolean: ["rsa"],
+      string: ["config", "directory", "email", "ca"],
+    });
+    const [name, ...names] = positionalAtLeast(args, 2, "DNSNAME", issue.usage);
+    const directoryUrl = args.strings.get("directory") ?? LETS_ENCRYPT_DIRECTORY;
+    if (!/^https:\/\/[^/]/i.test(directoryUrl) || !URL.canParse(directoryUrl)) {
+      throw new UsageError(
+        `Invalid --directory "${directoryUrl}": give the https:// URL of an ACME directory`,
+      );
+    }
+    const email = args.strings.get("email");
+    const caPath = args.strings.get("ca");
+    const caPem = caPath === undefined ? undefined : await readInput(io, caPath, "CA certificate");
+    await withStore(io, args, async (store) => {
+      const acme = new Acme({
+        sql: store.sql,
+        vault: store.vault,
+        certificates: store.certificates,
+        log: commandLogger(io),
+      });
+      const result = await acme.issue(name!, names, {
+        directoryUrl,
+        keyAlgorithm: keyAlgorithm(args),
+        ...(email === undefined ? {} : { email }),
+        ...(caPem === undefined ? {} : { caPem }),
+      });
+      const certificate = result.certificate;
+      if (result.accountCreated) {
+        io.out(
+          `Registered an ACME account with ${directoryUrl}${
+            result.termsOfService
+              ? `, accepting its terms of service: ${result.termsOfService}`
+              : ""
+          }.`,
+        );
+      }
+      io.out(
+        `${result.replaced ? "Replaced" : "Issued"} ${certificate.name}: ${
+          certificate.names.join(", ")
+        }, valid until ${day(certificate.notAfter)}; renewed automatically.`,
+      );
+      io.out(
+        certificate.usedBy.length > 0
+          ? `In use by ${certificate.usedBy.join(", ")}; listeners reload it now.`
+          : `Not in use yet; assign it with: fumi cert assign TARGET ${certificate.name}`,
+      );
+    });
+  },
+};
+
 /** `fumi cert`. */
 export const certCommand = group("cert", "Manage TLS certificates.", [
   list,
@@ -314,4 +376,5 @@ export const certCommand = group("cert", "Manage TLS certificates.", [
   assign,
   unassign,
   remove,
+  issue,
 ]);
