@@ -4,64 +4,31 @@
  * a store the test opens (commands join it over its socket), or, with FUMI_TEST_DATABASE_URL,
  * a fresh PostgreSQL database.
  *
- * Until `cert` is registered in src/cli/main.ts, {@link fumiCert} runs the command itself and
- * maps errors to exit codes as `runCli` does; afterwards it goes through `runCli`.
- *
  * @module
  */
 
 import { loadConfig } from "../src/config/mod.ts";
 import { generateMasterKey } from "../src/crypto/master_key.ts";
 import { createSelfSigned, privateKeyPem } from "../src/crypto/x509.ts";
-import { certCommand } from "../src/cli/commands/cert.ts";
-import { COMMANDS, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../src/cli/main.ts";
+import { EXIT_FAILURE, EXIT_USAGE } from "../src/cli/main.ts";
 import { silentLogger } from "../src/ops/log.ts";
 import { openStore, type Store } from "../src/store/open.ts";
-import { ConfigError, FumiError, UsageError } from "../src/util/errors.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
-import { type CliResult, fakeIo, type FakeIoOptions, fumi, newDataDir } from "./cli.ts";
+import {
+  assertFails,
+  assertOk,
+  type CliResult,
+  type FakeIoOptions,
+  fumi,
+  newDataDir,
+} from "./cli.ts";
 import { openTestDatabase, type TestDatabase } from "./db.ts";
 
 type Env = Record<string, string>;
 
-/** Runs `fumi cert ARGV…` in process. */
-async function fumiCert(argv: readonly string[], options: FakeIoOptions): Promise<CliResult> {
-  if (COMMANDS.some((c) => c.name === "cert")) return await fumi(["cert", ...argv], options);
-  const io = fakeIo(options);
-  let code = EXIT_OK;
-  try {
-    await certCommand.run(io, argv);
-  } catch (error) {
-    // As runCli's reportError.
-    if (error instanceof UsageError || error instanceof ConfigError) {
-      io.err(`fumi: ${error.message}`);
-      code = EXIT_USAGE;
-    } else if (error instanceof FumiError) {
-      io.err(`fumi: ${error.message}`);
-      code = EXIT_FAILURE;
-    } else {
-      io.err(`fumi: unexpected error: ${error instanceof Error ? error.message : String(error)}`);
-      code = EXIT_FAILURE;
-    }
-  }
-  return { code, out: io.stdout, err: io.stderr, stdinRead: io.stdinRead };
-}
-
-function shown(result: CliResult): string {
-  return `stdout ${JSON.stringify(result.out)}, stderr ${JSON.stringify(result.err)}`;
-}
-
-function assertFails(result: CliResult, code: number, includes: string): void {
-  assertEquals(result.code, code, `exit code (${shown(result)})`);
-  assertEquals(result.err.length, 1, `one line on stderr (${shown(result)})`);
-  assertMatch(result.err[0]!, /^fumi: \S/);
-  assertStringIncludes(result.err[0]!, includes);
-}
-
-function assertOk(result: CliResult): string[] {
-  assertEquals(result.code, 0, `exit code (${shown(result)})`);
-  assertEquals(result.err, [], `stderr (${shown(result)})`);
-  return result.out;
+/** Runs `fumi cert ARGV…` in process, through the CLI's own dispatch and error mapping. */
+function fumiCert(argv: readonly string[], options: FakeIoOptions): Promise<CliResult> {
+  return fumi(["cert", ...argv], options);
 }
 
 async function openssl(dir: string, ...args: string[]): Promise<void> {
@@ -225,7 +192,7 @@ Deno.test("fumi cert: every subcommand against a database", async (t) => {
 
     await t.step("csr prints the request; import without a key completes it", async () => {
       const result = await run(["csr", "Corp", "www.example.org", "example.org"]);
-      assertEquals(result.code, 0, shown(result));
+      assertEquals(result.code, 0, JSON.stringify(result));
       assertEquals(result.out[0], "-----BEGIN CERTIFICATE REQUEST-----");
       assertEquals(result.out.at(-1), "-----END CERTIFICATE REQUEST-----");
       assertEquals(result.err, [
