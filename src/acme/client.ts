@@ -47,6 +47,8 @@ export {
   type Problem,
 } from "./wire.ts";
 
+/** The shortest wait between two polls of an order or authorization. */
+const MIN_POLL_MS = 250;
 /** Let's Encrypt's production directory, the default of `fumi cert issue`. */
 export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
 /** Let's Encrypt's staging directory (untrusted certificates, generous rate limits). */
@@ -252,13 +254,15 @@ export class AcmeClient {
     read: (reply: Reply) => { status: string; value: T },
   ): Promise<T> {
     const deadline = Date.now() + this.#pollTimeoutMs;
-    let delay = 250;
+    let delay = MIN_POLL_MS;
     for (;;) {
       const reply = await this.#post(url, null, { what: `Cannot read the ${what}` });
       const { status, value } = read(reply);
       if (!waiting.includes(status)) return value;
       const retryAfter = parseRetryAfter(reply.response.headers.get("retry-after"));
-      const wait = Math.min(retryAfter ?? delay, 60_000);
+      // Retry-After is a lower bound on our own growing backoff: a server that keeps answering 0
+      // (or a date in the past) still gets polls further and further apart.
+      const wait = Math.min(Math.max(retryAfter ?? 0, delay), 60_000);
       if (Date.now() + wait > deadline) {
         throw new AcmeError(
           `The ${what} is still ${status} after ${Math.round(this.#pollTimeoutMs / 1000)} s`,
