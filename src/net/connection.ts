@@ -48,6 +48,13 @@ export class ReadTimeoutError extends FumiError {
   }
 }
 
+/** The client did not take our bytes within the write's deadline (it stopped reading). */
+export class WriteTimeoutError extends FumiError {
+  constructor() {
+    super("Timed out writing to the client");
+  }
+}
+
 /** A line as received, with how it ended (protocols differ in what they accept). */
 export interface Line {
   /** The line without its terminator. */
@@ -67,6 +74,8 @@ export interface StartTlsOptions {
 }
 
 const HIGH_WATER = 256 * 1024;
+/** How long a write may wait for a client that does not read before the connection is cut. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 120_000;
 const encoder = new TextEncoder();
 
 let nextId = 1;
@@ -84,6 +93,10 @@ export class Connection {
   #error: Error | null = null;
   #wake: (() => void) | null = null;
   #closed = false;
+  /** Octets the pending read needs buffered (a literal may exceed the high-water mark). */
+  #want = 0;
+  /** Leading buffered octets already searched for LF without finding one. */
+  #scanned = 0;
   readonly #onData = (chunk: Uint8Array) => this.#push(chunk);
   readonly #onEnd = () => this.#finish(null);
   readonly #onError = (error: Error) => this.#finish(error);
@@ -152,7 +165,7 @@ export class Connection {
     while (this.#buffered < length) {
       if (this.#error) throw this.#error;
       if (this.#ended) return null;
-      await this.#waitForData(deadline);
+      await this.#waitForData(deadline, length);
     }
     return this.#take(length);
   }
@@ -173,12 +186,29 @@ export class Connection {
     return this.#buffered;
   }
 
-  /** Writes and waits until the bytes are handed to the kernel (or the socket fails). */
-  write(data: Uint8Array | string): Promise<void> {
+  /**
+   * Writes and waits until the bytes are handed to the kernel (or the socket fails). A client
+   * that stops reading cannot hold the session: after `timeoutMs` the connection is closed and
+   * the write fails with {@link WriteTimeoutError}.
+   */
+  write(data: Uint8Array | string, timeoutMs = DEFAULT_WRITE_TIMEOUT_MS): Promise<void> {
     if (this.#closed) return Promise.reject(new FumiError("Connection closed"));
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
     return new Promise((resolve, reject) => {
-      this.#socket.write(bytes, (error?: Error | null) => (error ? reject(error) : resolve()));
+      const timer = setTimeout(() => {
+        reject(new WriteTimeoutError());
+        this.close();
+      }, timeoutMs);
+      try {
+        this.#socket.write(bytes, (error?: Error | null) => {
+          clearTimeout(timer);
+          if (error) reject(error);
+          else resolve();
+        });
+      } catch (error) {
+        clearTimeout(timer);
+        reject(error);
+      }
     });
   }
 
@@ -188,12 +218,15 @@ export class Connection {
    */
   async startTls(invitation: Uint8Array | string, options: StartTlsOptions): Promise<number> {
     if (this.#tls) throw new FumiError("TLS is already active");
+    if (this.#closed) throw new FumiError("Connection closed");
     const raw = this.#socket;
     this.#detach(raw);
+    raw.on("error", () => {}); // reported through the TLS socket below; never uncaught
     raw.pause();
     const discarded = this.#buffered;
     this.#chunks = [];
     this.#buffered = 0;
+    this.#scanned = 0;
 
     const secure = new TLSSocket(raw, {
       isServer: true,
@@ -201,32 +234,34 @@ export class Connection {
       SNICallback: options.SNICallback,
     });
     this.#socket = secure as unknown as Socket;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const handshake = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ReadTimeoutError()), options.handshakeTimeoutMs);
-      secure.once("secure", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      secure.once("error", (error: Error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      secure.once("close", () => {
-        clearTimeout(timer);
-        reject(new FumiError("Connection closed during the TLS handshake"));
-      });
+      timer = setTimeout(() => reject(new ReadTimeoutError()), options.handshakeTimeoutMs);
+      secure.once("secure", () => resolve());
+      // `on`, not `once`: a second error during the handshake must not be uncaught.
+      secure.on("error", (error: Error) => reject(error));
+      secure.once(
+        "close",
+        () => reject(new FumiError("Connection closed during the TLS handshake")),
+      );
     });
-    await new Promise<void>((resolve, reject) =>
-      raw.write(
-        typeof invitation === "string" ? encoder.encode(invitation) : invitation,
-        (e) => e ? reject(e) : resolve(),
-      )
-    );
+    // Handled from the start: if the invitation's write fails (the client reset), the handshake
+    // still rejects later ("close", the timer) and must not be an unhandled rejection.
+    handshake.catch(() => {});
     try {
+      await new Promise<void>((resolve, reject) =>
+        raw.write(
+          typeof invitation === "string" ? encoder.encode(invitation) : invitation,
+          (e) => e ? reject(e) : resolve(),
+        )
+      );
       await handshake;
     } catch (error) {
       this.close();
+      raw.destroy();
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
     this.#tls = tlsStateOf(secure);
     this.#attach(this.#socket);
@@ -259,7 +294,7 @@ export class Connection {
   #push(chunk: Uint8Array): void {
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
-    if (this.#buffered > HIGH_WATER) this.#socket.pause();
+    if (this.#buffered > Math.max(HIGH_WATER, this.#want)) this.#socket.pause();
     this.#notify();
   }
 
@@ -280,29 +315,38 @@ export class Connection {
     wake?.();
   }
 
-  #waitForData(deadline: number): Promise<void> {
+  /** Waits for more bytes; `want` is how many the read needs buffered in all. */
+  #waitForData(deadline: number, want = 0): Promise<void> {
     const left = deadline - Date.now();
     if (left <= 0) return Promise.reject(new ReadTimeoutError());
-    if (this.#buffered < HIGH_WATER) this.#socket.resume();
+    this.#want = want;
+    if (this.#buffered < Math.max(HIGH_WATER, want)) this.#socket.resume();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#wake = null;
+        this.#want = 0;
         reject(new ReadTimeoutError());
       }, left);
       this.#wake = () => {
         clearTimeout(timer);
+        this.#want = 0;
         resolve();
       };
     });
   }
 
+  /** Offset of the first buffered LF, or -1; searches only bytes not searched before. */
   #indexOfLf(): number {
     let offset = 0;
     for (const chunk of this.#chunks) {
-      const i = chunk.indexOf(0x0a);
-      if (i !== -1) return offset + i;
+      if (offset + chunk.length > this.#scanned) {
+        const from = Math.max(0, this.#scanned - offset);
+        const i = chunk.indexOf(0x0a, from);
+        if (i !== -1) return offset + i;
+      }
       offset += chunk.length;
     }
+    this.#scanned = offset;
     return -1;
   }
 
@@ -323,6 +367,7 @@ export class Connection {
       }
     }
     this.#buffered -= n;
+    this.#scanned = Math.max(0, this.#scanned - n);
     return out;
   }
 }

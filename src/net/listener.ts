@@ -78,13 +78,13 @@ export async function startListener(spec: ListenerSpec): Promise<RunningListener
   };
   const connections = new Set<Connection>();
   const sessions = new Set<Promise<void>>();
-  const admissions = new WeakMap<Socket, () => void>();
+  /** Every accepted raw socket until it closes (also those still in admission or handshake). */
+  const sockets = new Set<Socket>();
   const log = spec.log.child({ listener: spec.name });
 
   const serve = (socket: Socket, tlsSocket: TLSSocket | null) => {
     const connection = new Connection(socket, tlsSocket ? tlsStateOf(tlsSocket) : null);
     connections.add(connection);
-    const release = admissions.get(socket) ?? (() => {});
     const done = spec.session(connection, startTls)
       .catch((error: unknown) => {
         // A client that went away mid-write is ordinary; anything else is worth a warning.
@@ -99,19 +99,34 @@ export async function startListener(spec: ListenerSpec): Promise<RunningListener
         connection.close();
         connections.delete(connection);
         sessions.delete(done);
-        release();
       });
     sessions.add(done);
   };
 
-  /** Flow control runs on the raw socket, before any TLS work. */
+  /**
+   * Flow control runs on the raw socket, before any TLS work. The admission is released exactly
+   * once, when the raw socket closes: the same for both modes, for sessions and for failed
+   * handshakes alike (the TLS socket of mode "tls" is another object).
+   */
   const admit = async (socket: Socket): Promise<boolean> => {
     socket.on("error", () => {}); // errors before a session exists are logged below, once
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
     if (!spec.admit) return true;
     const ip = normalizeAddress(socket.remoteAddress ?? "");
     const admission = await spec.admit(ip);
     if (admission.ok) {
-      admissions.set(socket, admission.release);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        admission.release();
+      };
+      if (socket.destroyed) {
+        release(); // gone while flow control was deciding
+        return false;
+      }
+      socket.once("close", release);
       return true;
     }
     log.info("connection refused", { ip, reason: admission.reason });
@@ -151,11 +166,14 @@ export async function startListener(spec: ListenerSpec): Promise<RunningListener
       return connections.size;
     },
     close: async () => {
-      await Promise.all(
+      // Stop accepting first; the servers call back only once every connection has ended, so
+      // close the connections (and sockets still in admission or handshake) before waiting.
+      const stopped = Promise.all(
         servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
       );
       for (const connection of connections) connection.close();
-      await Promise.all(sessions);
+      for (const socket of sockets) socket.destroy();
+      await Promise.all([stopped, ...sessions]);
     },
   };
 }

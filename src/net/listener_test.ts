@@ -6,6 +6,7 @@ import {
   LineTooLongError,
   ReadTimeoutError,
   type StartTlsOptions,
+  WriteTimeoutError,
 } from "./connection.ts";
 import { type ListenerSpec, type RunningListener, startListener } from "./listener.ts";
 import { type CertificatePair, TlsContexts } from "./tls_contexts.ts";
@@ -438,6 +439,184 @@ Deno.test("IPv6 and IPv4 on one port, each a listener address of its own", async
   } finally {
     await listener.close();
   }
+});
+
+/** Polls until `check` holds or `ms` pass. */
+async function eventually(check: () => boolean, ms = 3000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+}
+
+async function readText(conn: Deno.Conn): Promise<string> {
+  const buf = new Uint8Array(4096);
+  const n = await conn.read(buf).catch(() => null);
+  return decoder.decode(buf.subarray(0, n ?? 0));
+}
+
+Deno.test("a client that sends STARTTLS and resets does not take the listener down", async () => {
+  const seen: Seen = [];
+  let admitted = 0;
+  let released = 0;
+  await withListener(
+    {
+      mode: "starttls",
+      handshakeTimeoutMs: 300,
+      admit: () => {
+        admitted++;
+        return { ok: true, release: () => released++ };
+      },
+      session: miniProtocol(seen, "smtp"),
+    },
+    async (listener) => {
+      const port = listener.endpoints[0]!.port;
+      // Unread greeting + close: the kernel answers the server's "220 Ready" with a reset.
+      const reset = await Deno.connect({ hostname: "127.0.0.1", port });
+      await reset.write(encoder.encode("STARTTLS\r\n"));
+      reset.close();
+      // Reads "220 Ready", then goes away before the handshake.
+      const gone = await Deno.connect({ hostname: "127.0.0.1", port });
+      assertStringIncludes(await readText(gone), "220 test");
+      await gone.write(encoder.encode("STARTTLS\r\n"));
+      assertStringIncludes(await readText(gone), "220 2.0.0 Ready");
+      gone.close();
+      // Past the handshake timeout: a late rejection would surface now.
+      await new Promise((r) => setTimeout(r, 500));
+      await eventually(() => listener.active === 0);
+      const next = await Deno.connect({ hostname: "127.0.0.1", port });
+      assertStringIncludes(await readText(next), "220 test");
+      await next.write(encoder.encode("STARTTLS\r\n"));
+      assertStringIncludes(await readText(next), "220 2.0.0 Ready");
+      const secure = await Deno.startTls(next, { hostname: "localhost", caCerts: [pki.caPem] });
+      await secure.write(encoder.encode("QUIT\r\n"));
+      const buf = new Uint8Array(100);
+      assertStringIncludes(decoder.decode(buf.subarray(0, (await secure.read(buf)) ?? 0)), "221");
+      secure.close();
+      // Every admission is released, after resets and after a completed STARTTLS alike.
+      await eventually(() => released === 3 && listener.active === 0);
+      assertEquals([admitted, released], [3, 3]);
+    },
+  );
+});
+
+Deno.test("implicit TLS: every admission is released, also after failed handshakes", async () => {
+  let admitted = 0;
+  let released = 0;
+  await withListener({
+    mode: "tls",
+    admit: () => {
+      admitted++;
+      return { ok: true, release: () => released++ };
+    },
+    session: miniProtocol([], "imap"),
+  }, async (listener) => {
+    const port = listener.endpoints[0]!.port;
+    for (let i = 0; i < 5; i++) {
+      const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [pki.caPem] });
+      assertStringIncludes(await readText(conn), "* OK");
+      conn.close();
+    }
+    for (let i = 0; i < 2; i++) {
+      const bad = await Deno.connect({ hostname: "127.0.0.1", port });
+      await bad.write(encoder.encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n")).catch(() => {});
+      await bad.read(new Uint8Array(100)).catch(() => null);
+      bad.close();
+    }
+    await eventually(() => released === 7 && listener.active === 0);
+    assertEquals(admitted, 7);
+    assertEquals(released, admitted);
+  });
+});
+
+Deno.test("readExact of more than the high-water mark completes", async () => {
+  const lengths: number[] = [];
+  await withListener({
+    mode: "starttls",
+    session: async (conn) => {
+      const bytes = await conn.readExact(1_000_000, 10_000);
+      lengths.push(bytes?.length ?? -1);
+      await conn.write(`${bytes?.length}\r\n`);
+    },
+  }, async (listener) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.endpoints[0]!.port });
+    await conn.write(new Uint8Array(1_000_000).fill(0x61));
+    assertStringIncludes(await readText(conn), "1000000");
+    conn.close();
+  });
+  assertEquals(lengths, [1_000_000]);
+});
+
+Deno.test("close() does not wait for idle sessions' read timeouts", async () => {
+  pki ??= await makeTestPki();
+  main ??= await pki.issue(["localhost", "127.0.0.1"]);
+  const listener = await startListener({
+    name: "test",
+    addresses: ["127.0.0.1"],
+    port: 0,
+    mode: "starttls",
+    tls: new TlsContexts({ fallback: main, byName: new Map() }),
+    log: silentLogger,
+    session: miniProtocol([], "smtp"), // reads with a 10 s timeout
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.endpoints[0]!.port });
+  assertStringIncludes(await readText(conn), "220 test");
+  const started = Date.now();
+  await listener.close();
+  const took = Date.now() - started;
+  assert(took < 1000, `close() took ${took} ms`);
+  assertEquals(listener.active, 0);
+  conn.close();
+});
+
+Deno.test("a client that stops reading cannot block a write forever", async () => {
+  const outcome: string[] = [];
+  await withListener({
+    mode: "starttls",
+    session: async (conn) => {
+      const chunk = new Uint8Array(1024 * 1024).fill(0x61);
+      try {
+        for (let i = 0; i < 64; i++) await conn.write(chunk, 300);
+        outcome.push("all written");
+      } catch (error) {
+        outcome.push(error instanceof WriteTimeoutError ? "timeout" : `other: ${error}`);
+      }
+      outcome.push(conn.closed ? "closed" : "open");
+    },
+  }, async (listener) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.endpoints[0]!.port });
+    // Never read: the kernel buffers fill and the server's writes stall.
+    await eventually(() => outcome.length === 2, 10_000);
+    conn.close();
+  });
+  assertEquals(outcome, ["timeout", "closed"]);
+});
+
+Deno.test("a line trickled in many small pieces, after lines split across packets", async () => {
+  const lines: string[] = [];
+  await withListener({
+    mode: "starttls",
+    session: async (conn) => {
+      for (;;) {
+        const line = await conn.readLine(4096, 5000);
+        if (!line) return;
+        lines.push(`${decoder.decode(line.bytes)} ${line.ending}`);
+        if (lines.length === 3) await conn.write("done\r\n");
+      }
+    },
+  }, async (listener) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.endpoints[0]!.port });
+    await conn.write(encoder.encode("one\r\ntw"));
+    await new Promise((r) => setTimeout(r, 20));
+    await conn.write(encoder.encode("o\n"));
+    const long = "x".repeat(3000);
+    for (let i = 0; i < long.length; i += 100) {
+      await conn.write(encoder.encode(long.slice(i, i + 100)));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await conn.write(encoder.encode("\r\n"));
+    assertStringIncludes(await readText(conn), "done");
+    conn.close();
+  });
+  assertEquals(lines, ["one crlf", "two lf", `${"x".repeat(3000)} crlf`]);
 });
 
 Deno.test({
