@@ -94,6 +94,10 @@ export function connect(
     port: 5432,
     // The owner may still be creating PGlite (seconds, more on a busy machine): wait it out.
     connect_timeout: 60,
+    // PGlite is a single backend shared by every connection, and nothing deallocates a named
+    // prepared statement when a connection closes: with connections coming and going they
+    // would pile up. Unnamed statements leave nothing behind.
+    prepare: false,
     database: "postgres",
     username: "postgres",
   }) as unknown as Sql;

@@ -78,7 +78,10 @@ export async function findMasterKey(env: Env, dataDir: string): Promise<MasterKe
   };
 }
 
-/** Creates `master.key` with a new key; fails if the file exists. */
+/**
+ * Creates `master.key` with a new key. When another process created it first (two first starts
+ * at once), that file wins and its key is returned, so every process uses the same key.
+ */
 export async function createMasterKeyFile(dataDir: string): Promise<MasterKeySource> {
   await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
   const path = masterKeyPath(dataDir);
@@ -89,33 +92,66 @@ export async function createMasterKeyFile(dataDir: string): Promise<MasterKeySou
 }
 
 /**
- * Writes a key file durably: a temporary file (0600, synced), then an atomic rename, so a
- * crash leaves either the old file or the new one, never a torn one.
+ * Writes a key file durably: a temporary file of its own (0600, synced), then an atomic rename
+ * and a sync of the directory, so a crash leaves either the old file or the new one, never a
+ * torn one. With `createNew`, the file is linked into place instead, which fails atomically if
+ * it exists: then the existing file is left as it is.
  */
 export async function writeKeyFile(
   path: string,
   keys: readonly string[],
   options: { createNew?: boolean } = {},
 ): Promise<void> {
-  const temporary = `${path}.tmp`;
+  const suffix = Array.from(crypto.getRandomValues(new Uint8Array(8)))
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  const temporary = `${path}.${suffix}.tmp`;
   const file = await Deno.open(temporary, {
     write: true,
-    create: true,
-    truncate: true,
+    createNew: true,
     mode: 0o600,
   });
   try {
-    await file.write(new TextEncoder().encode(keys.join("\n") + "\n"));
-    await file.sync();
+    try {
+      await file.write(new TextEncoder().encode(keys.join("\n") + "\n"));
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.chmod(temporary, 0o600);
+    if (options.createNew) {
+      try {
+        await Deno.link(temporary, path);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      }
+      await Deno.remove(temporary);
+    } else {
+      await Deno.rename(temporary, path);
+    }
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw error;
+  }
+  await syncDirectory(path);
+}
+
+/** Makes a rename or link in the file's directory durable; skipped where the platform refuses. */
+async function syncDirectory(path: string): Promise<void> {
+  const slash = path.lastIndexOf("/");
+  const dir = slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+  let handle: Deno.FsFile;
+  try {
+    handle = await Deno.open(dir, { read: true });
+  } catch {
+    return;
+  }
+  try {
+    await handle.sync();
+  } catch {
+    // Some platforms (Windows, some file systems) cannot sync a directory.
   } finally {
-    file.close();
+    handle.close();
   }
-  await Deno.chmod(temporary, 0o600);
-  if (options.createNew && (await readIfExists(path)) !== null) {
-    await Deno.remove(temporary);
-    throw new ConfigError(`${path} exists already`);
-  }
-  await Deno.rename(temporary, path);
 }
 
 async function readIfExists(path: string): Promise<string | null> {

@@ -5,8 +5,11 @@
  * - A delivery is one transaction: every target gets the message or none does. UIDs are taken
  *   from the mailbox row while it is locked, so concurrent deliveries to one mailbox get unique,
  *   ascending UIDs, and commit in UID order.
- * - Rows are locked in one order (accounts by id, then mailboxes by id) so that concurrent
- *   deliveries to overlapping recipients cannot deadlock.
+ * - Rows are locked in one order (mailboxes by id, then messages by id, then accounts) so that
+ *   concurrent deliveries, copies, moves and expunges cannot deadlock.
+ * - Removing mailbox entries locks their messages first, so two transactions removing the last
+ *   entries of one message from different mailboxes run one after the other, and the second
+ *   sees the first's deletion: the message and its quota are always freed.
  * - A message's bytes, its envelope and its MIME structure are sealed with the account's data
  *   key, each bound to its row and column. They are encrypted before the transaction starts, so
  *   no lock is held while encrypting.
@@ -443,6 +446,18 @@ async function removeIn(
   const [box] = await tx<{ highest_modseq: number }[]>`
     select highest_modseq from mailboxes where id = ${mailboxId} for update`;
   if (!box) throw new NotFoundError(`No mailbox ${mailboxId}`);
+  // Lock the messages before deleting their entries: under READ COMMITTED two transactions
+  // removing a message's last two entries (from different mailboxes, so under different
+  // mailbox locks) would each still see the other's entry and neither would free the message.
+  // Locked in id order; `no key update` still lets a concurrent copy reference them.
+  await tx`
+    select id from messages
+    where id in (
+      select message_id from mailbox_messages
+      where mailbox_id = ${mailboxId}
+        and (${!options.onlyDeleted} or '\\Deleted' = any(flags))
+        and (${uids === null} or uid = any(${(uids ?? []) as number[]}::bigint[])))
+    order by id for no key update`;
   const removed = await tx<{ uid: number; message_id: number }[]>`
     delete from mailbox_messages
     where mailbox_id = ${mailboxId}

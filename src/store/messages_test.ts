@@ -3,6 +3,8 @@ import { GOOD_PASSWORD, sampleMessage, withStore } from "../../tests/store.ts";
 import { InvalidInputError, NotFoundError } from "../util/errors.ts";
 import { OverQuotaError } from "./errors.ts";
 import { normalizeFlags } from "./messages.ts";
+import { openServices } from "./open.ts";
+import { silentLogger } from "../ops/log.ts";
 
 Deno.test("deliver and read back: bytes, envelope, summary and structure", async () => {
   await withStore(async ({ store }) => {
@@ -254,5 +256,69 @@ Deno.test("copy shares bytes; move and expunge free them and record VANISHED uid
     });
     const foreign = await store.mailboxes.get(other.id, "INBOX");
     await assertRejects(() => store.messages.copy(trash.id, [1], foreign.id), InvalidInputError);
+  });
+});
+
+Deno.test("concurrent expunges of a message's last two copies free it and its quota", async () => {
+  await withStore(async ({ store, db, config, masterKey }) => {
+    const a = await store.accounts.create({ address: "a@example.org", password: GOOD_PASSWORD });
+    const inbox = await store.mailboxes.get(a.id, "INBOX");
+    const archive = await store.mailboxes.get(a.id, "Archive");
+    for (let i = 0; i < 20; i++) {
+      await store.messages.deliver(sampleMessage(`c${i}`), [{ accountId: a.id }]);
+    }
+    const uids = (await store.messages.list(inbox.id)).map((m) => m.uid);
+    await store.messages.copy(inbox.id, uids, archive.id);
+    await store.messages.setFlags(inbox.id, uids, "add", ["\\Deleted"]);
+    const archived = (await store.messages.list(archive.id)).map((m) => m.uid);
+    await store.messages.setFlags(archive.id, archived, "add", ["\\Deleted"]);
+
+    // A second node: its own pool, so the two expunges run in two transactions at once.
+    const sql = db.connectAgain();
+    const other = await openServices(
+      { sql, kind: db.kind, close: () => Promise.resolve() },
+      config,
+      { FUMI_MASTER_KEY: masterKey },
+      silentLogger,
+    );
+    // On PostgreSQL, make the race certain: an open transaction holding the rows each expunge
+    // records as VANISHED stops both after they deleted their entries, until it rolls back.
+    // (PGlite is one backend: its transactions never overlap, and a blocker would stall all.)
+    let release = () => {};
+    let blocker: Promise<unknown> = Promise.resolve();
+    if (db.kind === "postgres") {
+      const third = db.connectAgain();
+      const held = Promise.withResolvers<void>();
+      const releasing = new Promise<void>((resolve) => release = resolve);
+      blocker = third.begin(async (tx) => {
+        await tx`insert into expunged_messages (mailbox_id, uid, modseq)
+                 values (${inbox.id}, ${uids[0]!}, 1), (${archive.id}, ${archived[0]!}, 1)`;
+        held.resolve();
+        await releasing;
+        throw new Error("roll back");
+      }).catch(() => {});
+      await held.promise;
+    }
+    const expunges = Promise.all([
+      store.messages.expunge(inbox.id),
+      other.messages.expunge(archive.id),
+    ]);
+    if (db.kind === "postgres") {
+      for (let waiting = 0; waiting < 2;) {
+        await new Promise((r) => setTimeout(r, 20));
+        const [row] = await store.sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'`;
+        waiting = row!.n;
+      }
+    }
+    release();
+    await blocker;
+    const [fromInbox, fromArchive] = await expunges;
+    assertEquals(fromInbox.length, 20);
+    assertEquals(fromArchive.length, 20);
+    const [count] = await store.sql<{ n: number }[]>`select count(*)::int as n from messages`;
+    assertEquals(count!.n, 0, "no message row is left without a mailbox");
+    assertEquals((await store.accounts.get("a@example.org")).usedBytes, 0);
   });
 });

@@ -6,8 +6,12 @@
  * Sync, PostgreSQL protocol §55.2.3), whose messages must not interleave with another client's.
  * So a connection owns the backend from its first message until the backend answers
  * ReadyForQuery with status "idle"; inside a transaction (status "T" or "E") it keeps it until
- * the transaction ends. Other connections wait their turn. A connection that disconnects or
- * stays silent too long while owning the backend has its transaction rolled back.
+ * the transaction ends. Other connections wait their turn. A connection that disconnects, stays
+ * silent too long, or stops reading its answers while owning the backend is cut: an extended
+ * query it left unfinished is ended with a Sync, and its transaction is rolled back.
+ *
+ * An error accepting a connection (too many open files, say) is logged and retried after a
+ * pause; the listener serves until it is closed.
  *
  * @module
  */
@@ -22,7 +26,10 @@ export interface PgliteServer {
 
 /** Options for {@link servePglite}. */
 export interface PgliteServerOptions {
-  /** How long a connection may own the backend without sending anything. */
+  /**
+   * How long a connection may own the backend without sending anything, or take to read an
+   * answer (60 s by default).
+   */
   readonly idleInTransactionMs?: number;
   /** On close, how long connections may go on before they are cut. */
   readonly drainMs?: number;
@@ -36,6 +43,9 @@ const MAX_MESSAGE = 1 << 30;
 const READY_FOR_QUERY = 0x5a; // 'Z'
 const TERMINATE = 0x58; // 'X'
 const IDLE = 0x49; // 'I'
+/** Sync ('S', length 4): ends an extended query (PostgreSQL protocol §55.2.3). */
+const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
+const ACCEPT_RETRY_MS = 100;
 
 /** Serves `db` on a unix socket listener, or on a new one at a path. */
 export function servePglite(
@@ -50,8 +60,19 @@ export function servePglite(
   const idleLimit = options.idleInTransactionMs ?? 60_000;
   const connections = new Set<Deno.Conn>();
   const handling = new Set<Promise<void>>();
+  let closed = false;
   const accepting = (async () => {
-    for await (const conn of listener) {
+    while (!closed) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (closed) break;
+        // EMFILE and the like pass: keep the socket served rather than leave joiners hanging.
+        options.log?.warn("embedded database cannot accept a connection; retrying", { error });
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+        continue;
+      }
       connections.add(conn);
       const done = serveConnection(db, conn, backend, idleLimit)
         .catch((error) => options.log?.debug("embedded database connection ended", { error }))
@@ -61,11 +82,16 @@ export function servePglite(
         });
       handling.add(done);
     }
-  })().catch(() => {});
+  })();
   return {
     close: async () => {
       // Stop accepting, let the clients of other processes finish, then cut what is left.
-      listener.close();
+      closed = true;
+      try {
+        listener.close();
+      } catch {
+        // closed already
+      }
       await accepting;
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
@@ -121,7 +147,11 @@ async function serveConnection(
         }
         clearTimeout(idleTimer);
         const output = await db.runExclusive(() => db.execProtocolRaw(message));
+        // A client that stops reading would hold the backend for ever: the limit covers the
+        // write too (closing the connection fails the pending write).
+        idleTimer = setTimeout(() => closeQuietly(conn), idleLimit);
         await writeAll(conn, output);
+        clearTimeout(idleTimer);
         if (lastReadyStatus(output) === IDLE) {
           release();
         } else {
@@ -132,8 +162,11 @@ async function serveConnection(
   } finally {
     clearTimeout(idleTimer);
     if (owning) {
-      // The client went away mid-transaction: end it so the next client starts clean.
+      // The client went away mid-query or mid-transaction: end both so the next client starts
+      // clean. Without the Sync, a backend left after an error in an extended query would
+      // discard the next client's messages up to its own Sync.
       try {
+        await db.runExclusive(() => db.execProtocolRaw(SYNC)).catch(() => {});
         if (db.isInTransaction()) await db.exec("rollback");
       } finally {
         release();

@@ -2,10 +2,13 @@
  * Master key rotation: make the ring's primary the database's primary and re-wrap every data
  * key with it. Mail is never re-encrypted: only the 32-byte data keys change wrapping.
  *
- * The work is done in small transactions (`FOR UPDATE SKIP LOCKED` batches), so it can run
- * beside a live server and be interrupted: a data key not yet re-wrapped still names the old
- * master key, which stays readable for as long as the ring holds it, and running the rotation
- * again finishes the job. Master keys no data key uses any more are marked retired.
+ * The work is done in small transactions (`FOR UPDATE` batches), so it can run beside a live
+ * server and be interrupted: a data key not yet re-wrapped still names the old master key,
+ * which stays readable for as long as the ring holds it, and running the rotation again
+ * finishes the job. The batches wait for rows another transaction holds (a concurrent
+ * rotation, an account being created or deleted) rather than skip them, and the loop ends only
+ * when no data key names another master key, so a finished rotation leaves nothing behind.
+ * Master keys no data key uses any more are marked retired.
  *
  * @module
  */
@@ -54,7 +57,7 @@ export async function rotateDataKeys(
     const count = await sql.begin(async (tx) => {
       const rows = await tx<KeyRow[]>`
         select id, account_id, kek_id, wrapped from data_keys
-        where kek_id <> ${target.id} order by id limit ${batchSize} for update skip locked`;
+        where kek_id <> ${target.id} order by id limit ${batchSize} for update`;
       for (const row of rows) {
         const master = ring.byId(row.kek_id);
         if (!master) {
@@ -71,7 +74,12 @@ export async function rotateDataKeys(
       }
       return rows.length;
     });
-    if (count === 0) break;
+    // Zero rows in this statement's snapshot; a data key committed after it (wrapped by a
+    // master key read before the promotion above) would still be left, so check once more.
+    if (count === 0) {
+      if (await rotationComplete(sql, ring)) break;
+      continue;
+    }
     done += count;
     onProgress(done, total);
   }

@@ -105,3 +105,29 @@ Deno.test("a live server keeps working while the key file is rotated under it", 
     await restarted.accounts.create({ address: "new@example.org", password: GOOD_PASSWORD });
   });
 });
+
+Deno.test("rotation waits for a data key another transaction holds instead of skipping it", async () => {
+  await withStore(async ({ store, db, masterKey }) => {
+    for (const name of ["a", "b"]) {
+      await store.accounts.create({ address: `${name}@example.org`, password: GOOD_PASSWORD });
+    }
+    const ring = await parseMasterKeyRing(`${generateMasterKey()},${masterKey}`, "test");
+    const other = db.connectAgain();
+    const held = Promise.withResolvers<void>();
+    const release = Promise.withResolvers<void>();
+    // Another transaction (an account deletion in flight, say) holds one data key.
+    const blocker = other.begin(async (tx) => {
+      await tx`select id from data_keys order by id desc limit 1 for update`;
+      held.resolve();
+      await release.promise;
+    });
+    await held.promise;
+    const rotation = rotateDataKeys(store.sql, ring);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    release.resolve();
+    await blocker;
+    const report = await rotation;
+    assert(await rotationComplete(store.sql, ring), "no data key is left under the old key");
+    assertEquals(report.retired, [formatKeyId(ring.keys[1]!.id)]);
+  });
+});

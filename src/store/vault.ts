@@ -140,7 +140,8 @@ export class Vault {
     if (cached) return cached;
     let rows = await this.#selectOwnerKey(owner);
     if (rows.length === 0 && owner === null) {
-      await this.createDataKey(this.#sql, null);
+      // In a transaction, so the primary's `for share` lock holds until the key is inserted.
+      await this.#sql.begin((tx) => this.createDataKey(tx, null));
       rows = await this.#selectOwnerKey(null);
     }
     const row = rows[0];

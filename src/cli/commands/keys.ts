@@ -3,7 +3,9 @@
  *
  * With the key in `master.key` (the default), `rotate` does everything: it generates a new key,
  * writes the file with the new key first and the old one after it (so both are readable if it
- * is interrupted), re-wraps every data key, then writes the file with the new key alone.
+ * is interrupted), re-wraps every data key, then, only when no data key is wrapped by the old
+ * key any more, writes the file with the new key alone; otherwise both stay and the
+ * administrator runs `rotate` again.
  *
  * With the key in FUMI_MASTER_KEY or a systemd credential, Fumi cannot write it: the
  * administrator puts the new key first (`NEW,OLD`), runs `fumi keys rotate`, then drops OLD.
@@ -44,6 +46,14 @@ const rotate: Command = {
           source.description,
         );
         await runRotation(io, store, ring);
+        // Dropping the old key while a data key still needs it would lose that account's mail.
+        if (!(await rotationComplete(store.sql, ring))) {
+          io.out(
+            `Some data keys are still wrapped with an old key; ${source.path} keeps every key. ` +
+              "Run fumi keys rotate again.",
+          );
+          return;
+        }
         await writeKeyFile(source.path!, [fresh]);
         io.out(`${source.path} now holds only the new key; back it up.`);
         return;
