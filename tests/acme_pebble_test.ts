@@ -276,9 +276,21 @@ Deno.test("ACME: pebble issues over HTTP-01 answered by the HTTP listener; renew
       const notBefore = first.notBefore!.getTime();
       const lifetime = first.notAfter!.getTime() - notBefore;
       const later = new Date(notBefore + Math.ceil(lifetime * 2 / 3) + 60_000);
+      const logBefore = pebble.output().length;
       const report = await acme.renewDue(later);
       assertEquals(report, { locked: false, renewed: ["web"], failed: [] });
-      assert(requested.length > before, "the renewal's challenge was answered too");
+      // Pebble 2.4 may still reuse the valid authorization of the first order (its log then
+      // shows no new authorization), and then there is nothing to answer; otherwise the new
+      // authorization's challenge must have been fetched from our listener.
+      const renewalLog = pebble.output().slice(logBefore);
+      if (/There are now \d+ authorizations in the db/.test(renewalLog)) {
+        assert(
+          requested.length > before,
+          `the renewal's challenge was not fetched; our listener saw ${JSON.stringify(requested)}`,
+        );
+      } else {
+        assertEquals(requested.length, before, "a reused authorization needs no challenge");
+      }
       const second = await store.certificates.get("web");
       assertEquals(second.id, first.id);
       assertEquals(second.source, "acme");
