@@ -95,9 +95,10 @@ export function connect(
     // The owner may still be creating PGlite (seconds, more on a busy machine): wait it out.
     connect_timeout: 60,
     // PGlite is a single backend shared by every connection, and nothing deallocates a named
-    // prepared statement when a connection closes: with connections coming and going they
-    // would pile up. Unnamed statements leave nothing behind.
-    prepare: false,
+    // prepared statement when a connection closes. Prepared statements halve the cost of a
+    // query there (bench store, embedded reads: 603/s without, 1,135/s with), so keep them, and
+    // keep the connections: never closing an idle one, each process prepares its statements once.
+    idle_timeout: 0,
     database: "postgres",
     username: "postgres",
   }) as unknown as Sql;
