@@ -22,11 +22,9 @@ import {
   renewalTime,
   storedChallenges,
 } from "../src/acme/mod.ts";
-import { loadConfig } from "../src/config/mod.ts";
-import { generateMasterKey } from "../src/crypto/master_key.ts";
 import { type HttpListener, serveHealth } from "../src/ops/health.ts";
 import { silentLogger } from "../src/ops/log.ts";
-import { openStore, type Store } from "../src/store/open.ts";
+import type { Store } from "../src/store/open.ts";
 import {
   assert,
   assertEquals,
@@ -34,8 +32,7 @@ import {
   assertNotEquals,
   assertStringIncludes,
 } from "./assert.ts";
-import { freePort, fumi, fumiProcess, newDataDir } from "./cli.ts";
-import { openTestDatabase, type TestDatabase } from "./db.ts";
+import { freePort, fumi, fumiProcess, withCommandDatabase } from "./cli.ts";
 import { withStore } from "./store.ts";
 
 const PEBBLE = "/usr/bin/pebble";
@@ -316,42 +313,10 @@ Deno.test("ACME: pebble issues over HTTP-01 answered by the HTTP listener; renew
 });
 
 /** Runs `fn` with an environment whose commands reach a fresh database, and a store on it. */
-async function withCliEnv(
+function withCliEnv(
   fn: (env: Record<string, string>, store: Store) => Promise<void>,
 ): Promise<void> {
-  // Short paths: the embedded database's unix socket path must stay under 108 bytes.
-  const tmp = await Deno.makeTempDir({ prefix: "fumi-acme-" });
-  let db: TestDatabase | null = null;
-  try {
-    const env: Record<string, string> = {
-      FUMI_DATA_DIR: `${tmp}/data`,
-      FUMI_MASTER_KEY: generateMasterKey(),
-    };
-    if (Deno.env.get("FUMI_TEST_DATABASE_URL")) {
-      db = await openTestDatabase();
-      env.FUMI_DATABASE_URL = db.url!;
-    } else {
-      await newDataDir(env.FUMI_DATA_DIR!);
-    }
-    const config = await loadConfig({
-      dev: false,
-      env,
-      cwd: "/",
-      readTextFile: (path) => Deno.readTextFile(path),
-      systemHostname: () => "localhost",
-      requireHostname: false,
-    });
-    // This store owns the embedded database; the commands join it, as beside `fumi serve`.
-    const store = await openStore(config, env, silentLogger);
-    try {
-      await fn(env, store);
-    } finally {
-      await store.close();
-    }
-  } finally {
-    await db?.close();
-    await Deno.remove(tmp, { recursive: true });
-  }
+  return withCommandDatabase("fumi-acme-", (env, store) => fn(env, store));
 }
 
 Deno.test("fumi cert issue: the command stores the tokens, another node's HTTP listener answers", async () => {

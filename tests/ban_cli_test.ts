@@ -11,14 +11,10 @@
 import { Bans } from "../src/auth/bans.ts";
 import { banTable, durationArgument } from "../src/cli/commands/ban.ts";
 import { EXIT_FAILURE, EXIT_USAGE } from "../src/cli/main.ts";
-import { loadConfig } from "../src/config/mod.ts";
-import { generateMasterKey } from "../src/crypto/master_key.ts";
-import { silentLogger } from "../src/ops/log.ts";
-import { openStore, type Store } from "../src/store/mod.ts";
+import type { Store } from "../src/store/mod.ts";
 import { UsageError } from "../src/util/errors.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes, assertThrows } from "./assert.ts";
-import { assertFails, assertOk, type CliResult, fumi, newDataDir } from "./cli.ts";
-import { openTestDatabase } from "./db.ts";
+import { assertFails, assertOk, type CliResult, fumi, withCommandDatabase } from "./cli.ts";
 
 type Env = Record<string, string>;
 
@@ -27,37 +23,11 @@ function ban(argv: readonly string[], env: Env = {}): Promise<CliResult> {
   return fumi(["ban", ...argv], { env });
 }
 
-/**
- * Gives `fn` the environment under which commands reach a fresh database, and a store on that
- * database (another "node").
- */
-async function withBanDatabase(fn: (env: Env, store: Store) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "fumi-ban-" });
-  const test = Deno.env.get("FUMI_TEST_DATABASE_URL") ? await openTestDatabase() : null;
-  const env: Env = {
-    FUMI_DATA_DIR: `${dir}/data`,
+/** A database and store for the commands (tests/cli.ts); a host name for the ban log lines. */
+function withBanDatabase(fn: (env: Env, store: Store) => Promise<void>): Promise<void> {
+  return withCommandDatabase("fumi-ban-", (env, store) => fn(env, store), {
     FUMI_HOSTNAME: "mail.example.org",
-    FUMI_MASTER_KEY: generateMasterKey(),
-    ...(test?.url ? { FUMI_DATABASE_URL: test.url } : {}),
-  };
-  let store: Store | null = null;
-  try {
-    if (test === null) await newDataDir(env.FUMI_DATA_DIR!);
-    const config = await loadConfig({
-      dev: false,
-      env,
-      cwd: "/",
-      readTextFile: (path) => Deno.readTextFile(path),
-      systemHostname: () => "localhost",
-      requireHostname: false,
-    });
-    store = await openStore(config, env, silentLogger);
-    await fn(env, store);
-  } finally {
-    await store?.close();
-    await test?.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 Deno.test("durations for --for", () => {

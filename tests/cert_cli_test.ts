@@ -7,12 +7,9 @@
  * @module
  */
 
-import { loadConfig } from "../src/config/mod.ts";
-import { generateMasterKey } from "../src/crypto/master_key.ts";
 import { createSelfSigned, privateKeyPem } from "../src/crypto/x509.ts";
 import { EXIT_FAILURE, EXIT_USAGE } from "../src/cli/main.ts";
-import { silentLogger } from "../src/ops/log.ts";
-import { openStore, type Store } from "../src/store/open.ts";
+import type { Store } from "../src/store/open.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import {
   assertFails,
@@ -20,9 +17,8 @@ import {
   type CliResult,
   type FakeIoOptions,
   fumi,
-  newDataDir,
+  withCommandDatabase,
 } from "./cli.ts";
-import { openTestDatabase, type TestDatabase } from "./db.ts";
 
 type Env = Record<string, string>;
 
@@ -61,39 +57,9 @@ async function makeCa(dir: string): Promise<(name: string) => Promise<void>> {
   };
 }
 
-/** Runs `fn` with an environment whose commands reach a fresh database, and a store on it. */
-async function withCertEnv(
-  fn: (env: Env, tmp: string, store: Store) => Promise<void>,
-): Promise<void> {
-  // Short paths: the embedded database's unix socket path must stay under 108 bytes.
-  const tmp = await Deno.makeTempDir({ prefix: "fumi-cert-" });
-  let db: TestDatabase | null = null;
-  try {
-    const env: Env = { FUMI_DATA_DIR: `${tmp}/data`, FUMI_MASTER_KEY: generateMasterKey() };
-    if (Deno.env.get("FUMI_TEST_DATABASE_URL")) {
-      db = await openTestDatabase();
-      env.FUMI_DATABASE_URL = db.url!;
-    } else {
-      await newDataDir(env.FUMI_DATA_DIR!);
-    }
-    const config = await loadConfig({
-      dev: false,
-      env,
-      cwd: "/",
-      readTextFile: (path) => Deno.readTextFile(path),
-      systemHostname: () => "localhost",
-      requireHostname: false,
-    });
-    const store = await openStore(config, env, silentLogger);
-    try {
-      await fn(env, tmp, store);
-    } finally {
-      await store.close();
-    }
-  } finally {
-    await db?.close();
-    await Deno.remove(tmp, { recursive: true });
-  }
+/** A database and store for the commands (tests/cli.ts), with the temporary folder. */
+function withCertEnv(fn: (env: Env, tmp: string, store: Store) => Promise<void>): Promise<void> {
+  return withCommandDatabase("fumi-cert-", (env, store, tmp) => fn(env, tmp, store));
 }
 
 Deno.test("fumi cert: usage errors exit 2 with one line, before the database is opened", async () => {

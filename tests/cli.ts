@@ -17,9 +17,11 @@ import denoJson from "../deno.json" with { type: "json" };
 import type { CliIo } from "../src/cli/io.ts";
 import { runCli } from "../src/cli/main.ts";
 import { loadConfig } from "../src/config/mod.ts";
+import { generateMasterKey } from "../src/crypto/master_key.ts";
 import { silentLogger } from "../src/ops/log.ts";
 import { openStore, type Store } from "../src/store/open.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
+import { openTestDatabase } from "./db.ts";
 
 /** Environment variables given to a command. */
 export type Env = Record<string, string>;
@@ -435,4 +437,36 @@ export async function passwordOf(
 /** Splits `fumi user list` output into cells. */
 export function table(lines: readonly string[]): string[][] {
   return lines.map((line) => line.split(/ {2,}/));
+}
+
+/**
+ * Runs `fn` with an environment under which commands reach a fresh database, a store on that
+ * database, and a temporary folder. Embedded: the store owns a new data directory and the
+ * commands join it over its socket, as beside `fumi serve`. With FUMI_TEST_DATABASE_URL: a fresh
+ * PostgreSQL database through FUMI_DATABASE_URL. `prefix` names the temporary folder; keep it
+ * short, the embedded socket's path must stay under 108 bytes.
+ */
+export async function withCommandDatabase(
+  prefix: string,
+  fn: (env: Env, store: Store, tmp: string) => Promise<void>,
+  extraEnv: Env = {},
+): Promise<void> {
+  const tmp = await Deno.makeTempDir({ prefix });
+  const test = Deno.env.get("FUMI_TEST_DATABASE_URL") ? await openTestDatabase() : null;
+  let store: Store | null = null;
+  try {
+    const env: Env = {
+      FUMI_DATA_DIR: `${tmp}/data`,
+      FUMI_MASTER_KEY: generateMasterKey(),
+      ...(test?.url ? { FUMI_DATABASE_URL: test.url } : {}),
+      ...extraEnv,
+    };
+    if (test === null) await newDataDir(env.FUMI_DATA_DIR!);
+    store = await storeFor(env);
+    await fn(env, store, tmp);
+  } finally {
+    await store?.close();
+    await test?.close();
+    await Deno.remove(tmp, { recursive: true });
+  }
 }
