@@ -101,8 +101,3 @@ export async function verifyCheckValue(key: MasterKey, check: Uint8Array): Promi
     return false;
   }
 }
-
-/** Formats a ring as the text of a master key file: one key per line, primary first. */
-export function formatMasterKeyFile(rawKeys: readonly string[]): string {
-  return rawKeys.join("\n") + "\n";
-}

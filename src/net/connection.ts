@@ -19,6 +19,7 @@
 import type { Socket } from "node:net";
 import { type SecureContext, TLSSocket } from "node:tls";
 import { FumiError } from "../util/errors.ts";
+import { normalizeIp } from "./cidr.ts";
 
 /** Where a connection comes from or arrives at. */
 export interface Endpoint {
@@ -385,7 +386,11 @@ export function tlsStateOf(socket: TLSSocket): TlsState {
   };
 }
 
-/** `::ffff:192.0.2.1` → `192.0.2.1`: an IPv4 client on a dual-stack socket is an IPv4 client. */
+/**
+ * The canonical form of a socket's address, as flow control and bans count it (net/cidr.ts):
+ * `::ffff:192.0.2.1` is the IPv4 client 192.0.2.1, IPv6 in RFC 5952 form. Text that is not an
+ * address (a socket already closed) is kept as it is.
+ */
 export function normalizeAddress(address: string): string {
-  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+  return normalizeIp(address) ?? address;
 }
