@@ -14,14 +14,22 @@ const LAYER: Record<string, number> = {
   crypto: 2,
   mime: 2,
   net: 2,
+  "smtp/proto": 2,
   store: 3,
+  filter: 3,
   auth: 4,
   acme: 4,
+  delivery: 5,
   "bootstrap.ts": 5,
   "tls_reload.ts": 5,
-  "server.ts": 6,
-  cli: 7,
+  "smtp/server": 6,
+  "server.ts": 7,
+  cli: 8,
 };
+/** Folders whose sub-folders are layers of their own (a protocol's wire format and its server). */
+const SPLIT = new Set(["smtp", "imap"]);
+/** Parsers that take bytes and return values: no I/O, no timers, no npm packages. */
+const PURE = new Set(["mime", "smtp/proto"]);
 /** npm packages only one folder may import. */
 const OWNER: Record<string, string> = {
   postgres: "store",
@@ -37,7 +45,8 @@ const SRC = new URL("../src/", import.meta.url).href;
 
 function area(specifier: string): string | null {
   if (!specifier.startsWith(SRC)) return null;
-  return specifier.slice(SRC.length).split("/")[0]!;
+  const [top, sub] = specifier.slice(SRC.length).split("/");
+  return SPLIT.has(top!) && sub !== undefined ? `${top}/${sub}` : top!;
 }
 
 function npmName(specifier: string): string | null {
@@ -45,7 +54,7 @@ function npmName(specifier: string): string | null {
   return match ? match[1]! : null;
 }
 
-Deno.test("imports point down the layers; postgres and PGlite only in store; mime is pure", async () => {
+Deno.test("imports point down the layers; postgres and PGlite only in store; parsers are pure", async () => {
   const { stdout, success } = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", new URL("../main.ts", import.meta.url).pathname],
     stdout: "piped",
@@ -69,8 +78,8 @@ Deno.test("imports point down the layers; postgres and PGlite only in store; mim
       }
       const npm = npmName(target);
       if (npm && OWNER[npm] && OWNER[npm] !== from) problems.push(`src/${name} imports ${npm}`);
-      if (from === "mime" && (target.startsWith("node:") || npm)) {
-        problems.push(`src/${name} imports ${target}: the MIME parser is pure`);
+      if (PURE.has(from) && (target.startsWith("node:") || npm)) {
+        problems.push(`src/${name} imports ${target}: src/${from} is pure`);
       }
     }
   }
@@ -79,12 +88,15 @@ Deno.test("imports point down the layers; postgres and PGlite only in store; mim
 
 Deno.test("pure modules use no Deno or Node APIs", async () => {
   const problems: string[] = [];
-  for await (const entry of Deno.readDir(new URL("../src/mime/", import.meta.url))) {
-    if (!entry.name.endsWith(".ts") || entry.name.endsWith("_test.ts")) continue;
-    const source = await Deno.readTextFile(new URL(`../src/mime/${entry.name}`, import.meta.url));
-    const text = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, ""); // code only
-    if (/\bDeno\.|from "node:|setTimeout|setInterval/.test(text)) {
-      problems.push(`src/mime/${entry.name}`);
+  for (const folder of PURE) {
+    const dir = new URL(`../src/${folder}/`, import.meta.url);
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.name.endsWith(".ts") || entry.name.endsWith("_test.ts")) continue;
+      const source = await Deno.readTextFile(new URL(entry.name, dir));
+      const text = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, ""); // code only
+      if (/\bDeno\.|from "node:|setTimeout|setInterval/.test(text)) {
+        problems.push(`src/${folder}/${entry.name}`);
+      }
     }
   }
   assertEquals(problems, []);
