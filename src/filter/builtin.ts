@@ -1,0 +1,142 @@
+/**
+ * Built-in checks: the declared message size, the number of recipients, and the syntax of the
+ * header section. Each is pure, fast and cannot fail, so the default `open` policy is moot.
+ *
+ * @module
+ */
+
+import type { Check, FilterContext } from "./chain.ts";
+import { ACCEPT, reject, tempfail, type Verdict } from "./verdict.ts";
+
+/**
+ * Refuses a transaction whose MAIL SIZE= (RFC 1870) is over `maxSize` octets, before any data
+ * is sent: 552 5.3.4 (RFC 1870 §6). The actual size is the DATA receiver's to enforce.
+ *
+ * @throws {RangeError} when `maxSize` is not a whole number of octets.
+ */
+export function sizeCheck(maxSize: number): Check {
+  if (!Number.isSafeInteger(maxSize) || maxSize < 0) {
+    throw new RangeError(`maxSize must be a whole number of octets, got ${maxSize}`);
+  }
+  return {
+    name: "size",
+    stages: ["mail"],
+    run(context: FilterContext): Verdict {
+      // RFC 1870 §6: a declared size above the fixed maximum gets 552 at MAIL.
+      if (context.declaredSize !== null && context.declaredSize > maxSize) {
+        return reject(552, "5.3.4", "Message size exceeds fixed maximum message size");
+      }
+      return ACCEPT;
+    },
+  };
+}
+
+/**
+ * Refuses recipients beyond the first `max` of a transaction: 452 4.5.3 (RFC 5321 §4.5.3.1.10,
+ * RFC 3463 §3.6), so the client sends the rest in another transaction.
+ *
+ * @throws {RangeError} when `max` is not a whole number of at least 1.
+ */
+export function recipientLimit(max: number): Check {
+  if (!Number.isSafeInteger(max) || max < 1) {
+    throw new RangeError(`The recipient limit must be a whole number of at least 1, got ${max}`);
+  }
+  return {
+    name: "recipient-limit",
+    stages: ["rcpt"],
+    run(context: FilterContext): Verdict {
+      if (context.recipients.length >= max) {
+        return tempfail(452, "4.5.3", "Too many recipients");
+      }
+      return ACCEPT;
+    },
+  };
+}
+
+/** RFC 5322 §3.6: the fields a message may have at most once. */
+const SINGLETONS = new Set([
+  "from",
+  "sender",
+  "date",
+  "subject",
+  "message-id",
+  "to",
+  "cc",
+  "reply-to",
+  "in-reply-to",
+  "references",
+]);
+const LONGEST_SINGLETON = Math.max(...[...SINGLETONS].map((name) => name.length));
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+const TAB = 0x09;
+const COLON = 0x3a;
+
+/** A header section's first problem, as reply text, or null. */
+export function headerProblem(header: Uint8Array): string | null {
+  const counts = new Map<string, number>();
+  let pos = 0;
+  let first = true;
+  while (pos < header.length) {
+    const lf = header.indexOf(LF, pos);
+    const lineEnd = lf === -1 ? header.length : lf;
+    const end = lineEnd > pos && header[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
+    if (end === pos) break; // RFC 5322 §2.1: the empty line ends the header section
+    const lead = header[pos];
+    if (lead === SP || lead === TAB) {
+      // RFC 5322 §2.2.3: a folded line continues a field; there must be one to continue.
+      if (first) return "Message header starts with a continuation line";
+    } else {
+      const nameEnd = fieldNameEnd(header, pos, end);
+      if (nameEnd === null) return "Message header has a line that is not a header field";
+      // Only names as short as a singleton's are worth decoding.
+      const name = nameEnd - pos <= LONGEST_SINGLETON
+        ? String.fromCharCode(...header.subarray(pos, nameEnd))
+        : null;
+      const key = name?.toLowerCase();
+      if (name && key && SINGLETONS.has(key)) {
+        const seen = (counts.get(key) ?? 0) + 1;
+        counts.set(key, seen);
+        // RFC 5322 §3.6: these fields occur at most once.
+        if (seen > 1) return `Message header has more than one ${name} field`;
+      }
+    }
+    first = false;
+    pos = lf === -1 ? header.length : lf + 1;
+  }
+  return null;
+}
+
+/** Where the field name of a line `name *WSP ":" …` ends, or null when it is not a field. */
+function fieldNameEnd(line: Uint8Array, pos: number, end: number): number | null {
+  let nameEnd = pos;
+  // RFC 5322 §3.6.8: field-name = 1*ftext, ftext = %d33-57 / %d59-126.
+  while (nameEnd < end && line[nameEnd]! >= 33 && line[nameEnd]! <= 126) {
+    if (line[nameEnd] === COLON) break;
+    nameEnd++;
+  }
+  let colon = nameEnd;
+  // RFC 5322 §4.5: obsolete white space between the name and the colon.
+  while (colon < end && (line[colon] === SP || line[colon] === TAB)) colon++;
+  if (nameEnd === pos || line[colon] !== COLON || colon >= end) return null;
+  return nameEnd;
+}
+
+/**
+ * Refuses a message whose header section is not made of RFC 5322 header fields, or repeats a
+ * field that may occur once (RFC 5322 §3.6): 554 5.6.0. The text names the problem, never the
+ * message's content.
+ */
+export function headerSyntax(): Check {
+  return {
+    name: "header-syntax",
+    stages: ["data"],
+    run(context: FilterContext): Verdict {
+      if (context.message === null) return ACCEPT;
+      const problem = headerProblem(context.message.header);
+      return problem === null ? ACCEPT : reject(554, "5.6.0", problem);
+    },
+  };
+}
