@@ -12,7 +12,7 @@
 import { assertPasswordPolicy } from "../crypto/password_policy.ts";
 import { hashPassword } from "../crypto/password.ts";
 import { deriveScramCredentials, formatScram } from "../crypto/scram.ts";
-import { type MailAddress, parseAddress } from "../util/address.ts";
+import { type MailAddress, normalizeDomain, parseAddress } from "../util/address.ts";
 import { ConflictError, NotFoundError } from "../util/errors.ts";
 import type { Sql } from "./db.ts";
 import type { Domains } from "./domains.ts";
@@ -179,10 +179,58 @@ export class Accounts {
     await this.sql`update accounts set quota_bytes = ${quotaBytes} where id = ${account.id}`;
   }
 
+  /**
+   * Sets the extra addresses an account may use as sender on submission: canonical addresses,
+   * or `@domain` for every address of a domain. Replaces the previous list; returns the new one.
+   */
+  async setAllowedSenders(address: string, senders: readonly string[]): Promise<string[]> {
+    const account = await this.get(address);
+    const list = [...new Set(senders.map(normalizeAllowedSender))].sort();
+    await this.sql`update accounts set allowed_senders = ${list}::text[] where id = ${account.id}`;
+    return list;
+  }
+
+  /** The extra sender addresses and `@domain` patterns of an account (see {@link setAllowedSenders}). */
+  async allowedSenders(accountId: number): Promise<string[]> {
+    const [row] = await this.sql<{ allowed_senders: string[] }[]>`
+      select allowed_senders from accounts where id = ${accountId}`;
+    if (!row) throw new NotFoundError(`No account with id ${accountId}`);
+    return row.allowed_senders;
+  }
+
+  /**
+   * Of `accountIds`, those a message of `size` bytes would take over quota (quota set and
+   * `used + size > quota`): the check before accepting a message, which delivery repeats under
+   * lock.
+   */
+  async roomFor(accountIds: readonly number[], size: number): Promise<number[]> {
+    if (accountIds.length === 0) return [];
+    const rows = await this.sql<{ id: number }[]>`
+      select id from accounts
+      where id = any(${accountIds as number[]}::bigint[])
+        and quota_bytes > 0 and used_bytes + ${size} > quota_bytes
+      order by id`;
+    return rows.map((r) => r.id);
+  }
+
+  /** The ids of the enabled administrators, by id. */
+  async administratorIds(): Promise<number[]> {
+    const rows = await this.sql<{ id: number }[]>`
+      select id from accounts where is_admin and not disabled order by id`;
+    return rows.map((r) => r.id);
+  }
+
   /** Deletes an account with all its mail and its data key. */
   async remove(address: string): Promise<void> {
     const account = await this.get(address);
     await this.sql`delete from accounts where id = ${account.id}`;
     this.vault.forget(account.id);
   }
+}
+
+/** An allowed sender as stored: a canonical address, or `@` and an ASCII domain. */
+function normalizeAllowedSender(entry: string): string {
+  const text = entry.trim();
+  if (text.startsWith("@")) return `@${normalizeDomain(text.slice(1)).ascii}`;
+  return parseAddress(text).canonical;
 }

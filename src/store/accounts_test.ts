@@ -120,3 +120,70 @@ Deno.test("a domain with accounts cannot be removed", async () => {
     await assertRejects(() => store.domains.add("bad domain!"), InvalidInputError);
   });
 });
+
+Deno.test("quota headroom: the ids a message would take over quota", async () => {
+  await withStore(async ({ store }) => {
+    const free = await store.accounts.create({ address: "f@example.org", password: GOOD_PASSWORD });
+    const tight = await store.accounts.create({
+      address: "t@example.org",
+      password: GOOD_PASSWORD,
+      quotaBytes: 1000,
+    });
+    const used = await store.accounts.create({
+      address: "u@example.org",
+      password: GOOD_PASSWORD,
+      quotaBytes: 1000,
+    });
+    await store.sql`update accounts set used_bytes = 600 where id = ${used.id}`;
+    const all = [free.id, tight.id, used.id];
+    assertEquals(await store.accounts.roomFor(all, 400), []);
+    assertEquals(await store.accounts.roomFor(all, 401), [used.id]);
+    assertEquals(await store.accounts.roomFor(all, 1000), [used.id]);
+    assertEquals(await store.accounts.roomFor(all, 1001), [tight.id, used.id]);
+    assertEquals(await store.accounts.roomFor([], 1_000_000), []);
+  });
+});
+
+Deno.test("allowed senders: normalised, replaced as a whole; administrators listed", async () => {
+  await withStore(async ({ store }) => {
+    const a = await store.accounts.create({ address: "a@example.org", password: GOOD_PASSWORD });
+    assertEquals(await store.accounts.allowedSenders(a.id), []);
+    assertEquals(
+      await store.accounts.setAllowedSenders("a@example.org", [
+        "Team@Example.ORG",
+        "@Bücher.Example",
+        "team@example.org",
+      ]),
+      ["@xn--bcher-kva.example", "team@example.org"],
+    );
+    assertEquals(await store.accounts.allowedSenders(a.id), [
+      "@xn--bcher-kva.example",
+      "team@example.org",
+    ]);
+    await store.accounts.setAllowedSenders("a@example.org", []);
+    assertEquals(await store.accounts.allowedSenders(a.id), []);
+    await assertRejects(
+      () => store.accounts.setAllowedSenders("a@example.org", ["not an address"]),
+      InvalidInputError,
+    );
+    await assertRejects(
+      () => store.accounts.setAllowedSenders("a@example.org", ["@bad domain"]),
+      InvalidInputError,
+    );
+    await assertRejects(() => store.accounts.allowedSenders(999_999), NotFoundError);
+
+    const boss = await store.accounts.create({
+      address: "boss@example.org",
+      password: GOOD_PASSWORD,
+      isAdmin: true,
+    });
+    const old = await store.accounts.create({
+      address: "old@example.org",
+      password: GOOD_PASSWORD,
+      isAdmin: true,
+    });
+    await store.accounts.setDisabled("old@example.org", true);
+    assertEquals(await store.accounts.administratorIds(), [boss.id]);
+    assert(!(await store.accounts.administratorIds()).includes(old.id));
+  });
+});

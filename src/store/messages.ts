@@ -4,7 +4,10 @@
  * Invariants:
  * - A delivery is one transaction: every target gets the message or none does. UIDs are taken
  *   from the mailbox row while it is locked, so concurrent deliveries to one mailbox get unique,
- *   ascending UIDs, and commit in UID order.
+ *   ascending UIDs, and commit in UID order. The caller may add its own writes to that
+ *   transaction (`within`: the outbound queue), which then commit with the copies or not at all.
+ * - A copy may start with header lines of its own account (`prefixFor`: Return-Path,
+ *   Delivered-To); its size, quota charge and cached structure are those of the bytes stored.
  * - Rows are locked in one order (mailboxes by id, then messages by id, then accounts) so that
  *   concurrent deliveries, copies, moves and expunges cannot deadlock.
  * - Removing mailbox entries locks their messages first, so two transactions removing the last
@@ -43,6 +46,23 @@ export interface DeliveryTarget {
   /** Defaults to INBOX. */
   readonly mailbox?: string;
   readonly flags?: readonly string[];
+}
+
+/** Options of {@link Messages.deliver}. */
+export interface DeliveryOptions {
+  /** IMAP INTERNALDATE; defaults to now. */
+  readonly internalDate?: Date;
+  /**
+   * Header lines (each ending in CRLF) to put before the message in one account's copy, such
+   * as Return-Path and Delivered-To (RFC 5321 §4.4). The copy's size, quota charge and cached
+   * structure are those of the prefixed bytes.
+   */
+  readonly prefixFor?: (accountId: number) => Uint8Array;
+  /**
+   * Runs inside the delivery's transaction, after the copies are written and charged, so what
+   * it writes (a queue entry) commits with them or not at all. If it throws, nothing is stored.
+   */
+  readonly within?: (tx: TxSql) => Promise<void>;
 }
 
 /** One stored copy. */
@@ -113,17 +133,22 @@ export function normalizeFlags(flags: readonly string[]): string[] {
 export class Messages {
   constructor(private readonly sql: Sql, private readonly vault: Vault) {}
 
-  /** Stores a message for every target, atomically. */
+  /**
+   * Stores a message for every target, atomically. With `prefixFor`, each account's copy starts
+   * with its own header lines; with `within`, more writes join the delivery's transaction (with
+   * no targets, `within` runs alone in a transaction).
+   */
   async deliver(
     raw: Uint8Array,
     targets: readonly DeliveryTarget[],
-    options: { internalDate?: Date } = {},
+    options: DeliveryOptions = {},
   ): Promise<Delivered[]> {
-    if (targets.length === 0) return [];
+    const within = options.within;
+    if (targets.length === 0) {
+      if (within) await this.sql.begin((tx) => within(tx));
+      return [];
+    }
     const internalDate = options.internalDate ?? new Date();
-    const { envelope, summary, structure } = describe(raw);
-    const envelopeJson = encoder.encode(JSON.stringify({ envelope, summary }));
-    const structureJson = encoder.encode(JSON.stringify(structure));
     const byAccount = new Map<number, { mailbox: string; flags: string[] }[]>();
     for (const target of targets) {
       const list = byAccount.get(target.accountId) ?? [];
@@ -135,23 +160,52 @@ export class Messages {
     }
     const accountIds = [...byAccount.keys()].sort((a, b) => a - b);
 
+    // Each account's bytes: the message, or its prefix and the message. Offsets in the cached
+    // structure, the size and the quota all describe exactly the bytes stored.
+    let plain: { envelope: Uint8Array; structure: Uint8Array } | null = null;
+    const describeBytes = (bytes: Uint8Array) => {
+      const { envelope, summary, structure } = describe(bytes);
+      return {
+        envelope: encoder.encode(JSON.stringify({ envelope, summary })),
+        structure: encoder.encode(JSON.stringify(structure)),
+      };
+    };
+    const copiesOf = new Map<
+      number,
+      { bytes: Uint8Array; envelope: Uint8Array; structure: Uint8Array }
+    >();
+    for (const accountId of accountIds) {
+      const prefix = options.prefixFor?.(accountId) ?? new Uint8Array();
+      if (prefix.length === 0) {
+        plain ??= describeBytes(raw);
+        copiesOf.set(accountId, { bytes: raw, ...plain });
+      } else {
+        const bytes = new Uint8Array(prefix.length + raw.length);
+        bytes.set(prefix, 0);
+        bytes.set(raw, prefix.length);
+        copiesOf.set(accountId, { bytes, ...describeBytes(bytes) });
+      }
+    }
+
     // Draw ids and encrypt before taking any lock.
     const sealed = new Map<
       number,
-      { id: number; raw: Uint8Array; envelope: Uint8Array; structure: Uint8Array }
+      { id: number; size: number; raw: Uint8Array; envelope: Uint8Array; structure: Uint8Array }
     >();
     const ids = await this.sql<{ id: number }[]>`
       select nextval(pg_get_serial_sequence('messages', 'id')) as id
       from generate_series(1, ${accountIds.length})`;
     for (const [i, accountId] of accountIds.entries()) {
       const id = ids[i]!.id;
+      const copy = copiesOf.get(accountId)!;
       const [sealedRaw, sealedEnvelope, sealedStructure] = await Promise.all([
-        this.vault.seal(accountId, raw, placement(id, "raw")),
-        this.vault.seal(accountId, envelopeJson, placement(id, "envelope")),
-        this.vault.seal(accountId, structureJson, placement(id, "structure")),
+        this.vault.seal(accountId, copy.bytes, placement(id, "raw")),
+        this.vault.seal(accountId, copy.envelope, placement(id, "envelope")),
+        this.vault.seal(accountId, copy.structure, placement(id, "structure")),
       ]);
       sealed.set(accountId, {
         id,
+        size: copy.bytes.length,
         raw: sealedRaw,
         envelope: sealedEnvelope,
         structure: sealedStructure,
@@ -170,6 +224,7 @@ export class Messages {
         mailboxId: mailboxIds.get(`${accountId}/${copy.mailbox}`)!,
         flags: copy.flags,
         messageId: sealed.get(accountId)!.id,
+        size: sealed.get(accountId)!.size,
       }))
     ).sort((x, y) => x.mailboxId - y.mailboxId);
 
@@ -182,7 +237,7 @@ export class Messages {
           return {
             id: message.id,
             account_id: accountId,
-            size: raw.length,
+            size: message.size,
             internal_date: internalDate,
             raw: message.raw,
             envelope: message.envelope,
@@ -201,13 +256,16 @@ export class Messages {
           )
           insert into mailbox_messages (mailbox_id, uid, message_id, flags, modseq, size, internal_date)
           select ${copy.mailboxId}, uid, ${copy.messageId}, ${copy.flags}, modseq,
-                 ${raw.length}, ${internalDate}
+                 ${copy.size}, ${internalDate}
           from slot
           returning uid, modseq`;
         if (!slot) throw new NotFoundError("Mailbox was deleted during delivery");
         delivered.push({ ...copy, uid: slot.uid, modseq: slot.modseq });
       }
-      for (const accountId of accountIds) await chargeQuota(tx, accountId, raw.length);
+      for (const accountId of accountIds) {
+        await chargeQuota(tx, accountId, sealed.get(accountId)!.size);
+      }
+      if (within) await within(tx);
       await tx`select pg_notify('fumi_mailbox', id::text)
                from unnest(${[...new Set(copies.map((c) => c.mailboxId))]}::bigint[]) id`;
       return delivered.map(({ accountId, mailboxId, uid, messageId, modseq }) => ({

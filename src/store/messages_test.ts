@@ -322,3 +322,95 @@ Deno.test("concurrent expunges of a message's last two copies free it and its qu
     assertEquals((await store.accounts.get("a@example.org")).usedBytes, 0);
   });
 });
+
+Deno.test("prefixFor: each account's copy starts with its own lines, sized and charged as stored", async () => {
+  await withStore(async ({ store }) => {
+    const a = await store.accounts.create({ address: "a@example.org", password: GOOD_PASSWORD });
+    const b = await store.accounts.create({ address: "b@example.org", password: GOOD_PASSWORD });
+    const c = await store.accounts.create({ address: "c@example.org", password: GOOD_PASSWORD });
+    const raw = sampleMessage("prefix");
+    const prefixes = new Map([
+      [a.id, new TextEncoder().encode("Delivered-To: a@example.org\r\n")],
+      [
+        b.id,
+        new TextEncoder().encode("Return-Path: <x@y.example>\r\nDelivered-To: b@example.org\r\n"),
+      ],
+      [c.id, new Uint8Array()], // an empty prefix: the message as it is
+    ]);
+    const copies = await store.messages.deliver(raw, [{ accountId: a.id }, { accountId: b.id }, {
+      accountId: c.id,
+    }], { prefixFor: (accountId) => prefixes.get(accountId)! });
+    for (const account of [a, b, c]) {
+      const prefix = prefixes.get(account.id)!;
+      const copy = copies.find((d) => d.accountId === account.id)!;
+      const stored = await store.messages.read(account.id, copy.messageId);
+      assertEquals(stored, new Uint8Array([...prefix, ...raw]));
+      const inbox = await store.mailboxes.get(account.id, "INBOX");
+      assertEquals((await store.messages.list(inbox.id))[0]!.size, stored.length);
+      assertEquals((await store.accounts.getById(account.id)).usedBytes, stored.length);
+      // The cached structure describes the stored bytes: its offsets include the prefix.
+      const cache = await store.messages.readCache(account.id, copy.messageId);
+      assertEquals(cache.summary.subject, "Secret subject prefix");
+      const body = new TextDecoder().decode(stored.subarray(cache.structure.bodyStart));
+      assert(body.startsWith("Body line with the marker"), body.slice(0, 40));
+    }
+  });
+});
+
+Deno.test("within: joins the delivery's transaction; if it throws, nothing is stored", async () => {
+  await withStore(async ({ store }) => {
+    const a = await store.accounts.create({ address: "a@example.org", password: GOOD_PASSWORD });
+    const raw = sampleMessage("within");
+    await store.sql`create table within_probe (n int)`;
+    const copies = await store.messages.deliver(raw, [{ accountId: a.id }], {
+      within: async (tx) => {
+        // Inside the transaction: the new copy is visible, the quota charged.
+        const [row] = await tx<{ n: number }[]>`
+          select count(*)::int as n from messages where account_id = ${a.id}`;
+        assertEquals(row!.n, 1);
+        await tx`insert into within_probe values (1)`;
+      },
+    });
+    assertEquals(copies.length, 1);
+    assertEquals((await store.sql`select * from within_probe`).length, 1);
+
+    await assertRejects(
+      () =>
+        store.messages.deliver(sampleMessage("rolled"), [{ accountId: a.id }], {
+          within: async (tx) => {
+            await tx`insert into within_probe values (2)`;
+            throw new Error("queue insert failed");
+          },
+        }),
+      Error,
+      "queue insert failed",
+    );
+    assertEquals((await store.sql`select * from within_probe`).length, 1);
+    const inbox = await store.mailboxes.get(a.id, "INBOX");
+    assertEquals((await store.messages.list(inbox.id)).length, 1);
+    assertEquals(inbox.uidNext, 2);
+    assertEquals((await store.accounts.getById(a.id)).usedBytes, raw.length);
+
+    // No targets: `within` runs alone, in a transaction.
+    assertEquals(
+      await store.messages.deliver(raw, [], {
+        within: async (tx) => {
+          await tx`insert into within_probe values (3)`;
+        },
+      }),
+      [],
+    );
+    await assertRejects(() =>
+      store.messages.deliver(raw, [], {
+        within: async (tx) => {
+          await tx`insert into within_probe values (4)`;
+          throw new Error("no");
+        },
+      })
+    );
+    assertEquals(
+      (await store.sql<{ n: number }[]>`select n from within_probe order by n`).map((r) => r.n),
+      [1, 3],
+    );
+  });
+});

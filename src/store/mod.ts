@@ -24,7 +24,7 @@ export {
   type TlsListener,
   type TlsSnapshot,
 } from "./certificates.ts";
-export type { Database, Sql } from "./db.ts";
+export type { Database, Sql, TxSql } from "./db.ts";
 export type { Domain } from "./domains.ts";
 export { OverQuotaError } from "./errors.ts";
 export { DEFAULT_MAILBOXES, type Mailbox, type SpecialUse } from "./mailboxes.ts";
@@ -36,6 +36,7 @@ export {
 } from "./master_key_source.ts";
 export type {
   Delivered,
+  DeliveryOptions,
   DeliveryTarget,
   FlagChange,
   FlagMode,
@@ -49,5 +50,16 @@ export {
   type MigrationReport,
 } from "./migrate.ts";
 export { openStore, type Store } from "./open.ts";
+export {
+  type DsnReturn,
+  type NewQueueEntry,
+  type NewQueueRecipient,
+  type PreparedQueueEntry,
+  Queue,
+  type QueueEntry,
+  type QueueRecipient,
+  type QueueStatus,
+  type QueueSummary,
+} from "./queue.ts";
 export { rotateDataKeys, rotationComplete, type RotationReport } from "./rotate.ts";
 export { formatKeyId, MasterKeyError } from "./vault.ts";

@@ -22,6 +22,7 @@ import {
 } from "./master_key_source.ts";
 import { Messages } from "./messages.ts";
 import { loadMigrations, migrate } from "./migrate.ts";
+import { Queue } from "./queue.ts";
 import { MasterKeyError, Vault } from "./vault.ts";
 
 /** The open store. */
@@ -35,6 +36,8 @@ export interface Store {
   readonly aliases: Aliases;
   readonly mailboxes: Mailboxes;
   readonly messages: Messages;
+  /** The outbound queue. */
+  readonly queue: Queue;
   readonly certificates: Certificates;
   close(): Promise<void>;
 }
@@ -91,6 +94,7 @@ export async function openServices(
     aliases: new Aliases(sql, domains),
     mailboxes: new Mailboxes(sql),
     messages: new Messages(sql, vault),
+    queue: new Queue(sql, vault),
     certificates: new Certificates(sql, vault),
     close: () => database.close(),
   };

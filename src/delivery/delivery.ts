@@ -1,0 +1,181 @@
+/**
+ * Accepting a message: local copies and the outbound queue, in one transaction.
+ *
+ * Each local account gets one copy, into INBOX (or its Junk mailbox when a filter quarantined
+ * the message), starting with its own Return-Path and Delivered-To (RFC 5321 §4.4). Remote
+ * recipients, given by the client or reached through alias forwards, are queued with the
+ * message as received (no Return-Path or Delivered-To: those belong to final delivery). The
+ * copies and the queue entry commit together or not at all, before the caller answers 250.
+ *
+ * @module
+ */
+
+import type { Logger } from "../ops/log.ts";
+import type {
+  Delivered,
+  DeliveryOptions,
+  DeliveryTarget,
+  NewQueueRecipient,
+  PreparedQueueEntry,
+  Store,
+} from "../store/mod.ts";
+import { formatAddress, type MailAddress } from "../util/address.ts";
+import { InvalidInputError } from "../util/errors.ts";
+import { deliveredTo, returnPath } from "./headers.ts";
+import type { LocalResolution } from "./recipients.ts";
+
+/** RFC 3461 §4.1 NOTIFY of a recipient: "NEVER", the events to report, or null (not given). */
+export type Notify = readonly ("SUCCESS" | "FAILURE" | "DELAY")[] | "NEVER" | null;
+
+/** RFC 3461 §4.2 ORCPT: the address type and the original address (decoded from xtext). */
+export interface OriginalRecipient {
+  readonly type: string;
+  readonly address: string;
+}
+
+/** One accepted recipient, as resolved at RCPT time. */
+export interface AcceptedRecipient {
+  readonly address: MailAddress | "postmaster";
+  readonly resolution: LocalResolution | { readonly kind: "remote" };
+  readonly notify: Notify;
+  readonly orcpt: OriginalRecipient | null;
+}
+
+/** A message the SMTP session accepted, ready to be stored. */
+export interface AcceptedMessage {
+  /** The message as received, with any trace fields the caller added (Received). */
+  readonly raw: Uint8Array;
+  /** The reverse-path; null for `<>`. */
+  readonly sender: MailAddress | null;
+  readonly recipients: readonly AcceptedRecipient[];
+  /** The filter's quarantine reason: local copies go to Junk. Null: INBOX. */
+  readonly quarantine: string | null;
+  /** The authenticated submitter, or null for mail received as MX. */
+  readonly account: { readonly id: number; readonly address: string } | null;
+  /** RFC 3461 §4.4 ENVID. */
+  readonly envid: string | null;
+  /** RFC 3461 §4.3 RET. */
+  readonly ret: "FULL" | "HDRS" | null;
+}
+
+/** What was stored, for the log line and the 250 reply. */
+export interface AcceptResult {
+  /** One entry per local copy. */
+  readonly delivered: readonly Delivered[];
+  /** The outbound queue entry, or null when every recipient was local. */
+  readonly queueId: number | null;
+}
+
+/** What {@link Delivery} needs. */
+export interface DeliveryDependencies {
+  readonly store: Pick<Store, "messages" | "mailboxes" | "queue">;
+  /** Our host name: `postmaster@<hostname>` is the Delivered-To of the bare `<Postmaster>`. */
+  readonly hostname: string;
+  readonly log: Logger;
+}
+
+const encoder = new TextEncoder();
+
+/** Stores accepted messages. */
+export class Delivery {
+  readonly #store: DeliveryDependencies["store"];
+  readonly #hostname: string;
+  readonly #log: Logger;
+
+  constructor(dependencies: DeliveryDependencies) {
+    this.#store = dependencies.store;
+    this.#hostname = dependencies.hostname;
+    this.#log = dependencies.log;
+  }
+
+  /**
+   * Stores the message for its local recipients and queues it for its remote ones, in one
+   * transaction. Throws OverQuotaError (temporary: 452 4.2.2) when a local copy does not fit;
+   * then nothing is stored and nothing is queued.
+   */
+  async accept(message: AcceptedMessage): Promise<AcceptResult> {
+    if (message.recipients.length === 0) {
+      throw new InvalidInputError("A message needs at least one recipient");
+    }
+    // Each account once, with the recipient that led to it first; each remote address once.
+    const local = new Map<number, string>();
+    const remote = new Map<string, NewQueueRecipient>();
+    for (const recipient of message.recipients) {
+      if (recipient.resolution.kind === "remote") {
+        // "postmaster" is always local; a repeated address is queued once (the first wins).
+        if (recipient.address === "postmaster" || remote.has(recipient.address.canonical)) continue;
+        remote.set(recipient.address.canonical, {
+          address: formatAddress(recipient.address), // the local part's case is the remote's
+          notify: notifyText(recipient.notify),
+          orcpt: recipient.orcpt && `${recipient.orcpt.type};${recipient.orcpt.address}`,
+        });
+        continue;
+      }
+      const rcpt = recipient.address === "postmaster"
+        ? `postmaster@${this.#hostname}`
+        : formatAddress(recipient.address);
+      for (const accountId of recipient.resolution.accountIds) {
+        if (!local.has(accountId)) local.set(accountId, rcpt);
+      }
+      for (const forward of recipient.resolution.remote) {
+        if (remote.has(forward)) continue;
+        remote.set(forward, {
+          address: forward,
+          notify: notifyText(recipient.notify),
+          // RFC 3461 §4.2: the original recipient goes along when the message is relayed;
+          // RFC 6533 §3 "utf-8" is the address type of one that is not ASCII.
+          orcpt: recipient.orcpt
+            ? `${recipient.orcpt.type};${recipient.orcpt.address}`
+            : `${/^[\x20-\x7e]*$/.test(rcpt) ? "rfc822" : "utf-8"};${rcpt}`,
+        });
+      }
+    }
+
+    const targets = await this.#targets([...local.keys()], message.quarantine !== null);
+    const prepared: PreparedQueueEntry | null = remote.size === 0 ? null : await this.#store.queue
+      .prepare({
+        accountId: message.account?.id ?? null,
+        sender: message.sender === null ? "" : formatAddress(message.sender),
+        envid: message.envid,
+        ret: message.ret,
+        message: message.raw,
+        recipients: [...remote.values()],
+      });
+    const trace = returnPath(message.sender);
+    let queueId: number | null = null;
+    const options: DeliveryOptions = {
+      // RFC 5321 §4.4: final delivery adds Return-Path; Delivered-To names this account's RCPT.
+      prefixFor: (accountId) => encoder.encode(trace + deliveredTo(local.get(accountId)!)),
+      ...(prepared === null ? {} : {
+        within: async (tx) => {
+          queueId = await this.#store.queue.insert(tx, prepared);
+        },
+      }),
+    };
+    const delivered = await this.#store.messages.deliver(message.raw, targets, options);
+    this.#log.info("message stored", {
+      size: message.raw.length,
+      accounts: [...local.keys()],
+      copies: delivered.map((d) => d.messageId),
+      queueId,
+      remoteRecipients: remote.size,
+      quarantine: message.quarantine,
+    });
+    return { delivered, queueId };
+  }
+
+  /** INBOX, or for quarantined mail the account's \Junk mailbox (INBOX when it has none). */
+  async #targets(accountIds: readonly number[], quarantine: boolean): Promise<DeliveryTarget[]> {
+    if (!quarantine) return accountIds.map((accountId) => ({ accountId }));
+    return await Promise.all(accountIds.map(async (accountId) => {
+      const junk = (await this.#store.mailboxes.list(accountId)).find((m) =>
+        m.specialUse === "\\Junk"
+      );
+      return { accountId, mailbox: junk?.name ?? "INBOX" };
+    }));
+  }
+}
+
+function notifyText(notify: Notify): string | null {
+  return notify === null ? null : notify === "NEVER" ? "NEVER" : notify.join(",");
+}
