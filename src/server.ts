@@ -12,7 +12,19 @@ import { parseCidr } from "./net/cidr.ts";
 import type { Config } from "./config/mod.ts";
 import { type HttpListener, serveHealth } from "./ops/health.ts";
 import type { Logger } from "./ops/log.ts";
+import { Login, sqlCredentials, VerificationCache } from "./auth/login.ts";
+import { ScramLogin, sqlScramCredentials } from "./auth/scram_login.ts";
+import { FlowControl } from "./net/flow.ts";
+import type { RunningListener } from "./net/listener.ts";
+import {
+  SMTP_DEFAULTS,
+  type SmtpRole,
+  type SmtpSettings,
+  startSmtpListener,
+  storeDeps,
+} from "./smtp/server/mod.ts";
 import { openStore, type Store } from "./store/mod.ts";
+import { type LiveTls, liveTls } from "./tls_reload.ts";
 import { ConfigError, FumiError, InvalidInputError } from "./util/errors.ts";
 
 /** A running Fumi. */
@@ -22,6 +34,8 @@ export interface RunningServer {
   /** Failed sign-ins and bans, shared by every protocol. */
   readonly bans: Bans;
   readonly http: readonly HttpListener[];
+  /** The SMTP listeners (MX, submission, submissions) that are enabled. */
+  readonly smtp: readonly RunningListener[];
   stop(): Promise<void>;
 }
 
@@ -35,8 +49,14 @@ export async function startServer(
   checkNetworks("firewall.deny", config.firewall.deny);
   const store = await openStore(config, env, log, { exclusive: true });
   let http: HttpListener[] = [];
+  const smtp: RunningListener[] = [];
+  const tls: LiveTls[] = [];
   let expiry: ReturnType<typeof setInterval> | undefined;
   let renewal: { stop(): Promise<void> } | undefined;
+  const stopListeners = async () => {
+    await Promise.all([...http.map((h) => h.stop()), ...smtp.map((l) => l.close())]);
+    await Promise.all(tls.map((t) => t.stop()));
+  };
   try {
     const bans = new Bans(store.sql, {
       backoffAfter: config.auth.backoff_after,
@@ -73,6 +93,32 @@ export async function startServer(
         certificate: selfSigned.certificate.name,
       });
     }
+    const login = new Login({
+      bans,
+      credentials: sqlCredentials(store.sql),
+      log,
+      cache: new VerificationCache(),
+    });
+    const scram = new ScramLogin({ bans, credentials: sqlScramCredentials(store.sql), log });
+    for (const [name, mode, role] of SMTP_LISTENERS) {
+      const listener = config.listeners[name];
+      if (!listener.enabled) continue;
+      const live = await liveTls(store.certificates, name, log);
+      tls.push(live);
+      const settings = smtpSettings(config, role);
+      smtp.push(
+        await startSmtpListener({
+          name,
+          addresses: listener.addresses,
+          port: listener.port,
+          mode,
+          tls: live.contexts,
+          flow: flowControl(config, bans, log),
+          settings,
+          deps: storeDeps({ store, login, scram, settings, log: log.child({ listener: name }) }),
+        }),
+      );
+    }
     // ACME certificates renew at two thirds of their lifetime, one node at a time.
     const acme = new Acme({
       sql: store.sql,
@@ -86,17 +132,58 @@ export async function startServer(
     const stop = async () => {
       clearInterval(expiry);
       await renewal?.stop();
-      await Promise.all(http.map((h) => h.stop()));
+      await stopListeners();
       await store.close();
     };
-    return { store, firstAdministrator, bans, http, stop };
+    return { store, firstAdministrator, bans, http, smtp, stop };
   } catch (error) {
     clearInterval(expiry);
     await renewal?.stop();
-    await Promise.all(http.map((h) => h.stop()));
+    await stopListeners();
     await store.close();
     throw error;
   }
+}
+
+/** The SMTP listeners: name, TLS mode, role (RFC 6409, RFC 8314 §3.3). */
+const SMTP_LISTENERS = [
+  ["smtp", "starttls", "mx"],
+  ["submission", "starttls", "submission"],
+  ["submissions", "tls", "submission"],
+] as const;
+
+/** An SMTP listener's settings from the configuration. */
+export function smtpSettings(config: Config, role: SmtpRole): SmtpSettings {
+  return {
+    hostname: config.hostname,
+    role,
+    maxMessageSize: config.limits.max_message_size,
+    maxHeaderSize: config.limits.max_header_size,
+    maxRecipients: config.limits.max_recipients,
+    maxRecipientsPerSession: config.smtp.max_recipients_per_session,
+    maxMessagesPerSession: config.smtp.max_messages_per_session,
+    maxErrors: config.smtp.max_errors,
+    maxCommandLength: SMTP_DEFAULTS.maxCommandLength,
+    idleTimeoutMs: config.smtp.idle_timeout,
+    dataTimeoutMs: config.smtp.data_timeout,
+    greetPauseMs: config.smtp.greet_pause,
+    receivedAuthUser: config.smtp.received_auth_user,
+  };
+}
+
+/** One listener's flow control from the firewall settings, with bans from the table. */
+function flowControl(config: Config, bans: Bans, log: Logger): FlowControl {
+  const { firewall } = config;
+  return new FlowControl({
+    maxPerIp: firewall.max_connections_per_ip,
+    maxTotal: firewall.max_connections,
+    connectionBurst: firewall.connection_burst,
+    connectionRate: firewall.connection_rate,
+    allow: firewall.allow,
+    deny: firewall.deny,
+    isBanned: (ip) => bans.isBanned(ip),
+    log,
+  });
 }
 
 /** How often expired bans and old failures are removed. */

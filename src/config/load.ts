@@ -35,6 +35,7 @@ export interface Config {
   readonly log: ConfigFile["log"];
   readonly firewall: ConfigFile["firewall"];
   readonly auth: ConfigFile["auth"];
+  readonly smtp: ConfigFile["smtp"];
   readonly listeners: Readonly<Record<ListenerName, ListenerConfig>>;
 }
 
@@ -126,6 +127,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     log,
     firewall: parsed.firewall,
     auth: parsed.auth,
+    smtp: parsed.smtp,
     listeners,
   });
 }

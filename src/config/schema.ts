@@ -97,6 +97,18 @@ export const configSchema = z.strictObject({
     trust_after_success: duration.default(7 * 86_400_000),
     dry_run: z.boolean().default(false),
   }).prefault({}),
+  // SMTP sessions (shared/DESIGN.md defaults; RFC 5321 §4.5.3.2 for the timeouts).
+  smtp: z.strictObject({
+    max_recipients_per_session: z.number().int().min(1).default(1000),
+    max_messages_per_session: z.number().int().min(1).default(1000),
+    max_errors: z.number().int().min(1).default(20),
+    idle_timeout: duration.default(5 * 60_000),
+    data_timeout: duration.default(3 * 60_000),
+    // A pause before the greeting; clients that talk during it are refused. "0" for none.
+    greet_pause: z.union([z.literal("0").transform(() => 0), duration]).default(0),
+    // Name the authenticated user in Received fields of submitted mail.
+    received_auth_user: z.boolean().default(false),
+  }).prefault({}),
   log: z.strictObject({
     level: z.enum(["debug", "info", "warn", "error"]).default("info"),
     format: z.enum(["json", "text"]).default("json"),

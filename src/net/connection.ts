@@ -172,19 +172,46 @@ export class Connection {
   }
 
   /** Reads whatever arrives next (up to the buffered amount); null at the end of the stream. */
-  async readSome(timeoutMs: number): Promise<Uint8Array | null> {
+  readSome(timeoutMs: number): Promise<Uint8Array | null> {
+    return this.readAtMost(Number.MAX_SAFE_INTEGER, timeoutMs);
+  }
+
+  /** Number of octets received and not yet read (a pipelining check uses it). */
+  get pending(): number {
+    return this.#buffered;
+  }
+
+  /**
+   * True when a whole line is buffered, so the next {@link readLine} will not wait: a session
+   * that batches its replies (RFC 2920 §3.1) flushes them before a read that would.
+   */
+  hasLine(): boolean {
+    return this.#indexOfLf() !== -1;
+  }
+
+  /**
+   * Reads at most `max` octets of what arrives next; null at the end of the stream. Bounds what
+   * one read takes when a length-delimited chunk (BDAT) is read piece by piece.
+   */
+  async readAtMost(max: number, timeoutMs: number): Promise<Uint8Array | null> {
     const deadline = Date.now() + timeoutMs;
     while (this.#buffered === 0) {
       if (this.#error) throw this.#error;
       if (this.#ended) return null;
       await this.#waitForData(deadline);
     }
-    return this.#take(this.#buffered);
+    return this.#take(Math.min(max, this.#buffered));
   }
 
-  /** Number of octets received and not yet read (a pipelining check uses it). */
-  get pending(): number {
-    return this.#buffered;
+  /**
+   * Puts bytes back in front of the unread input: a framing parser that read past the end of
+   * what it frames (the DATA terminator) returns the rest, which is the next pipelined command.
+   */
+  unread(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.#chunks.unshift(bytes);
+    this.#buffered += bytes.length;
+    this.#scanned = 0;
   }
 
   /**
@@ -352,6 +379,14 @@ export class Connection {
   }
 
   #take(n: number): Uint8Array {
+    const first = this.#chunks[0];
+    if (first !== undefined && first.length === n) {
+      // The common case (a read takes what one packet brought): no copy.
+      this.#chunks.shift();
+      this.#buffered -= n;
+      this.#scanned = Math.max(0, this.#scanned - n);
+      return first;
+    }
     const out = new Uint8Array(n);
     let filled = 0;
     while (filled < n) {

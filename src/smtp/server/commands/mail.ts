@@ -1,0 +1,39 @@
+/**
+ * MAIL (RFC 5321 §4.1.1.2): starts a transaction with its reverse-path and ESMTP parameters.
+ *
+ * @module
+ */
+
+import { parseMailFrom, reply } from "../../proto/mod.ts";
+import { AUTH_REQUIRED, SENDER_NOT_OWNED } from "../replies.ts";
+import { type Command, inPhases } from "./command.ts";
+import { passFilter } from "./filtered.ts";
+
+export const mail: Command = {
+  verb: "MAIL",
+  allowed: inPhases("ready"),
+  async run(session, args) {
+    const { state, settings } = session;
+    if (settings.role === "submission" && state.account === null) {
+      await session.fail(AUTH_REQUIRED); // RFC 4954 §6
+      return;
+    }
+    if (state.messages >= settings.maxMessagesPerSession) {
+      await session.end(reply(421, "4.7.0", "Too many messages in one session, reconnect"));
+      return;
+    }
+    const { sender, params } = parseMailFrom(args, { esmtp: state.esmtp, smtputf8: true });
+    if (state.account !== null && !(await session.deps.ownsSender(state.account.id, sender))) {
+      session.log.info("sender not owned", { account: state.account.address });
+      await session.fail(SENDER_NOT_OWNED);
+      return;
+    }
+    state.transaction = { sender, params, recipients: [] };
+    if (await passFilter(session, session.filterContext("mail")) === null) {
+      state.transaction = null;
+      return;
+    }
+    state.phase = "mail";
+    session.send(reply(250, "2.1.0", "Sender OK"));
+  },
+};

@@ -1,0 +1,138 @@
+/**
+ * The end of DATA or BDAT: submission rules, trace fields, the data-stage filters, and the
+ * durable hand-off. The 250 is sent only after `deps.accept` resolved, that is after the message
+ * is committed for every accepted recipient (RFC 5321 §4.1.1.4, §6.1): a crash before it leaves
+ * nothing half-delivered, a crash after it loses nothing.
+ *
+ * @module
+ */
+
+import {
+  authenticationResults,
+  missingSubmissionHeaders,
+  receivedHeader,
+  stripForgedAuthResults,
+} from "../../../delivery/mod.ts";
+import { getFields, parseAddressList, parseHeader } from "../../../mime/mod.ts";
+import { tryParseAddress } from "../../../util/address.ts";
+import { reply } from "../../proto/mod.ts";
+import { SENDER_NOT_OWNED } from "../replies.ts";
+import type { SmtpSession } from "../session.ts";
+import { passFilter } from "./filtered.ts";
+
+const encoder = new TextEncoder();
+
+/** Completes the transaction with its received content. */
+export async function finishMessage(session: SmtpSession, content: Uint8Array[]): Promise<void> {
+  const { state, settings, connection, deps } = session;
+  const transaction = state.transaction!;
+  state.resetTransaction();
+  if (connection.closed) {
+    // Nobody would receive the 250, and the client would send the message again: not storing
+    // it avoids the duplicate (RFC 1047).
+    session.log.info("client left before the message was acknowledged");
+    return;
+  }
+  let message = concat(content);
+  const now = new Date();
+  if (state.account !== null) {
+    const refusal = await checkFrom(session, message);
+    if (refusal !== null) {
+      await session.fail(refusal);
+      return;
+    }
+    // RFC 6409 §8.2, §8.3: the submission server completes a message that lacks them.
+    const added = missingSubmissionHeaders(message, { hostname: settings.hostname, now });
+    if (added !== "") message = concat([encoder.encode(added), message]);
+  } else {
+    // RFC 8601 §5: a field claiming to come from us was forged by the sender.
+    message = stripForgedAuthResults(message, settings.hostname);
+  }
+  const header = message.subarray(0, parseHeader(message).bodyStart);
+  const verdict = await passFilter(
+    session,
+    session.filterContext("data", {
+      sender: transaction.sender,
+      declaredSize: transaction.params.size,
+      recipients: transaction.recipients.flatMap((r) =>
+        r.address === "postmaster" ? [] : [r.address]
+      ),
+      message: { size: message.length, header, raw: message },
+    }),
+  );
+  if (verdict === null) return;
+  state.messages++;
+  const id = `${connection.id}${state.messages.toString(36).padStart(3, "0")}`;
+  const trace = [
+    receivedHeader({
+      helo: state.helo,
+      ip: connection.remote.address,
+      hostname: settings.hostname,
+      id,
+      tls: connection.tls,
+      esmtp: state.esmtp,
+      smtputf8: transaction.params.smtputf8,
+      authenticated: state.account !== null,
+      authUser: settings.receivedAuthUser ? state.account?.address ?? null : null,
+      recipients: transaction.recipients.map((r) => r.address),
+      date: now,
+    }),
+    ...(settings.role === "mx" ? [authenticationResults(settings.hostname)] : []),
+    ...verdict.headers.map(([name, value]) => `${name}: ${value}\r\n`),
+  ].join("");
+  const raw = concat([encoder.encode(trace), message]);
+  const result = await deps.accept({
+    raw,
+    sender: transaction.sender,
+    recipients: transaction.recipients.map((r) => ({
+      address: r.address,
+      resolution: r.resolution,
+      notify: r.params.notify,
+      orcpt: r.params.orcpt,
+    })),
+    quarantine: verdict.quarantine,
+    account: state.account ? { id: state.account.id, address: state.account.address } : null,
+    envid: transaction.params.envid,
+    ret: transaction.params.ret,
+  });
+  session.log.info("message accepted", {
+    id,
+    size: raw.length,
+    recipients: transaction.recipients.length,
+    stored: result.delivered.length,
+    queue: result.queueId,
+  });
+  session.send(reply(250, "2.0.0", `OK: queued as ${id}`));
+}
+
+/**
+ * Submission: every From: address must be one the user owns, as the envelope sender must
+ * (issue 4; RFC 6409 §8.1 lets the server enforce it). A message without From is refused.
+ */
+async function checkFrom(session: SmtpSession, message: Uint8Array) {
+  const account = session.state.account!;
+  const from = getFields(parseHeader(message), "From");
+  const items = from.flatMap((value) => parseAddressList(value)).filter((i) => i.host !== null);
+  if (items.length === 0) return reply(550, "5.6.0", "Message has no From: field");
+  for (const item of items) {
+    const address = tryParseAddress(`${item.mailbox}@${item.host}`);
+    if (address === null || !(await session.deps.ownsSender(account.id, address))) {
+      session.log.info("From: not owned", { account: account.address });
+      return SENDER_NOT_OWNED;
+    }
+  }
+  return null;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

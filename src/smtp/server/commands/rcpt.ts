@@ -1,0 +1,54 @@
+/**
+ * RCPT (RFC 5321 §4.1.1.3): each recipient is resolved now, so an unknown user is refused here
+ * (550 5.1.1) and never bounced later (no backscatter), and mail for other domains is accepted
+ * only from a signed-in user (never an open relay).
+ *
+ * @module
+ */
+
+import { parseRcptTo, reply } from "../../proto/mod.ts";
+import { MAILBOX_FULL, RELAY_DENIED, TOO_MANY_RECIPIENTS, UNKNOWN_USER } from "../replies.ts";
+import { type Command, inPhases } from "./command.ts";
+import { passFilter } from "./filtered.ts";
+
+export const rcpt: Command = {
+  verb: "RCPT",
+  allowed: inPhases("mail", "rcpt"),
+  async run(session, args) {
+    const { state, settings, deps } = session;
+    const transaction = state.transaction!;
+    const { recipient, params } = parseRcptTo(args, {
+      esmtp: state.esmtp,
+      smtputf8: transaction.params.smtputf8,
+    });
+    if (state.recipients >= settings.maxRecipientsPerSession) {
+      await session.fail(TOO_MANY_RECIPIENTS);
+      return;
+    }
+    const context = session.filterContext("rcpt", {
+      recipient: recipient === "postmaster" ? null : recipient,
+    });
+    if (await passFilter(session, context) === null) return;
+    const resolution = await deps.resolveRecipient(recipient);
+    if (resolution.kind === "unknown") {
+      await session.fail(UNKNOWN_USER);
+      return;
+    }
+    if (resolution.kind === "remote" && state.account === null) {
+      session.log.info("relay denied", { ip: session.connection.remote.address });
+      await session.fail(RELAY_DENIED);
+      return;
+    }
+    if (resolution.kind === "local" && resolution.accountIds.length > 0) {
+      const full = await deps.overQuota(resolution.accountIds, transaction.params.size ?? 0);
+      if (full.length > 0) {
+        await session.fail(MAILBOX_FULL);
+        return;
+      }
+    }
+    transaction.recipients.push({ address: recipient, resolution, params });
+    state.recipients++;
+    state.phase = "rcpt";
+    session.send(reply(250, "2.1.5", "Recipient OK"));
+  },
+};

@@ -1,0 +1,197 @@
+/**
+ * One SMTP session: greeting, the command loop, replies and their batching, and the one place
+ * where errors become replies.
+ *
+ * Invariants:
+ * - Replies come in command order. They are batched while more pipelined commands are already
+ *   buffered and flushed before any read that would wait (RFC 2920 §3.1), so a pipelining
+ *   client gets one packet per group and a lock-step client an answer per command.
+ * - Every read is bounded in length and time (settings), and errors are counted: after
+ *   `maxErrors` negative replies the session ends with 421.
+ * - Internal error text never reaches the client: anything unexpected is `451 4.3.0` and a log
+ *   line with the connection id.
+ * - A client that talks before the greeting, or speaks HTTP, is cut off: neither is a mail
+ *   client following RFC 5321 §3.1.
+ *
+ * @module
+ */
+
+import type { FilterContext, FilterStage } from "../../filter/mod.ts";
+import { type Connection, LineTooLongError, ReadTimeoutError } from "../../net/connection.ts";
+import type { Logger } from "../../ops/log.ts";
+import { formatReply, parseCommandLine, type Reply, SmtpSyntaxError } from "../proto/mod.ts";
+import { COMMANDS } from "./commands/mod.ts";
+import type { SmtpDeps } from "./deps.ts";
+import { replyForError } from "./errors.ts";
+import {
+  BARE_LF_COMMAND,
+  closing,
+  LINE_TOO_LONG,
+  SYNC_ERROR,
+  TIMEOUT,
+  TOO_MANY_ERRORS,
+  UNRECOGNIZED,
+} from "./replies.ts";
+import type { SmtpSettings } from "./settings.ts";
+import { SessionState } from "./state.ts";
+
+/** Verbs of other protocols: a browser or proxy probe sent to an SMTP port (cross-protocol). */
+const FOREIGN_VERBS = new Set(["GET", "POST", "HEAD", "PUT", "CONNECT", "OPTIONS"]);
+/** "Host: …", "User-Agent: …": HTTP header lines. */
+const HEADER_LINE = /^[A-Za-z][A-Za-z0-9-]*:/;
+
+/** A running SMTP session; commands act on it. */
+export class SmtpSession {
+  readonly state = new SessionState();
+  readonly log: Logger;
+  #out: string[] = [];
+  #closing = false;
+
+  constructor(
+    readonly connection: Connection,
+    readonly settings: SmtpSettings,
+    readonly deps: SmtpDeps,
+  ) {
+    this.log = deps.log.child({ conn: connection.id, role: settings.role });
+  }
+
+  /** True once the session decided to end. */
+  get ending(): boolean {
+    return this.#closing || this.connection.closed;
+  }
+
+  /** Serves the connection until QUIT, an error limit, a timeout or the client leaving. */
+  async run(): Promise<void> {
+    const { connection, settings } = this;
+    if (settings.greetPauseMs > 0) await sleep(settings.greetPauseMs);
+    if (connection.pending > 0) {
+      // RFC 5321 §3.1: the client waits for the greeting. One that does not is not a real MTA.
+      this.log.info("client talked before the greeting", { ip: connection.remote.address });
+      await this.end(SYNC_ERROR);
+      return;
+    }
+    const blocked = await this.deps.filter(this.filterContext("connect"));
+    if (blocked.verdict.action === "reject" || blocked.verdict.action === "tempfail") {
+      const { code, enhanced, text } = blocked.verdict;
+      // RFC 5321 §3.1: a server that will not serve replies 554 and waits for QUIT; we close.
+      await this.end({ code, enhanced, lines: [text] });
+      return;
+    }
+    this.send({ code: 220, enhanced: null, lines: [`${settings.hostname} ESMTP Fumi`] });
+    while (!this.ending) {
+      if (!connection.hasLine()) await this.flush();
+      if (this.ending) break;
+      let reply: Reply | null = null;
+      try {
+        const line = await connection.readLine(settings.maxCommandLength, settings.idleTimeoutMs);
+        if (line === null) break; // the client left; an open transaction is simply dropped
+        if (line.ending !== "crlf") {
+          reply = BARE_LF_COMMAND;
+        } else {
+          await this.#dispatch(line.bytes);
+        }
+      } catch (error) {
+        reply = await this.#replyFor(error);
+      }
+      if (reply !== null) await this.fail(reply);
+    }
+    if (!connection.closed) await this.flush().catch(() => {});
+  }
+
+  /** Queues a reply; it is written at the next flush. */
+  send(reply: Reply): void {
+    this.#out.push(formatReply(reply));
+  }
+
+  /**
+   * Sends a negative reply. Permanent ones (5xx) are counted and too many end the session;
+   * temporary ones (a full mailbox, too many recipients) ask the client to come back, which is
+   * not misbehaviour.
+   */
+  async fail(reply: Reply): Promise<void> {
+    this.send(reply);
+    if (reply.code < 500) return;
+    this.state.errors++;
+    if (this.state.errors >= this.settings.maxErrors) {
+      this.log.info("too many errors", { ip: this.connection.remote.address });
+      await this.end(TOO_MANY_ERRORS);
+    }
+  }
+
+  /** Writes the queued replies. */
+  async flush(): Promise<void> {
+    if (this.#out.length === 0 || this.connection.closed) return;
+    const text = this.#out.join("");
+    this.#out = [];
+    await this.connection.write(text);
+  }
+
+  /** Sends a last reply and closes the connection. */
+  async end(reply: Reply): Promise<void> {
+    this.#closing = true;
+    this.send(reply);
+    await this.flush().catch(() => {});
+    this.connection.close();
+  }
+
+  /** Builds the filter chain's view of the session for a stage. */
+  filterContext(stage: FilterStage, extra: Partial<FilterContext> = {}): FilterContext {
+    const { connection, state, settings } = this;
+    const transaction = state.transaction;
+    return {
+      stage,
+      connection: {
+        ip: connection.remote.address,
+        port: connection.local.port,
+        tls: connection.tls
+          ? { protocol: connection.tls.protocol, cipher: connection.tls.cipher }
+          : null,
+        role: settings.role,
+      },
+      helo: state.helo,
+      account: state.account ? { id: state.account.id, address: state.account.address } : null,
+      sender: transaction ? transaction.sender : undefined,
+      declaredSize: transaction?.params.size ?? null,
+      recipients:
+        transaction?.recipients.flatMap((r) => r.address === "postmaster" ? [] : [r.address]) ?? [],
+      recipient: null,
+      message: null,
+      ...extra,
+    };
+  }
+
+  async #dispatch(bytes: Uint8Array): Promise<void> {
+    const { verb, args } = parseCommandLine(bytes);
+    const command = COMMANDS.get(verb);
+    if (command === undefined) {
+      if (FOREIGN_VERBS.has(verb) || HEADER_LINE.test(verb)) {
+        this.log.info("not an SMTP client", { ip: this.connection.remote.address, verb });
+        await this.end(closing(this.settings.hostname, "This is an SMTP server; closing"));
+        return;
+      }
+      await this.fail(UNRECOGNIZED);
+      return;
+    }
+    const refusal = command.allowed(this);
+    if (refusal !== null) {
+      await this.fail(refusal);
+      return;
+    }
+    await command.run(this, args);
+  }
+
+  async #replyFor(error: unknown): Promise<Reply | null> {
+    if (error instanceof SmtpSyntaxError) return error.reply;
+    if (error instanceof LineTooLongError) return LINE_TOO_LONG;
+    if (error instanceof ReadTimeoutError) {
+      await this.end(TIMEOUT);
+      return null;
+    }
+    if (this.connection.closed) return null;
+    return replyForError(error, this.log);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,57 @@
+/**
+ * What an SMTP listener is configured with. Every bound has a default from shared/DESIGN.md, so
+ * a session is never unbounded.
+ *
+ * @module
+ */
+
+/** The two kinds of SMTP service (RFC 6409 §1). */
+export type SmtpRole = "mx" | "submission";
+
+/** The settings of one SMTP listener's sessions. */
+export interface SmtpSettings {
+  /** The name in the greeting, the EHLO reply and Received fields. */
+  readonly hostname: string;
+  /** "mx": mail for local recipients, no AUTH; "submission": AUTH required, relays. */
+  readonly role: SmtpRole;
+  /** Largest message accepted, advertised with SIZE (RFC 1870). */
+  readonly maxMessageSize: number;
+  /** Largest header section accepted. */
+  readonly maxHeaderSize: number;
+  /** Most recipients of one message (RFC 5321 §4.5.3.1.8 asks for at least 100). */
+  readonly maxRecipients: number;
+  /** Most recipients over a whole session (all its transactions). */
+  readonly maxRecipientsPerSession: number;
+  /** Most messages in one session. */
+  readonly maxMessagesPerSession: number;
+  /** Error replies before the session is closed (unknown commands, bad recipients, …). */
+  readonly maxErrors: number;
+  /** Longest command line, CRLF excluded (RFC 5321 §4.5.3.1.4 gives 512 as the minimum). */
+  readonly maxCommandLength: number;
+  /** How long the server waits for a command (RFC 5321 §4.5.3.2.7: at least 5 minutes). */
+  readonly idleTimeoutMs: number;
+  /** How long one read of message content may take (RFC 5321 §4.5.3.2.5: 3 minutes). */
+  readonly dataTimeoutMs: number;
+  /**
+   * How long to wait before the greeting; a client that talks in that time is refused (it is
+   * not waiting for the greeting, as RFC 5321 §3.1 requires, so it is most likely a spam bot).
+   */
+  readonly greetPauseMs: number;
+  /** Name the authenticated user in Received fields (RFC 5321 §4.4 permits, privacy argues against). */
+  readonly receivedAuthUser: boolean;
+}
+
+/** Defaults (shared/DESIGN.md "Defaults that matter"). */
+export const SMTP_DEFAULTS = {
+  maxMessageSize: 25 * 1024 * 1024,
+  maxHeaderSize: 1024 * 1024,
+  maxRecipients: 100,
+  maxRecipientsPerSession: 1000,
+  maxMessagesPerSession: 1000,
+  maxErrors: 20,
+  maxCommandLength: 4096,
+  idleTimeoutMs: 5 * 60_000,
+  dataTimeoutMs: 3 * 60_000,
+  greetPauseMs: 0,
+  receivedAuthUser: false,
+} as const satisfies Partial<SmtpSettings>;

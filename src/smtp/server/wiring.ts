@@ -1,0 +1,60 @@
+/**
+ * Builds a session's world from the store: recipients, delivery, SASL and the filter chain.
+ * src/server.ts calls it for every SMTP listener; tests call it over a test store.
+ *
+ * @module
+ */
+
+import type { Login } from "../../auth/login.ts";
+import { Sasl } from "../../auth/sasl/mod.ts";
+import type { ScramLogin } from "../../auth/scram_login.ts";
+import { Delivery, Recipients } from "../../delivery/mod.ts";
+import {
+  type Check,
+  FilterChain,
+  headerSyntax,
+  recipientLimit,
+  sizeCheck,
+} from "../../filter/mod.ts";
+import type { Logger } from "../../ops/log.ts";
+import type { Store } from "../../store/mod.ts";
+import type { SmtpDeps } from "./deps.ts";
+import type { SmtpSettings } from "./settings.ts";
+
+/** What {@link storeDeps} is built from. */
+export interface StoreDepsOptions {
+  readonly store: Store;
+  readonly login: Pick<Login, "checkLogin">;
+  readonly scram: ScramLogin;
+  readonly settings: SmtpSettings;
+  /** Checks after the built-in ones (SPF, DNSBL, content filters: later issues). */
+  readonly checks?: readonly Check[];
+  readonly log: Logger;
+}
+
+/** The built-in checks of every SMTP listener: declared size, recipients, header syntax. */
+export function builtinChecks(settings: SmtpSettings): Check[] {
+  return [
+    sizeCheck(settings.maxMessageSize),
+    recipientLimit(settings.maxRecipients),
+    headerSyntax(),
+  ];
+}
+
+/** A session's world over the store. */
+export function storeDeps(options: StoreDepsOptions): Omit<SmtpDeps, "startTls"> {
+  const { store, settings, log } = options;
+  const recipients = new Recipients(store);
+  const delivery = new Delivery({ store, hostname: settings.hostname, log });
+  const sasl = new Sasl({ login: options.login, scram: options.scram });
+  const chain = new FilterChain([...builtinChecks(settings), ...(options.checks ?? [])], { log });
+  return {
+    resolveRecipient: (address) => recipients.resolve(address),
+    overQuota: (accountIds, size) => recipients.overQuota(accountIds, size),
+    ownsSender: (accountId, address) => recipients.ownsSender(accountId, address),
+    accept: (message) => delivery.accept(message),
+    sasl: (mechanism, context) => sasl.create(mechanism, context),
+    filter: (context) => chain.run(context),
+    log,
+  };
+}
