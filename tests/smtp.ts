@@ -1,0 +1,277 @@
+/**
+ * An SMTP server in process over a test store: MX, submission (STARTTLS) and submissions
+ * (implicit TLS) on free loopback ports, with a test CA, the domain example.org and two users.
+ * Also a line-level client for transcripts (`C:` / `S:`).
+ *
+ * @module
+ */
+
+import { Bans } from "../src/auth/bans.ts";
+import { Login, sqlCredentials } from "../src/auth/login.ts";
+import { ScramLogin, sqlScramCredentials } from "../src/auth/scram_login.ts";
+import type { Check } from "../src/filter/mod.ts";
+import { FlowControl, type FlowOptions } from "../src/net/flow.ts";
+import type { RunningListener } from "../src/net/listener.ts";
+import { TlsContexts } from "../src/net/tls_contexts.ts";
+import { type Logger, silentLogger } from "../src/ops/log.ts";
+import {
+  SMTP_DEFAULTS,
+  type SmtpRole,
+  type SmtpSettings,
+  startSmtpListener,
+  storeDeps,
+} from "../src/smtp/server/mod.ts";
+import type { Store } from "../src/store/mod.ts";
+import { GOOD_PASSWORD, type TestStore, withStore } from "./store.ts";
+import { makeTestPki, type TestPki } from "./tls.ts";
+
+/** The running test server. */
+export interface SmtpFixture extends TestStore {
+  readonly hostname: string;
+  /** Ports of MX (plain + STARTTLS), submission (STARTTLS) and submissions (implicit TLS). */
+  readonly ports: {
+    readonly mx: number;
+    readonly submission: number;
+    readonly submissions: number;
+  };
+  /** The CA that signed the server certificate (PEM file and text). */
+  readonly caFile: string;
+  readonly caPem: string;
+  /** alice@example.org and bob@example.org, both with {@link GOOD_PASSWORD}. */
+  readonly alice: { readonly id: number; readonly address: string };
+  readonly bob: { readonly id: number; readonly address: string };
+  readonly bans: Bans;
+  /** Sleeps the brute-force defence asked for (the test does not wait for them). */
+  readonly delays: number[];
+  /** Messages in an account's INBOX, decrypted, oldest first. */
+  inbox(accountId: number): Promise<string[]>;
+}
+
+/** What a test may change. */
+export interface SmtpFixtureOptions {
+  readonly settings?: Partial<SmtpSettings>;
+  readonly checks?: readonly Check[];
+  readonly flow?: FlowOptions;
+  readonly log?: Logger;
+}
+
+let pki: TestPki | undefined;
+let leaf: { certPem: string; keyPem: string } | undefined;
+
+/** Runs `fn` against a fresh server. */
+export async function withSmtp(
+  fn: (t: SmtpFixture) => Promise<void>,
+  options: SmtpFixtureOptions = {},
+): Promise<void> {
+  pki ??= await makeTestPki();
+  leaf ??= await pki.issue(["mail.example.org", "localhost", "127.0.0.1"]);
+  await withStore(async (t) => {
+    const { store } = t;
+    const log = options.log ?? silentLogger;
+    const delays: number[] = [];
+    const sleep = (ms: number) => {
+      delays.push(ms);
+      return Promise.resolve();
+    };
+    const alice = await store.accounts.create({
+      address: "alice@example.org",
+      password: GOOD_PASSWORD,
+    });
+    const bob = await store.accounts.create({
+      address: "bob@example.org",
+      password: GOOD_PASSWORD,
+    });
+    const bans = new Bans(store.sql, { log });
+    const login = new Login({ bans, credentials: sqlCredentials(store.sql), log, sleep });
+    const scram = new ScramLogin({
+      bans,
+      credentials: sqlScramCredentials(store.sql),
+      log,
+      sleep,
+    });
+    const tls = new TlsContexts({ fallback: leaf!, byName: new Map() });
+    const hostname = "mail.example.org";
+    const listeners: RunningListener[] = [];
+    const start = async (name: string, mode: "starttls" | "tls", role: SmtpRole) => {
+      const settings: SmtpSettings = { ...SMTP_DEFAULTS, hostname, role, ...options.settings };
+      const listener = await startSmtpListener({
+        name,
+        addresses: ["127.0.0.1"],
+        port: 0,
+        mode,
+        tls,
+        flow: new FlowControl({ isBanned: (ip) => bans.isBanned(ip), ...options.flow }),
+        settings,
+        deps: storeDeps({
+          store,
+          login,
+          scram,
+          settings,
+          ...(options.checks ? { checks: options.checks } : {}),
+          log,
+        }),
+      });
+      listeners.push(listener);
+      return listener.endpoints[0]!.port;
+    };
+    try {
+      const ports = {
+        mx: await start("smtp", "starttls", "mx"),
+        submission: await start("submission", "starttls", "submission"),
+        submissions: await start("submissions", "tls", "submission"),
+      };
+      await fn({
+        ...t,
+        hostname,
+        ports,
+        caFile: pki!.caFile,
+        caPem: pki!.caPem,
+        alice: { id: alice.id, address: alice.address },
+        bob: { id: bob.id, address: bob.address },
+        bans,
+        delays,
+        inbox: (accountId) => inbox(store, accountId),
+      });
+    } finally {
+      await Promise.all(listeners.map((l) => l.close()));
+    }
+  });
+}
+
+async function inbox(store: Store, accountId: number): Promise<string[]> {
+  const mailbox = await store.mailboxes.get(accountId, "INBOX");
+  const decoder = new TextDecoder();
+  const out: string[] = [];
+  for (const info of await store.messages.list(mailbox.id)) {
+    out.push(decoder.decode(await store.messages.read(accountId, info.messageId)));
+  }
+  return out;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * A raw SMTP client for transcripts: send bytes exactly as given, read whole replies.
+ *
+ * @example
+ * ```ts
+ * const c = await SmtpClient.connect(port);
+ * await c.expect("220 ");
+ * await c.command("EHLO client.example", "250 ");
+ * ```
+ */
+export class SmtpClient {
+  #buffer = "";
+  #chunk = new Uint8Array(65536);
+  #reading: Promise<number | null> | null = null;
+  private constructor(private conn: Deno.Conn) {}
+
+  static async connect(port: number): Promise<SmtpClient> {
+    return new SmtpClient(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  /** Writes text (or bytes) exactly as given. */
+  async send(data: string | Uint8Array): Promise<void> {
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    let written = 0;
+    while (written < bytes.length) written += await this.conn.write(bytes.subarray(written));
+  }
+
+  /** Reads one complete reply (all its lines); null at the end of the stream. */
+  async reply(timeoutMs = 10_000): Promise<string | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = /^(?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\n/.exec(this.#buffer);
+      if (match) {
+        this.#buffer = this.#buffer.slice(match[0].length);
+        return match[0].replace(/\r\n/g, "\n").trimEnd();
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`No reply in time; have ${JSON.stringify(this.#buffer)}`);
+      // One read at a time: a read that outlives a timeout is awaited again, never doubled.
+      this.#reading ??= this.conn.read(this.#chunk).catch(() => null);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const n = await Promise.race([
+        this.#reading,
+        new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), left)),
+      ]).finally(() => clearTimeout(timer));
+      if (n === "timeout") continue;
+      this.#reading = null;
+      if (n === null) return this.#buffer === "" ? null : this.#flushPartial();
+      const chunk = this.#chunk;
+      this.#buffer += decoder.decode(chunk.subarray(0, n));
+    }
+  }
+
+  /** Reads a reply and checks that it starts with `prefix`; returns it. */
+  async expect(prefix: string): Promise<string> {
+    const got = await this.reply();
+    if (got === null || !got.startsWith(prefix)) {
+      throw new Error(`Expected a reply starting with ${JSON.stringify(prefix)}, got ${got}`);
+    }
+    return got;
+  }
+
+  /** Sends a command line (CRLF added) and checks the reply's start. */
+  async command(line: string, prefix: string): Promise<string> {
+    await this.send(`${line}\r\n`);
+    return await this.expect(prefix);
+  }
+
+  /** True once the server closed the connection (reads end). */
+  async closedByServer(timeoutMs = 5000): Promise<boolean> {
+    try {
+      return (await this.reply(timeoutMs)) === null;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    try {
+      this.conn.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  #flushPartial(): string {
+    const rest = this.#buffer;
+    this.#buffer = "";
+    return rest;
+  }
+}
+
+/**
+ * Replays a transcript: `C: line` is sent with CRLF, `S: prefix` must match the start of the
+ * next reply line (a multi-line reply is matched line by line). Lines are trimmed.
+ */
+export async function replay(port: number, transcript: string): Promise<void> {
+  const client = await SmtpClient.connect(port);
+  try {
+    let pending: string[] = [];
+    for (const raw of transcript.split("\n").map((l) => l.trim()).filter((l) => l !== "")) {
+      if (raw === "C:" || raw.startsWith("C: ")) {
+        await client.send(`${raw.slice(3)}\r\n`);
+      } else if (raw.startsWith("S: ")) {
+        if (pending.length === 0) {
+          const reply = await client.reply();
+          if (reply === null) throw new Error(`Connection closed; expected ${raw}`);
+          pending = reply.split("\n");
+        }
+        const line = pending.shift()!;
+        const want = raw.slice(3);
+        if (!line.startsWith(want)) {
+          throw new Error(`Expected ${JSON.stringify(want)}, got ${JSON.stringify(line)}`);
+        }
+      } else if (raw === "CLOSED") {
+        if (!(await client.closedByServer())) throw new Error("Expected the server to close");
+      } else {
+        throw new Error(`Bad transcript line ${JSON.stringify(raw)}`);
+      }
+    }
+  } finally {
+    client.close();
+  }
+}
