@@ -223,6 +223,26 @@ Deno.test("administration on an embedded data directory", async (t) => {
         );
       });
 
+      await t.step("user senders shows, sets and clears the extra sender addresses", async () => {
+        assertEquals(assertOk(await run(["user", "senders", "bob@example.org"])), [
+          "bob@example.org may send as its own address, its +tags and its aliases only.",
+        ]);
+        assertEquals(
+          assertOk(
+            await run(["user", "senders", "bob@example.org", "@Example.org", "x@example.org"]),
+          ),
+          ["bob@example.org may also send as: @example.org, x@example.org"],
+        );
+        assertEquals(assertOk(await run(["user", "senders", "bob@example.org", "--clear"])), [
+          "bob@example.org may send as its own address, its +tags and its aliases only.",
+        ]);
+        assertFails(
+          await run(["user", "senders", "bob@example.org", "a@example.org", "--clear"]),
+          2,
+          "not both",
+        );
+      });
+
       await t.step("user passwd generates and prints, or reads stdin and does not", async () => {
         const generated = await run(["user", "passwd", "alice@example.org"]);
         const out = assertOk(generated);

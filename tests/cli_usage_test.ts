@@ -34,7 +34,7 @@ Deno.test("usage and configuration errors exit 2 with one line, before any datab
             "fumi serve [--dev] [--config FILE]",
             "fumi migrate [--dry-run]",
             "fumi domain add|list|remove …",
-            "fumi user add|list|passwd|quota|disable|enable|remove …",
+            "fumi user add|list|passwd|quota|senders|disable|enable|remove …",
             "fumi alias add|list|remove …",
             "fumi keys rotate|list|generate …",
             "fumi version",

@@ -1,5 +1,5 @@
 /**
- * `fumi user add|list|passwd|quota|disable|enable|remove`.
+ * `fumi user add|list|passwd|quota|senders|disable|enable|remove`.
  *
  * Without `--password-stdin`, `add` and `passwd` generate a strong password and print it once.
  *
@@ -126,6 +126,32 @@ const quota: Command = {
   },
 };
 
+const senders: Command = {
+  name: "senders",
+  usage: "fumi user senders ADDRESS [SENDER ...] [--clear]",
+  summary: "Show or set the extra addresses (or @domain) an account may send as on submission.",
+  run: async (io, argv) => {
+    const args = parseArgs(argv, { string: ["config"], boolean: ["clear"] });
+    const [address, ...list] = args.positional;
+    if (address === undefined) throw new UsageError(`Missing ADDRESS. Usage: ${senders.usage}`);
+    const clear = args.booleans.has("clear");
+    if (clear && list.length > 0) {
+      throw new UsageError("Give SENDERs to set the list, or --clear to empty it, not both");
+    }
+    await withStore(io, args, async (store) => {
+      const account = await store.accounts.get(address);
+      const current = clear || list.length > 0
+        ? await store.accounts.setAllowedSenders(account.address, list)
+        : await store.accounts.allowedSenders(account.id);
+      io.out(
+        current.length === 0
+          ? `${account.address} may send as its own address, its +tags and its aliases only.`
+          : `${account.address} may also send as: ${current.join(", ")}`,
+      );
+    });
+  },
+};
+
 function simple(
   name: string,
   summary: string,
@@ -172,6 +198,7 @@ export const userCommand = group("user", "Manage accounts.", [
   list,
   passwd,
   quota,
+  senders,
   disable,
   enable,
   remove,
