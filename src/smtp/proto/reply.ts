@@ -96,8 +96,9 @@ export function formatReply(r: Reply): string {
     const head = `${r.code}${separator}${r.enhanced === null ? "" : `${r.enhanced} `}`;
     const room = MAX_REPLY_LINE_OCTETS - head.length - 2;
     const text = cutToOctets(line.replace(CONTROL, " "), room);
-    // RFC 5321 §4.2: Reply-code [ SP textstring ] CRLF — no trailing space without text.
-    out += (text === "" ? head.trimEnd() : head + text) + "\r\n";
+    // RFC 5321 §4.2 makes the space before an empty text optional; RFC 4954 §8 requires it in
+    // "334 " (an empty challenge). An enhanced code is text enough: no space after it.
+    out += (text === "" && r.enhanced !== null ? head.trimEnd() : head + text) + "\r\n";
   });
   return out;
 }

@@ -14,10 +14,10 @@ Deno.test("formatReply repeats the code and the enhanced code on every line (RFC
   assertEquals(formatReply(reply(250, null, "a", "b")), "250-a\r\n250 b\r\n");
 });
 
-Deno.test("formatReply without text writes no trailing space", () => {
-  assertEquals(formatReply(reply(334, null, "")), "334\r\n");
-  assertEquals(formatReply(reply(334, null)), "334\r\n");
-  assertEquals(formatReply(reply(250, null, "", "")), "250-\r\n250\r\n");
+Deno.test('formatReply without text keeps the space after the code (RFC 4954 §8 "334 ")', () => {
+  assertEquals(formatReply(reply(334, null, "")), "334 \r\n");
+  assertEquals(formatReply(reply(334, null)), "334 \r\n");
+  assertEquals(formatReply(reply(250, null, "", "")), "250-\r\n250 \r\n");
   assertEquals(formatReply(reply(221, "2.0.0")), "221 2.0.0\r\n");
 });
 

@@ -161,14 +161,17 @@ export class SmtpSession {
   }
 
   async #dispatch(bytes: Uint8Array): Promise<void> {
+    // Before parsing: "Host: …" is no SMTP verb at all, and would only be a syntax error.
+    const start = latin1(bytes.subarray(0, 16));
+    const first = start.split(" ", 1)[0]!.toUpperCase();
+    if (FOREIGN_VERBS.has(first) || HEADER_LINE.test(start)) {
+      this.log.info("not an SMTP client", { ip: this.connection.remote.address, verb: first });
+      await this.end(closing(this.settings.hostname, "This is an SMTP server; closing"));
+      return;
+    }
     const { verb, args } = parseCommandLine(bytes);
     const command = COMMANDS.get(verb);
     if (command === undefined) {
-      if (FOREIGN_VERBS.has(verb) || HEADER_LINE.test(verb)) {
-        this.log.info("not an SMTP client", { ip: this.connection.remote.address, verb });
-        await this.end(closing(this.settings.hostname, "This is an SMTP server; closing"));
-        return;
-      }
       await this.fail(UNRECOGNIZED);
       return;
     }
@@ -190,6 +193,10 @@ export class SmtpSession {
     if (this.connection.closed) return null;
     return replyForError(error, this.log);
   }
+}
+
+function latin1(bytes: Uint8Array): string {
+  return String.fromCharCode(...bytes);
 }
 
 function sleep(ms: number): Promise<void> {

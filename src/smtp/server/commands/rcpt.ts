@@ -40,7 +40,13 @@ export const rcpt: Command = {
       return;
     }
     if (resolution.kind === "local" && resolution.accountIds.length > 0) {
-      const full = await deps.overQuota(resolution.accountIds, transaction.params.size ?? 0);
+      // With SIZE= (RFC 1870, which MTAs send when it is offered) the message must fit; without
+      // it, a mailbox that is already full is refused here, so the other recipients are not held
+      // back by it after DATA.
+      const full = await deps.overQuota(
+        resolution.accountIds,
+        Math.max(transaction.params.size ?? 0, 1),
+      );
       if (full.length > 0) {
         await session.fail(MAILBOX_FULL);
         return;
