@@ -60,29 +60,20 @@ export async function openPostgresBackend(
   serverUrl: string,
   log: Logger,
 ): Promise<Backend | string> {
-  const admin = connect({ url: serverUrl, max: 1 });
-  const reached = await reach(admin);
-  if (reached !== null) {
-    await admin.end({ timeout: 0 });
-    return `cannot reach ${redact(serverUrl)}: ${reached}`;
-  }
-  const name = `fumi_bench_${Deno.pid}`;
+  const database = await freshDatabase(serverUrl);
+  if (typeof database === "string") return database;
   const dataDir = await Deno.makeTempDir({ prefix: "fumi-bench-" });
   const drop = async () => {
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end({ timeout: 5 });
+    await database.drop();
     await Deno.remove(dataDir, { recursive: true });
   };
   try {
-    await dropLeftovers(admin, name);
-    await admin.unsafe(`create database ${name}`);
-    const url = withDatabase(serverUrl, name);
     const start = performance.now();
-    const store = await openStore(await benchConfig(dataDir, url), masterKeyEnv(), log);
+    const store = await openStore(await benchConfig(dataDir, database.url), masterKeyEnv(), log);
     const version = await store.sql<{ v: string }[]>`select current_setting('server_version') as v`;
     return {
       name: "postgres",
-      where: `PostgreSQL ${version[0]?.v ?? "?"}, database ${name} at ${redact(serverUrl)}`,
+      where: `PostgreSQL ${version[0]?.v ?? "?"}, ${database.where}`,
       store,
       openSeconds: (performance.now() - start) / 1000,
       close: async () => {
@@ -94,6 +85,47 @@ export async function openPostgresBackend(
     await drop().catch(() => {});
     throw error;
   }
+}
+
+/** A new, empty database for one run. */
+export interface FreshDatabase {
+  /** Its URL. */
+  readonly url: string;
+  /** Its name and server, for the report (no password). */
+  readonly where: string;
+  /** Drops it, even while a client is still connected. */
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates the database `fumi_bench_<pid>` on the server at `serverUrl`, first dropping those
+ * left by earlier runs that were interrupted; a string saying why when the server cannot be
+ * reached.
+ */
+export async function freshDatabase(serverUrl: string): Promise<FreshDatabase | string> {
+  const admin = connect({ url: serverUrl, max: 1 });
+  const reached = await reach(admin);
+  if (reached !== null) {
+    await admin.end({ timeout: 0 });
+    return `cannot reach ${redact(serverUrl)}: ${reached}`;
+  }
+  const name = `fumi_bench_${Deno.pid}`;
+  const drop = async () => {
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end({ timeout: 5 });
+  };
+  try {
+    await dropLeftovers(admin, name);
+    await admin.unsafe(`create database ${name}`);
+  } catch (error) {
+    await drop().catch(() => {});
+    throw error;
+  }
+  return {
+    url: withDatabase(serverUrl, name),
+    where: `database ${name} at ${redact(serverUrl)}`,
+    drop,
+  };
 }
 
 /** The configuration `fumi serve` would load with only these variables set. */
