@@ -29,9 +29,19 @@ function toDomain(row: DomainRow): Domain {
   return { id: row.id, name: row.name, unicodeName: row.unicode_name, createdAt: row.created_at };
 }
 
+/** How long a lookup of {@link Domains.find} is reused (see there). */
+export const DOMAIN_CACHE_MS = 5_000;
+/** Most names remembered; beyond it the cache starts over. */
+const DOMAIN_CACHE_SIZE = 1_000;
+
 /** Domain administration. */
 export class Domains {
-  constructor(private readonly sql: Sql) {}
+  readonly #cache = new Map<string, { domain: Domain | null; until: number }>();
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Adds a domain; ConflictError if it is hosted already. */
   async add(name: string): Promise<Domain> {
@@ -41,6 +51,7 @@ export class Domains {
       on conflict (name) do nothing
       returning id, name, unicode_name, created_at`;
     if (!row) throw new ConflictError(`Domain "${ascii}" is already hosted here`);
+    this.#cache.clear();
     return toDomain(row);
   }
 
@@ -51,12 +62,23 @@ export class Domains {
     return rows.map(toDomain);
   }
 
-  /** The domain named `name` (any case, Unicode or ASCII), or null. */
+  /**
+   * The domain named `name` (any case, Unicode or ASCII), or null. Every RCPT asks, several
+   * times, so answers are reused for {@link DOMAIN_CACHE_MS}: a domain added or removed by
+   * another process is seen by this one within that time (at once when done through this
+   * object).
+   */
   async find(name: string): Promise<Domain | null> {
+    const key = name.toLowerCase();
+    const cached = this.#cache.get(key);
+    if (cached !== undefined && cached.until > this.now()) return cached.domain;
     const { ascii } = normalizeDomain(name);
     const [row] = await this.sql<DomainRow[]>`
       select id, name, unicode_name, created_at from domains where name = ${ascii}`;
-    return row ? toDomain(row) : null;
+    const domain = row ? toDomain(row) : null;
+    if (this.#cache.size >= DOMAIN_CACHE_SIZE) this.#cache.clear();
+    this.#cache.set(key, { domain, until: this.now() + DOMAIN_CACHE_MS });
+    return domain;
   }
 
   /** The domain named `name`; NotFoundError with a hint otherwise. */
@@ -86,5 +108,6 @@ export class Domains {
       }
       await tx`delete from domains where id = ${domain.id}`;
     });
+    this.#cache.clear();
   }
 }

@@ -192,9 +192,18 @@ export class Messages {
       number,
       { id: number; size: number; raw: Uint8Array; envelope: Uint8Array; structure: Uint8Array }
     >();
-    const ids = await this.sql<{ id: number }[]>`
-      select nextval(pg_get_serial_sequence('messages', 'id')) as id
-      from generate_series(1, ${accountIds.length})`;
+    // Two independent lookups, overlapped: each round trip costs a write and a wake-up.
+    const [ids, mailboxIds] = await Promise.all([
+      this.sql<{ id: number }[]>`
+        select nextval(pg_get_serial_sequence('messages', 'id')) as id
+        from generate_series(1, ${accountIds.length})`,
+      findMailboxes(
+        this.sql,
+        accountIds.flatMap((accountId) =>
+          byAccount.get(accountId)!.map((c) => [accountId, c.mailbox] as const)
+        ),
+      ),
+    ]);
     for (const [i, accountId] of accountIds.entries()) {
       const id = ids[i]!.id;
       const copy = copiesOf.get(accountId)!;
@@ -212,12 +221,6 @@ export class Messages {
       });
     }
 
-    const mailboxIds = await findMailboxes(
-      this.sql,
-      accountIds.flatMap((accountId) =>
-        byAccount.get(accountId)!.map((c) => [accountId, c.mailbox] as const)
-      ),
-    );
     const copies = accountIds.flatMap((accountId) =>
       byAccount.get(accountId)!.map((copy) => ({
         accountId,
@@ -229,7 +232,9 @@ export class Messages {
     ).sort((x, y) => x.mailboxId - y.mailboxId);
 
     // Rows are locked late and in one order — mailboxes by id, then accounts by id — so that
-    // deliveries to one account overlap as much as they can and never deadlock.
+    // deliveries to one account overlap as much as they can and never deadlock. Statements run
+    // one after another (never pipelined): postgres.js may describe a new statement first, so
+    // pipelined statements could reach the server in another order than written.
     return await this.sql.begin(async (tx) => {
       await tx`insert into messages ${
         tx(accountIds.map((accountId) => {
@@ -248,7 +253,7 @@ export class Messages {
       const delivered: Delivered[] = [];
       for (const copy of copies) {
         // RFC 9051 §2.3.1.1: the UID is taken under the mailbox row's lock, so UIDs ascend in
-        // commit order.
+        // commit order. The change is announced on commit (IMAP IDLE, the webmail).
         const [slot] = await tx<{ uid: number; modseq: number }[]>`
           with slot as (
             update mailboxes set uid_next = uid_next + 1, highest_modseq = highest_modseq + 1
@@ -258,23 +263,16 @@ export class Messages {
           select ${copy.mailboxId}, uid, ${copy.messageId}, ${copy.flags}, modseq,
                  ${copy.size}, ${internalDate}
           from slot
-          returning uid, modseq`;
+          returning uid, modseq, pg_notify('fumi_mailbox', mailbox_id::text)`;
         if (!slot) throw new NotFoundError("Mailbox was deleted during delivery");
-        delivered.push({ ...copy, uid: slot.uid, modseq: slot.modseq });
+        const { accountId, mailboxId, messageId } = copy;
+        delivered.push({ accountId, mailboxId, uid: slot.uid, messageId, modseq: slot.modseq });
       }
       for (const accountId of accountIds) {
         await chargeQuota(tx, accountId, sealed.get(accountId)!.size);
       }
       if (within) await within(tx);
-      await tx`select pg_notify('fumi_mailbox', id::text)
-               from unnest(${[...new Set(copies.map((c) => c.mailboxId))]}::bigint[]) id`;
-      return delivered.map(({ accountId, mailboxId, uid, messageId, modseq }) => ({
-        accountId,
-        mailboxId,
-        uid,
-        messageId,
-        modseq,
-      }));
+      return delivered;
     });
   }
 

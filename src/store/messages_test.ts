@@ -414,3 +414,32 @@ Deno.test("within: joins the delivery's transaction; if it throws, nothing is st
     );
   });
 });
+
+Deno.test({
+  name: "a delivery is announced on fumi_mailbox with the mailbox id, once committed",
+  // LISTEN needs a second session of a real server; embedded PGlite has one backend.
+  ignore: !Deno.env.get("FUMI_TEST_DATABASE_URL"),
+  fn: async () => {
+    await withStore(async ({ store }) => {
+      const alice = await store.accounts.create({
+        address: "alice@example.org",
+        password: GOOD_PASSWORD,
+      });
+      const inbox = await store.mailboxes.get(alice.id, "INBOX");
+      const heard: string[] = [];
+      let wake = () => {};
+      const listener = await store.sql.listen("fumi_mailbox", (payload) => {
+        heard.push(payload);
+        wake();
+      });
+      try {
+        const arrived = new Promise<void>((resolve) => wake = resolve);
+        await store.messages.deliver(sampleMessage(), [{ accountId: alice.id }]);
+        await arrived;
+        assertEquals(heard, [String(inbox.id)]);
+      } finally {
+        await listener.unlisten();
+      }
+    });
+  },
+});
