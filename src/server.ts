@@ -75,6 +75,7 @@ export async function startServer(
     // the one that shows the administrator's generated password.
     if (config.listeners.http.enabled) {
       const { addresses, port } = config.listeners.http;
+      const https = config.listeners.https;
       http = listen("http", addresses, port, () =>
         serveHealth(
           addresses,
@@ -83,7 +84,11 @@ export async function startServer(
             await store.sql`select 1`;
           },
           log,
-          { routes: http01Handler(storedChallenges(store.sql)) },
+          {
+            routes: http01Handler(storedChallenges(store.sql)),
+            // Everything else goes to HTTPS, when there is an HTTPS listener to go to.
+            ...(https.enabled ? { httpsPort: https.port } : {}),
+          },
         ));
     }
     // A fresh install serves TLS from the start with a self-signed certificate for its name.
@@ -166,6 +171,7 @@ export function smtpSettings(config: Config, role: SmtpRole): SmtpSettings {
     maxCommandLength: SMTP_DEFAULTS.maxCommandLength,
     idleTimeoutMs: config.smtp.idle_timeout,
     dataTimeoutMs: config.smtp.data_timeout,
+    dataTotalMs: SMTP_DEFAULTS.dataTotalMs,
     greetPauseMs: config.smtp.greet_pause,
     receivedAuthUser: config.smtp.received_auth_user,
   };

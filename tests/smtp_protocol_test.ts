@@ -228,6 +228,30 @@ Deno.test("MX: an idle client is disconnected with 421 4.4.2", async () => {
   }, { settings: { idleTimeoutMs: 300 } });
 });
 
+Deno.test("MX: message content trickled in slower than dataTotalMs allows is cut off", async () => {
+  await withSmtp(async (t) => {
+    await using(() => mxSession(t), async (c) => {
+      await c.command("MAIL FROM:<sender@remote.example>", "250 2.1.0");
+      await c.command("RCPT TO:<alice@example.org>", "250 2.1.5");
+      await c.command("DATA", "354");
+      // Each byte comes well within the per-read timeout; all of them together do not.
+      const started = Date.now();
+      for (let i = 0; i < 12 && Date.now() - started < 3000; i++) {
+        try {
+          await c.send("x");
+        } catch {
+          break; // the server closed the connection
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await c.expect("421 4.4.2");
+      const waited = Date.now() - started;
+      assert(waited >= 500 && waited < 3000, `cut off after ${waited} ms`);
+    });
+    assertEquals(await t.inbox(t.alice.id), []);
+  }, { settings: { dataTimeoutMs: 1000, dataTotalMs: 600 } });
+});
+
 Deno.test("MX: a recipient over quota is 452 4.2.2; the others still get the message", async () => {
   await withSmtp(async (t) => {
     await using(() => mxSession(t), async (c) => {

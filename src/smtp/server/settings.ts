@@ -33,6 +33,11 @@ export interface SmtpSettings {
   /** How long one read of message content may take (RFC 5321 §4.5.3.2.5: 3 minutes). */
   readonly dataTimeoutMs: number;
   /**
+   * How long the whole content of one message may take to arrive (RFC 5321 §4.5.3.2.6 gives
+   * 10 minutes for the terminator), so a client trickling bytes cannot hold a session forever.
+   */
+  readonly dataTotalMs: number;
+  /**
    * How long to wait before the greeting; a client that talks in that time is refused (it is
    * not waiting for the greeting, as RFC 5321 §3.1 requires, so it is most likely a spam bot).
    */
@@ -52,6 +57,7 @@ export const SMTP_DEFAULTS = {
   maxCommandLength: 4096,
   idleTimeoutMs: 5 * 60_000,
   dataTimeoutMs: 3 * 60_000,
+  dataTotalMs: 10 * 60_000,
   greetPauseMs: 0,
   receivedAuthUser: false,
 } as const satisfies Partial<SmtpSettings>;

@@ -55,8 +55,10 @@ export const bdat: Command = {
     }
     const receiver = refusal === null ? state.chunks : null;
     let left = size;
+    const deadline = Date.now() + settings.dataTotalMs; // as for DATA: no trickling forever
     while (left > 0) {
-      const piece = await connection.readAtMost(Math.min(left, PIECE), settings.dataTimeoutMs);
+      const wait = Math.max(1, Math.min(settings.dataTimeoutMs, deadline - Date.now()));
+      const piece = await connection.readAtMost(Math.min(left, PIECE), wait);
       if (piece === null) return; // the client left: nothing is stored
       receiver?.push(piece);
       left -= piece.length;

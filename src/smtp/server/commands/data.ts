@@ -51,8 +51,11 @@ async function receive(session: SmtpSession): Promise<Uint8Array[] | null> {
     maxSize: settings.maxMessageSize,
     maxHeaderSize: settings.maxHeaderSize,
   });
+  // Each read may wait `dataTimeoutMs`, and the whole content must arrive within `dataTotalMs`.
+  const deadline = Date.now() + settings.dataTotalMs;
   while (!receiver.done) {
-    const bytes = await connection.readSome(settings.dataTimeoutMs);
+    const left = Math.max(1, Math.min(settings.dataTimeoutMs, deadline - Date.now()));
+    const bytes = await connection.readSome(left);
     if (bytes === null) return null; // the client left mid-message: nothing is stored
     const used = receiver.push(bytes);
     if (used < bytes.length) connection.unread(bytes.subarray(used));
