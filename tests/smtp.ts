@@ -245,15 +245,21 @@ export class SmtpClient {
 
 /**
  * Replays a transcript: `C: line` is sent with CRLF, `S: prefix` must match the start of the
- * next reply line (a multi-line reply is matched line by line). Lines are trimmed.
+ * next reply line (a multi-line reply is matched line by line). Lines are trimmed. `payloads`
+ * maps a command line to raw bytes sent right after it (a BDAT chunk).
  */
-export async function replay(port: number, transcript: string): Promise<void> {
+export async function replay(
+  port: number,
+  transcript: string,
+  payloads: Readonly<Record<string, string>> = {},
+): Promise<void> {
   const client = await SmtpClient.connect(port);
   try {
     let pending: string[] = [];
     for (const raw of transcript.split("\n").map((l) => l.trim()).filter((l) => l !== "")) {
       if (raw === "C:" || raw.startsWith("C: ")) {
-        await client.send(`${raw.slice(3)}\r\n`);
+        const line = raw.slice(3);
+        await client.send(`${line}\r\n${payloads[line] ?? ""}`);
       } else if (raw.startsWith("S: ")) {
         if (pending.length === 0) {
           const reply = await client.reply();
