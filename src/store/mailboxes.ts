@@ -11,6 +11,7 @@
 
 import { ConflictError, InvalidInputError, NotFoundError } from "../util/errors.ts";
 import type { Sql, TxSql } from "./db.ts";
+import { removeIn } from "./_entries.ts";
 
 /** RFC 6154 special-use attributes Fumi assigns. */
 export type SpecialUse = "\\Drafts" | "\\Sent" | "\\Trash" | "\\Junk" | "\\Archive";
@@ -94,7 +95,16 @@ export async function createDefaultMailboxes(tx: TxSql, accountId: number): Prom
 const COLUMNS =
   "id, account_id, name, special_use, subscribed, uid_validity, uid_next, highest_modseq";
 
-/** Mailbox lookups and creation. */
+/** What STATUS reports (RFC 9051 §6.3.11) besides the mailbox's counters. */
+export interface MailboxCounts {
+  readonly messages: number;
+  readonly unseen: number;
+  readonly deleted: number;
+  /** Octets of all messages (RFC 9051 STATUS SIZE). */
+  readonly size: number;
+}
+
+/** Mailbox lookups and administration. */
 export class Mailboxes {
   constructor(private readonly sql: Sql) {}
 
@@ -137,5 +147,91 @@ export class Mailboxes {
     );
     if (!rows[0]) throw new ConflictError(`Mailbox "${canonical}" already exists`);
     return toMailbox(rows[0]);
+  }
+
+  /** Message counts of a mailbox. */
+  async counts(mailboxId: number): Promise<MailboxCounts> {
+    const [row] = await this.sql<
+      { messages: number; unseen: number; deleted: number; size: number }[]
+    >`
+      select count(*)::int as messages,
+             count(*) filter (where not ('\\Seen' = any(flags)))::int as unseen,
+             count(*) filter (where '\\Deleted' = any(flags))::int as deleted,
+             coalesce(sum(size), 0)::bigint as size
+      from mailbox_messages where mailbox_id = ${mailboxId}`;
+    return { ...row!, size: Number(row!.size) };
+  }
+
+  /** Subscribes or unsubscribes a mailbox (RFC 9051 §6.3.7, §6.3.8). */
+  async setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void> {
+    const rows = await this.sql`
+      update mailboxes set subscribed = ${subscribed}
+      where account_id = ${accountId} and name = ${canonicalMailboxName(name)} returning id`;
+    if (rows.length === 0) throw new NotFoundError(`Mailbox "${name}" does not exist`);
+  }
+
+  /**
+   * Renames a mailbox and the mailboxes below it (RFC 9051 §6.3.6). Renaming INBOX moves its
+   * messages to a new mailbox and leaves INBOX, empty, in place. A new name gets a new
+   * UIDVALIDITY: a client must not take the old UIDs for the new name.
+   */
+  async rename(accountId: number, from: string, to: string): Promise<void> {
+    const source = canonicalMailboxName(from);
+    const target = validateMailboxName(to);
+    if (target === "INBOX") throw new ConflictError(`Mailbox "INBOX" already exists`);
+    await this.sql.begin(async (tx) => {
+      const [box] = await tx<{ id: number }[]>`
+        select id from mailboxes where account_id = ${accountId} and name = ${source}
+        for update`;
+      if (!box) throw new NotFoundError(`Mailbox "${from}" does not exist`);
+      const [taken] = await tx`
+        select 1 from mailboxes where account_id = ${accountId} and name = ${target}`;
+      if (taken) throw new ConflictError(`Mailbox "${target}" already exists`);
+      if (source === "INBOX") {
+        const [created] = await tx<{ id: number }[]>`
+          insert into mailboxes (account_id, name) values (${accountId}, ${target}) returning id`;
+        const entries = await tx<{ uid: number }[]>`
+          select uid from mailbox_messages where mailbox_id = ${box.id} order by uid`;
+        if (entries.length > 0) {
+          await tx`
+            insert into mailbox_messages (mailbox_id, uid, message_id, flags, modseq, size, internal_date)
+            select ${created!.id}, row_number() over (order by uid), message_id, flags, 1, size,
+                   internal_date
+            from mailbox_messages where mailbox_id = ${box.id}`;
+          await tx`update mailboxes set uid_next = ${entries.length + 1} where id = ${created!.id}`;
+          await tx`delete from mailbox_messages where mailbox_id = ${box.id}`;
+          await tx`update mailboxes set highest_modseq = highest_modseq + 1 where id = ${box.id}`;
+        }
+        return;
+      }
+      // The mailbox and everything below it: "a" → "b" renames "a/x" to "b/x".
+      await tx`
+        update mailboxes
+        set name = ${target} || substr(name, ${source.length + 1}),
+            uid_validity = nextval('uid_validity_seq')
+        where account_id = ${accountId}
+          and (name = ${source} or starts_with(name, ${source + "/"}))`;
+    });
+  }
+
+  /**
+   * Deletes a mailbox and its messages (RFC 9051 §6.3.5). INBOX cannot be deleted, nor a
+   * mailbox with mailboxes below it (the RFC lets the server refuse; Fumi has no \Noselect
+   * names to leave behind).
+   */
+  async remove(accountId: number, name: string): Promise<void> {
+    const canonical = canonicalMailboxName(name);
+    if (canonical === "INBOX") throw new InvalidInputError("INBOX cannot be deleted");
+    await this.sql.begin(async (tx) => {
+      const [box] = await tx<{ id: number }[]>`
+        select id from mailboxes where account_id = ${accountId} and name = ${canonical}`;
+      if (!box) throw new NotFoundError(`Mailbox "${name}" does not exist`);
+      const [child] = await tx`
+        select 1 from mailboxes
+        where account_id = ${accountId} and starts_with(name, ${canonical + "/"})`;
+      if (child) throw new ConflictError(`Mailbox "${canonical}" has mailboxes below it`);
+      await removeIn(tx, box.id, null, { onlyDeleted: false });
+      await tx`delete from mailboxes where id = ${box.id}`;
+    });
   }
 }

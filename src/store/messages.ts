@@ -36,6 +36,7 @@ import {
 import { InvalidInputError, NotFoundError } from "../util/errors.ts";
 import type { Sql, TxSql } from "./db.ts";
 import { OverQuotaError } from "./errors.ts";
+import { notify, removeIn } from "./_entries.ts";
 import { canonicalMailboxName } from "./mailboxes.ts";
 import type { Vault } from "./vault.ts";
 import type { Placement } from "../crypto/envelope.ts";
@@ -394,6 +395,17 @@ export class Messages {
   }
 
   /**
+   * UIDs expunged from a mailbox after `modseq` (RFC 7162 §3.2.5.2 VANISHED (EARLIER), and
+   * the changes an IMAP session announces), ascending.
+   */
+  async expungedSince(mailboxId: number, modseq: number): Promise<number[]> {
+    const rows = await this.sql<{ uid: number }[]>`
+      select uid from expunged_messages
+      where mailbox_id = ${mailboxId} and modseq > ${modseq} order by uid`;
+    return rows.map((r) => r.uid);
+  }
+
+  /**
    * Removes messages flagged \Deleted (EXPUNGE), or only those of `uids` (UID EXPUNGE,
    * RFC 4315 §2.1). Returns the expunged UIDs in ascending order.
    */
@@ -493,58 +505,6 @@ async function copyIn(
   return pairs;
 }
 
-async function removeIn(
-  tx: TxSql,
-  mailboxId: number,
-  uids: readonly number[] | null,
-  options: { onlyDeleted: boolean },
-): Promise<number[]> {
-  const [box] = await tx<{ highest_modseq: number }[]>`
-    select highest_modseq from mailboxes where id = ${mailboxId} for update`;
-  if (!box) throw new NotFoundError(`No mailbox ${mailboxId}`);
-  // Lock the messages before deleting their entries: under READ COMMITTED two transactions
-  // removing a message's last two entries (from different mailboxes, so under different
-  // mailbox locks) would each still see the other's entry and neither would free the message.
-  // Locked in id order; `no key update` still lets a concurrent copy reference them.
-  await tx`
-    select id from messages
-    where id in (
-      select message_id from mailbox_messages
-      where mailbox_id = ${mailboxId}
-        and (${!options.onlyDeleted} or '\\Deleted' = any(flags))
-        and (${uids === null} or uid = any(${(uids ?? []) as number[]}::bigint[])))
-    order by id for no key update`;
-  const removed = await tx<{ uid: number; message_id: number }[]>`
-    delete from mailbox_messages
-    where mailbox_id = ${mailboxId}
-      and (${!options.onlyDeleted} or '\\Deleted' = any(flags))
-      and (${uids === null} or uid = any(${(uids ?? []) as number[]}::bigint[]))
-    returning uid, message_id`;
-  if (removed.length === 0) return [];
-  const modseq = box.highest_modseq + 1;
-  const uidList = removed.map((r) => r.uid).sort((a, b) => a - b);
-  await tx`insert into expunged_messages (mailbox_id, uid, modseq)
-           select ${mailboxId}, u, ${modseq} from unnest(${uidList}::bigint[]) u
-           on conflict (mailbox_id, uid) do update set modseq = excluded.modseq`;
-  await tx`update mailboxes set highest_modseq = ${modseq} where id = ${mailboxId}`;
-  // Messages no mailbox holds any more leave the store and the quota.
-  const orphans = await tx<{ account_id: number; size: number }[]>`
-    delete from messages m
-    where m.id = any(${[...new Set(removed.map((r) => r.message_id))]}::bigint[])
-      and not exists (select 1 from mailbox_messages mm where mm.message_id = m.id)
-    returning m.account_id, m.size`;
-  for (const orphan of orphans) {
-    await tx`update accounts set used_bytes = greatest(used_bytes - ${orphan.size}, 0)
-             where id = ${orphan.account_id}`;
-  }
-  await notify(tx, mailboxId);
-  return uidList;
-}
-
 function placement(id: number, column: "raw" | "envelope" | "structure"): Placement {
   return { table: "messages", column, row: id };
-}
-
-async function notify(tx: TxSql, mailboxId: number): Promise<void> {
-  await tx`select pg_notify('fumi_mailbox', ${String(mailboxId)})`;
 }
