@@ -37,6 +37,7 @@ import { InvalidInputError, NotFoundError } from "../util/errors.ts";
 import type { Sql, TxSql } from "./db.ts";
 import { OverQuotaError } from "./errors.ts";
 import { notify, removeIn } from "./_entries.ts";
+import { MailboxChanges } from "./changes.ts";
 import { canonicalMailboxName } from "./mailboxes.ts";
 import type { Vault } from "./vault.ts";
 import type { Placement } from "../crypto/envelope.ts";
@@ -132,7 +133,12 @@ export function normalizeFlags(flags: readonly string[]): string[] {
 
 /** Message storage. */
 export class Messages {
-  constructor(private readonly sql: Sql, private readonly vault: Vault) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly vault: Vault,
+    /** Told after each commit which mailboxes changed (IMAP IDLE in this process). */
+    private readonly changes: MailboxChanges = new MailboxChanges(),
+  ) {}
 
   /**
    * Stores a message for every target, atomically. With `prefixFor`, each account's copy starts
@@ -236,7 +242,7 @@ export class Messages {
     // deliveries to one account overlap as much as they can and never deadlock. Statements run
     // one after another (never pipelined): postgres.js may describe a new statement first, so
     // pipelined statements could reach the server in another order than written.
-    return await this.sql.begin(async (tx) => {
+    const delivered = await this.sql.begin(async (tx) => {
       await tx`insert into messages ${
         tx(accountIds.map((accountId) => {
           const message = sealed.get(accountId)!;
@@ -275,6 +281,8 @@ export class Messages {
       if (within) await within(tx);
       return delivered;
     });
+    this.changes.announce(delivered.map((d) => d.mailboxId));
+    return delivered;
   }
 
   /** The messages of a mailbox in UID order (optionally only those changed after a modseq). */
@@ -339,7 +347,7 @@ export class Messages {
     options: { unchangedSince?: number } = {},
   ): Promise<{ changed: FlagChange[]; modified: number[] }> {
     const wanted = normalizeFlags(flags);
-    return await this.sql.begin(async (tx) => {
+    const result = await this.sql.begin(async (tx) => {
       const [box] = await tx<{ highest_modseq: number }[]>`
         select highest_modseq from mailboxes where id = ${mailboxId} for update`;
       if (!box) throw new NotFoundError(`No mailbox ${mailboxId}`);
@@ -367,6 +375,8 @@ export class Messages {
       }
       return { changed: [...changed].sort((a, b) => a.uid - b.uid), modified };
     });
+    if (result.changed.length > 0) this.changes.announce([mailboxId]);
+    return result;
   }
 
   /**
@@ -378,7 +388,9 @@ export class Messages {
     uids: readonly number[],
     toMailboxId: number,
   ): Promise<[number, number][]> {
-    return await this.sql.begin((tx) => copyIn(tx, fromMailboxId, uids, toMailboxId));
+    const pairs = await this.sql.begin((tx) => copyIn(tx, fromMailboxId, uids, toMailboxId));
+    if (pairs.length > 0) this.changes.announce([toMailboxId]);
+    return pairs;
   }
 
   /** Moves messages (MOVE, RFC 6851): a copy and an expunge in one transaction. */
@@ -387,11 +399,13 @@ export class Messages {
     uids: readonly number[],
     toMailboxId: number,
   ): Promise<[number, number][]> {
-    return await this.sql.begin(async (tx) => {
+    const moved = await this.sql.begin(async (tx) => {
       const pairs = await copyIn(tx, fromMailboxId, uids, toMailboxId);
       await removeIn(tx, fromMailboxId, pairs.map(([source]) => source), { onlyDeleted: false });
       return pairs;
     });
+    if (moved.length > 0) this.changes.announce([fromMailboxId, toMailboxId]);
+    return moved;
   }
 
   /**
@@ -410,9 +424,11 @@ export class Messages {
    * RFC 4315 §2.1). Returns the expunged UIDs in ascending order.
    */
   async expunge(mailboxId: number, uids?: readonly number[]): Promise<number[]> {
-    return await this.sql.begin((tx) =>
+    const removed = await this.sql.begin((tx) =>
       removeIn(tx, mailboxId, uids ?? null, { onlyDeleted: true })
     );
+    if (removed.length > 0) this.changes.announce([mailboxId]);
+    return removed;
   }
 }
 

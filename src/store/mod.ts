@@ -27,7 +27,12 @@ export {
 export type { Database, Sql, TxSql } from "./db.ts";
 export type { Domain } from "./domains.ts";
 export { OverQuotaError } from "./errors.ts";
-export { DEFAULT_MAILBOXES, type Mailbox, type SpecialUse } from "./mailboxes.ts";
+export {
+  DEFAULT_MAILBOXES,
+  type Mailbox,
+  type MailboxCounts,
+  type SpecialUse,
+} from "./mailboxes.ts";
 export {
   type Env,
   masterKeyPath,

@@ -20,6 +20,7 @@ import {
   masterKeyPath,
   type MasterKeySource,
 } from "./master_key_source.ts";
+import { MailboxChanges } from "./changes.ts";
 import { Messages } from "./messages.ts";
 import { loadMigrations, migrate } from "./migrate.ts";
 import { Queue } from "./queue.ts";
@@ -36,6 +37,8 @@ export interface Store {
   readonly aliases: Aliases;
   readonly mailboxes: Mailboxes;
   readonly messages: Messages;
+  /** Which mailboxes changed: this process's writes, and other processes' on PostgreSQL. */
+  readonly changes: MailboxChanges;
   /** The outbound queue. */
   readonly queue: Queue;
   readonly certificates: Certificates;
@@ -80,6 +83,7 @@ export async function openServices(
   const reload = async () => (await findMasterKey(env, config.dataDir) ?? keySource).ring;
   const vault = await Vault.open(sql, keySource.ring, keySource.description, reload);
   const domains = new Domains(sql);
+  const changes = new MailboxChanges();
   const policy = {
     minLength: config.accounts.password_min_length,
     rejectCommon: config.accounts.reject_common_passwords,
@@ -93,10 +97,14 @@ export async function openServices(
     accounts: new Accounts(sql, vault, domains, policy, config.accounts.default_quota),
     aliases: new Aliases(sql, domains),
     mailboxes: new Mailboxes(sql),
-    messages: new Messages(sql, vault),
+    messages: new Messages(sql, vault, changes),
+    changes,
     queue: new Queue(sql, vault),
     certificates: new Certificates(sql, vault),
-    close: () => database.close(),
+    close: async () => {
+      await changes.close();
+      await database.close();
+    },
   };
 }
 
