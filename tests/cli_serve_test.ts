@@ -73,7 +73,13 @@ Deno.test("serve: first start creates the administrator, health answers, stop is
         );
 
         assertEquals(await get(health), { status: 200, body: "ok\n" });
-        assertEquals((await get(`http://127.0.0.1:${port}/other`)).status, 404);
+        // Other paths go to HTTPS (dev port 8443), with their query (src/ops/https_redirect.ts).
+        const other = await fetch(`http://127.0.0.1:${port}/other?x=1`, { redirect: "manual" });
+        await other.body?.cancel();
+        assertEquals(
+          [other.status, other.headers.get("location")],
+          [308, "https://127.0.0.1:8443/other?x=1"],
+        );
         const post = await fetch(health, { method: "POST" });
         await post.body?.cancel();
         assertEquals(post.status, 405);
