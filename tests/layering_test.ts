@@ -15,6 +15,7 @@ const LAYER: Record<string, number> = {
   mime: 2,
   net: 2,
   "smtp/proto": 2,
+  "imap/proto": 2,
   store: 3,
   filter: 3,
   auth: 4,
@@ -23,13 +24,14 @@ const LAYER: Record<string, number> = {
   "bootstrap.ts": 5,
   "tls_reload.ts": 5,
   "smtp/server": 6,
+  "imap/server": 6,
   "server.ts": 7,
   cli: 8,
 };
 /** Folders whose sub-folders are layers of their own (a protocol's wire format and its server). */
 const SPLIT = new Set(["smtp", "imap"]);
 /** Parsers that take bytes and return values: no I/O, no timers, no npm packages. */
-const PURE = new Set(["mime", "smtp/proto"]);
+const PURE = new Set(["mime", "smtp/proto", "imap/proto"]);
 /** npm packages only one folder may import. */
 const OWNER: Record<string, string> = {
   postgres: "store",
