@@ -167,39 +167,7 @@ export class Messages {
     }
     const accountIds = [...byAccount.keys()].sort((a, b) => a - b);
 
-    // Each account's bytes: the message, or its prefix and the message. Offsets in the cached
-    // structure, the size and the quota all describe exactly the bytes stored.
-    let plain: { envelope: Uint8Array; structure: Uint8Array } | null = null;
-    const describeBytes = (bytes: Uint8Array) => {
-      const { envelope, summary, structure } = describe(bytes);
-      return {
-        envelope: encoder.encode(JSON.stringify({ envelope, summary })),
-        structure: encoder.encode(JSON.stringify(structure)),
-      };
-    };
-    const copiesOf = new Map<
-      number,
-      { bytes: Uint8Array; envelope: Uint8Array; structure: Uint8Array }
-    >();
-    for (const accountId of accountIds) {
-      const prefix = options.prefixFor?.(accountId) ?? new Uint8Array();
-      if (prefix.length === 0) {
-        plain ??= describeBytes(raw);
-        copiesOf.set(accountId, { bytes: raw, ...plain });
-      } else {
-        const bytes = new Uint8Array(prefix.length + raw.length);
-        bytes.set(prefix, 0);
-        bytes.set(raw, prefix.length);
-        copiesOf.set(accountId, { bytes, ...describeBytes(bytes) });
-      }
-    }
-
-    // Draw ids and encrypt before taking any lock.
-    const sealed = new Map<
-      number,
-      { id: number; size: number; raw: Uint8Array; envelope: Uint8Array; structure: Uint8Array }
-    >();
-    // Two independent lookups, overlapped: each round trip costs a write and a wake-up.
+    // Ids are drawn first: the additional data of each sealed column names its row.
     const [ids, mailboxIds] = await Promise.all([
       this.sql<{ id: number }[]>`
         select nextval(pg_get_serial_sequence('messages', 'id')) as id
@@ -211,52 +179,67 @@ export class Messages {
         ),
       ),
     ]);
-    for (const [i, accountId] of accountIds.entries()) {
-      const id = ids[i]!.id;
-      const copy = copiesOf.get(accountId)!;
-      const [sealedRaw, sealedEnvelope, sealedStructure] = await Promise.all([
-        this.vault.seal(accountId, copy.bytes, placement(id, "raw")),
-        this.vault.seal(accountId, copy.envelope, placement(id, "envelope")),
-        this.vault.seal(accountId, copy.structure, placement(id, "structure")),
-      ]);
-      sealed.set(accountId, {
-        id,
-        size: copy.bytes.length,
-        raw: sealedRaw,
-        envelope: sealedEnvelope,
-        structure: sealedStructure,
-      });
-    }
-
-    const copies = accountIds.flatMap((accountId) =>
-      byAccount.get(accountId)!.map((copy) => ({
-        accountId,
-        mailboxId: mailboxIds.get(`${accountId}/${copy.mailbox}`)!,
-        flags: copy.flags,
-        messageId: sealed.get(accountId)!.id,
-        size: sealed.get(accountId)!.size,
-      }))
-    ).sort((x, y) => x.mailboxId - y.mailboxId);
+    const messageIds = new Map(accountIds.map((accountId, i) => [accountId, ids[i]!.id]));
+    const sealers = new Map(
+      await Promise.all(
+        accountIds.map(async (accountId) =>
+          [accountId, await this.vault.sealerFor(accountId)] as const
+        ),
+      ),
+    );
+    const sizes = new Map<number, number>();
+    let plain: Described | null = null;
 
     // Rows are locked late and in one order — mailboxes by id, then accounts by id — so that
     // deliveries to one account overlap as much as they can and never deadlock. Statements run
     // one after another (never pipelined): postgres.js may describe a new statement first, so
     // pipelined statements could reach the server in another order than written.
     const delivered = await this.sql.begin(async (tx) => {
-      await tx`insert into messages ${
-        tx(accountIds.map((accountId) => {
-          const message = sealed.get(accountId)!;
-          return {
-            id: message.id,
+      // One account's copy at a time: its bytes (the message, or its prefix and the message),
+      // description and ciphertext exist only until its row is written, so memory does not
+      // grow with the number of accounts an alias reaches. Inserting into messages locks no
+      // shared row, so sealing here holds nothing up; the keys were loaded before (sealers).
+      for (const accountId of accountIds) {
+        const id = messageIds.get(accountId)!;
+        const prefix = options.prefixFor?.(accountId) ?? new Uint8Array();
+        let bytes = raw;
+        let description: Described;
+        if (prefix.length === 0) {
+          description = plain ??= describeBytes(raw);
+        } else {
+          bytes = new Uint8Array(prefix.length + raw.length);
+          bytes.set(prefix, 0);
+          bytes.set(raw, prefix.length);
+          description = describeBytes(bytes); // offsets describe exactly the bytes stored
+        }
+        const seal = sealers.get(accountId)!;
+        const [sealedRaw, sealedEnvelope, sealedStructure] = await Promise.all([
+          seal(bytes, placement(id, "raw")),
+          seal(description.envelope, placement(id, "envelope")),
+          seal(description.structure, placement(id, "structure")),
+        ]);
+        sizes.set(accountId, bytes.length);
+        await tx`insert into messages ${
+          tx({
+            id,
             account_id: accountId,
-            size: message.size,
+            size: bytes.length,
             internal_date: internalDate,
-            raw: message.raw,
-            envelope: message.envelope,
-            structure: message.structure,
-          };
+            raw: sealedRaw,
+            envelope: sealedEnvelope,
+            structure: sealedStructure,
+          })
+        }`;
+      }
+      const copies = accountIds.flatMap((accountId) =>
+        byAccount.get(accountId)!.map((copy) => ({
+          accountId,
+          mailboxId: mailboxIds.get(`${accountId}/${copy.mailbox}`)!,
+          flags: copy.flags,
+          messageId: messageIds.get(accountId)!,
+          size: sizes.get(accountId)!,
         }))
-      }`;
+      ).sort((x, y) => x.mailboxId - y.mailboxId);
       const delivered: Delivered[] = [];
       for (const copy of copies) {
         // RFC 9051 §2.3.1.1: the UID is taken under the mailbox row's lock, so UIDs ascend in
@@ -275,9 +258,7 @@ export class Messages {
         const { accountId, mailboxId, messageId } = copy;
         delivered.push({ accountId, mailboxId, uid: slot.uid, messageId, modseq: slot.modseq });
       }
-      for (const accountId of accountIds) {
-        await chargeQuota(tx, accountId, sealed.get(accountId)!.size);
-      }
+      for (const accountId of accountIds) await chargeQuota(tx, accountId, sizes.get(accountId)!);
       if (within) await within(tx);
       return delivered;
     });
@@ -430,6 +411,20 @@ export class Messages {
     if (removed.length > 0) this.changes.announce([mailboxId]);
     return removed;
   }
+}
+
+/** A message's cached description, serialised for sealing. */
+interface Described {
+  readonly envelope: Uint8Array;
+  readonly structure: Uint8Array;
+}
+
+function describeBytes(bytes: Uint8Array): Described {
+  const { envelope, summary, structure } = describe(bytes);
+  return {
+    envelope: encoder.encode(JSON.stringify({ envelope, summary })),
+    structure: encoder.encode(JSON.stringify(structure)),
+  };
 }
 
 /** Parses what IMAP and the webmail need from a message, once, at delivery. */

@@ -122,6 +122,18 @@ export class Vault {
     return seal(dataKey.key, dataKey.id, plaintext, placement);
   }
 
+  /**
+   * A sealing function bound to `owner`'s data key, loaded now: what it seals later needs no
+   * database (inside a transaction on the embedded database, which serves one connection at
+   * a time, a key lookup would wait for that very transaction).
+   */
+  async sealerFor(
+    owner: KeyOwner,
+  ): Promise<(plaintext: Uint8Array, placement: Placement) => Promise<Uint8Array>> {
+    const dataKey = await this.#dataKeyOf(owner);
+    return (plaintext, placement) => seal(dataKey.key, dataKey.id, plaintext, placement);
+  }
+
   /** Decrypts a value sealed by {@link seal} for the same placement. */
   async open(ciphertext: Uint8Array, placement: Placement): Promise<Uint8Array> {
     const dataKey = await this.#dataKeyById(keyIdOf(ciphertext));
