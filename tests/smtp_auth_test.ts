@@ -235,3 +235,24 @@ Deno.test("submission: a message without Date and Message-ID gets both (RFC 6409
     assertEquals(complete!.match(/^Message-ID:.*$/gim), ["Message-ID: <own@client.example>"]);
   });
 });
+
+Deno.test("submission: a From: hiding another address, or a foreign Sender:, is refused", async () => {
+  await withSmtp(async (t) => {
+    for (
+      const header of [
+        "From: <alice@example.org> bob@example.org",
+        'From: "bob@example.org" <alice@example.org>',
+        "From: alice@example.org\r\nSender: bob@example.org",
+      ]
+    ) {
+      await using(() => submission(t, "alice@example.org", GOOD_PASSWORD), async (c) => {
+        await c.command("MAIL FROM:<alice@example.org>", "250 2.1.0");
+        await c.command("RCPT TO:<bob@example.org>", "250 2.1.5");
+        await c.command("DATA", "354");
+        await c.send(`${header}\r\nSubject: spoof\r\n\r\nbody\r\n.\r\n`);
+        await c.expect("553 5.7.1");
+      });
+    }
+    assertEquals(await t.inbox(t.bob.id), []);
+  });
+});

@@ -309,3 +309,19 @@ Deno.test({
     });
   },
 });
+
+Deno.test("MX: a looping message is refused with 554 5.4.6 (RFC 5321 §6.3)", async () => {
+  await withSmtp(async (t) => {
+    const hops = "Received: from a by b; Sat, 28 Nov 2026 00:00:00 +0000\r\n".repeat(101);
+    for (const head of [hops, "Delivered-To: alice@example.org\r\n"]) {
+      await using(() => mxSession(t), async (c) => {
+        await c.command("MAIL FROM:<sender@remote.example>", "250 2.1.0");
+        await c.command("RCPT TO:<alice@example.org>", "250 2.1.5");
+        await c.command("DATA", "354");
+        await c.send(`${head}From: sender@remote.example\r\nSubject: loop\r\n\r\nx\r\n.\r\n`);
+        await c.expect("554 5.4.6");
+      });
+    }
+    assertEquals(await t.inbox(t.alice.id), []);
+  });
+});

@@ -13,11 +13,12 @@ import {
   receivedHeader,
   stripForgedAuthResults,
 } from "../../../delivery/mod.ts";
-import { getFields, parseAddressList, parseHeader } from "../../../mime/mod.ts";
+import { getFields, type HeaderBlock, parseAddressList, parseHeader } from "../../../mime/mod.ts";
 import { tryParseAddress } from "../../../util/address.ts";
 import { reply } from "../../proto/mod.ts";
 import { SENDER_NOT_OWNED } from "../replies.ts";
 import type { SmtpSession } from "../session.ts";
+import type { AcceptedRecipient } from "../state.ts";
 import { passFilter } from "./filtered.ts";
 
 const encoder = new TextEncoder();
@@ -35,6 +36,12 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
   }
   let message = concat(content);
   const now = new Date();
+  const loop = loopProblem(parseHeader(message), transaction.recipients);
+  if (loop !== null) {
+    session.log.info("mail loop refused", { reason: loop });
+    await session.fail(reply(554, "5.4.6", `Mail loop detected (${loop})`));
+    return;
+  }
   if (state.account !== null) {
     const refusal = await checkFrom(session, message);
     if (refusal !== null) {
@@ -44,10 +51,10 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
     // RFC 6409 §8.2, §8.3: the submission server completes a message that lacks them.
     const added = missingSubmissionHeaders(message, { hostname: settings.hostname, now });
     if (added !== "") message = concat([encoder.encode(added), message]);
-  } else {
-    // RFC 8601 §5: a field claiming to come from us was forged by the sender.
-    message = stripForgedAuthResults(message, settings.hostname);
   }
+  // RFC 8601 §5: a field claiming to come from us was not written by us; whoever sent it,
+  // it must not reach a mailbox looking like our verdict.
+  message = stripForgedAuthResults(message, settings.hostname);
   const header = message.subarray(0, parseHeader(message).bodyStart);
   const verdict = await passFilter(
     session,
@@ -105,17 +112,44 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
   session.send(reply(250, "2.0.0", `OK: queued as ${id}`));
 }
 
+/** More trace fields than this is a loop (RFC 5321 §6.3 suggests a large limit, at least 100). */
+export const MAX_RECEIVED_FIELDS = 100;
+
 /**
- * Submission: every From: address must be one the user owns, as the envelope sender must
- * (issue 4; RFC 6409 §8.1 lets the server enforce it). A message without From is refused.
+ * RFC 5321 §6.3: a message that went round too often, or that already carries a Delivered-To
+ * for one of its recipients here, is looping; accepting it would keep it going.
+ */
+function loopProblem(block: HeaderBlock, recipients: readonly AcceptedRecipient[]): string | null {
+  if (getFields(block, "Received").length > MAX_RECEIVED_FIELDS) return "too many hops";
+  const delivered = new Set(
+    getFields(block, "Delivered-To").map((v) => tryParseAddress(v.trim())?.canonical),
+  );
+  const looping = recipients.some((r) =>
+    r.address !== "postmaster" && delivered.has(r.address.canonical)
+  );
+  return looping ? "already delivered here" : null;
+}
+
+/** Looks like a mailbox anywhere in a field: what a lenient reader could take for an address. */
+const ADDRESS_LIKE = /[^\s<>()\[\],;:"@]+@[^\s<>()\[\],;:"@]+/g;
+
+/**
+ * Submission: every address in From:, Sender: and Resent-From: must be one the user owns, as
+ * the envelope sender must (issue 4; RFC 6409 §8.1 lets the server enforce it). Checked on
+ * everything that looks like an address, display names and comments included, not only on
+ * what a strict parser extracts: mail readers differ, and `From: <alice@x> bob@x` must not
+ * show bob to some of them. A message without From is refused.
  */
 async function checkFrom(session: SmtpSession, message: Uint8Array) {
   const account = session.state.account!;
-  const from = getFields(parseHeader(message), "From");
-  const items = from.flatMap((value) => parseAddressList(value)).filter((i) => i.host !== null);
-  if (items.length === 0) return reply(550, "5.6.0", "Message has no From: field");
-  for (const item of items) {
-    const address = tryParseAddress(`${item.mailbox}@${item.host}`);
+  const block = parseHeader(message);
+  const from = getFields(block, "From");
+  if (from.flatMap((value) => parseAddressList(value)).every((i) => i.host === null)) {
+    return reply(550, "5.6.0", "Message has no From: field");
+  }
+  const fields = [...from, ...getFields(block, "Sender"), ...getFields(block, "Resent-From")];
+  for (const candidate of fields.flatMap((value) => value.match(ADDRESS_LIKE) ?? [])) {
+    const address = tryParseAddress(candidate);
     if (address === null || !(await session.deps.ownsSender(account.id, address))) {
       session.log.info("From: not owned", { account: account.address });
       return SENDER_NOT_OWNED;
