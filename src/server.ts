@@ -168,6 +168,7 @@ export function smtpSettings(config: Config, role: SmtpRole): SmtpSettings {
     maxRecipientsPerSession: config.smtp.max_recipients_per_session,
     maxMessagesPerSession: config.smtp.max_messages_per_session,
     maxErrors: config.smtp.max_errors,
+    maxJunkCommands: SMTP_DEFAULTS.maxJunkCommands,
     maxCommandLength: SMTP_DEFAULTS.maxCommandLength,
     idleTimeoutMs: config.smtp.idle_timeout,
     dataTimeoutMs: config.smtp.data_timeout,

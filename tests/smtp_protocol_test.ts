@@ -325,3 +325,34 @@ Deno.test("MX: a looping message is refused with 554 5.4.6 (RFC 5321 §6.3)", as
     assertEquals(await t.inbox(t.alice.id), []);
   });
 });
+
+Deno.test("MX: commands that move nothing forward are bounded (421 4.7.0)", async () => {
+  await withSmtp(async (t) => {
+    await using(() => mxSession(t), async (c) => {
+      for (let i = 0; i < 4; i++) await c.command("NOOP", "250 2.0.0");
+      await c.command("RSET", "421 4.7.0");
+      await c.assertClosed();
+    });
+  }, { settings: { maxJunkCommands: 5 } });
+});
+
+Deno.test("MX: one time bound covers a message's BDAT chunks together", async () => {
+  await withSmtp(async (t) => {
+    await using(() => mxSession(t), async (c) => {
+      await c.command("MAIL FROM:<sender@remote.example>", "250 2.1.0");
+      await c.command("RCPT TO:<alice@example.org>", "250 2.1.5");
+      const started = Date.now();
+      let reply = "";
+      // Each chunk is quick; together they take longer than dataTotalMs.
+      for (let i = 0; i < 20 && !reply.startsWith("421"); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await c.send("BDAT 1\r\nx");
+        reply = (await c.reply()) ?? "";
+      }
+      assertEquals(reply.slice(0, 9), "421 4.4.2");
+      const waited = Date.now() - started;
+      assert(waited >= 500 && waited < 1500, `cut off after ${waited} ms`);
+    });
+    assertEquals(await t.inbox(t.alice.id), []);
+  }, { settings: { dataTotalMs: 600 } });
+});

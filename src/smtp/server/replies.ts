@@ -11,7 +11,6 @@ export const OK = reply(250, "2.0.0", "OK");
 /** RFC 5321 §4.1.4: a transaction needs HELO/EHLO first. */
 export const SEND_HELO_FIRST = reply(503, "5.5.1", "Send HELO or EHLO first");
 export const BAD_SEQUENCE = reply(503, "5.5.1", "Bad sequence of commands");
-export const NEED_MAIL = reply(503, "5.5.1", "Send MAIL first");
 /** RFC 5321 §3.3: DATA without any accepted recipient. */
 export const NO_RECIPIENTS = reply(554, "5.5.1", "No valid recipients");
 export const UNRECOGNIZED = reply(500, "5.5.2", "Command not recognized");
@@ -23,6 +22,11 @@ export const AUTH_REQUIRED = reply(530, "5.7.0", "Authentication required");
 /** RFC 3207 §4: no AUTH before TLS on this listener. */
 export const TLS_FIRST = reply(530, "5.7.0", "Must issue a STARTTLS command first");
 export const TOO_MANY_ERRORS = reply(421, "4.7.0", "Too many errors, closing connection");
+export const TOO_MANY_JUNK = reply(
+  421,
+  "4.7.0",
+  "Too many commands without progress, closing connection",
+);
 export const TIMEOUT = reply(421, "4.4.2", "Timeout, closing connection");
 export const INTERNAL = reply(451, "4.3.0", "Internal error, please try again later");
 /** RFC 5321 §4.5.3.1.10: too many recipients is temporary; the client sends the rest later. */

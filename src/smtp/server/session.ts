@@ -6,8 +6,9 @@
  * - Replies come in command order. They are batched while more pipelined commands are already
  *   buffered and flushed before any read that would wait (RFC 2920 §3.1), so a pipelining
  *   client gets one packet per group and a lock-step client an answer per command.
- * - Every read is bounded in length and time (settings), and errors are counted: after
- *   `maxErrors` negative replies the session ends with 421.
+ * - Every read is bounded in length and time (settings), and so is a message's content as a
+ *   whole. Permanent refusals are counted (`maxErrors`), and so are commands that move nothing
+ *   forward (`maxJunkCommands`); either limit ends the session with 421.
  * - Internal error text never reaches the client: anything unexpected is `451 4.3.0` and a log
  *   line with the connection id.
  * - A client that talks before the greeting, or speaks HTTP, is cut off: neither is a mail
@@ -30,6 +31,7 @@ import {
   SYNC_ERROR,
   TIMEOUT,
   TOO_MANY_ERRORS,
+  TOO_MANY_JUNK,
   UNRECOGNIZED,
 } from "./replies.ts";
 import type { SmtpSettings } from "./settings.ts";
@@ -72,9 +74,15 @@ export class SmtpSession {
     }
     const blocked = await this.deps.filter(this.filterContext("connect"));
     if (blocked.verdict.action === "reject" || blocked.verdict.action === "tempfail") {
-      const { code, enhanced, text } = blocked.verdict;
-      // RFC 5321 §3.1: a server that will not serve replies 554 and waits for QUIT; we close.
-      await this.end({ code, enhanced, lines: [text] });
+      const { action, enhanced, text } = blocked.verdict;
+      // RFC 5321 §3.1, §4.3.2: at connection time only 220, 554 (refused) and 421 (not now)
+      // are allowed, whatever code the check chose.
+      const code = action === "reject" ? 554 : 421;
+      await this.end({
+        code,
+        enhanced: `${code === 554 ? 5 : 4}${enhanced.slice(1)}`,
+        lines: [text],
+      });
       return;
     }
     this.send({ code: 220, enhanced: null, lines: [`${settings.hostname} ESMTP Fumi`] });
@@ -116,6 +124,23 @@ export class SmtpSession {
       this.log.info("too many errors", { ip: this.connection.remote.address });
       await this.end(TOO_MANY_ERRORS);
     }
+  }
+
+  /**
+   * Counts a command that moves nothing forward; when there were too many, ends the session
+   * (instead of the command's reply) and returns true.
+   */
+  async junk(): Promise<boolean> {
+    this.state.junk++;
+    if (this.state.junk < this.settings.maxJunkCommands) return false;
+    this.log.info("too many commands without progress", { ip: this.connection.remote.address });
+    await this.end(TOO_MANY_JUNK);
+    return true;
+  }
+
+  /** Queues a line exactly as given (a 334 challenge, which is not cut at 512 octets). */
+  sendLine(text: string): void {
+    this.#out.push(`${text}\r\n`);
   }
 
   /** Writes the queued replies. */

@@ -26,6 +26,11 @@ export interface SmtpSettings {
   readonly maxMessagesPerSession: number;
   /** Error replies before the session is closed (unknown commands, bad recipients, …). */
   readonly maxErrors: number;
+  /**
+   * Commands that move nothing forward before the session is closed: NOOP, RSET, VRFY, HELP
+   * and empty BDAT chunks (Postfix's smtpd_junk_command_limit).
+   */
+  readonly maxJunkCommands: number;
   /** Longest command line, CRLF excluded (RFC 5321 §4.5.3.1.4 gives 512 as the minimum). */
   readonly maxCommandLength: number;
   /** How long the server waits for a command (RFC 5321 §4.5.3.2.7: at least 5 minutes). */
@@ -54,6 +59,7 @@ export const SMTP_DEFAULTS = {
   maxRecipientsPerSession: 1000,
   maxMessagesPerSession: 1000,
   maxErrors: 20,
+  maxJunkCommands: 100,
   maxCommandLength: 4096,
   idleTimeoutMs: 5 * 60_000,
   dataTimeoutMs: 3 * 60_000,

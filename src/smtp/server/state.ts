@@ -45,14 +45,18 @@ export class SessionState {
   esmtp = false;
   account: SignedIn | null = null;
   transaction: Transaction | null = null;
-  /** Negative replies so far. */
+  /** Permanent (5xx) refusals so far. */
   errors = 0;
+  /** Commands that moved nothing forward (see SmtpSettings.maxJunkCommands). */
+  junk = 0;
   /** Recipients accepted over the whole session. */
   recipients = 0;
   /** Messages accepted in this session. */
   messages = 0;
   /** The content received so far by a BDAT sequence (RFC 3030). */
   chunks: DataReceiver | null = null;
+  /** When the content of the message in BDAT chunks must be complete (epoch ms). */
+  chunksDeadline = 0;
 
   /** Ends any transaction (RSET, EHLO, a finished message: RFC 5321 §4.1.1.5). */
   resetTransaction(): void {

@@ -94,7 +94,9 @@ async function challenge(
   session: SmtpSession,
   data: Uint8Array,
 ): Promise<Uint8Array | "cancelled" | "malformed" | null> {
-  session.send({ code: 334, enhanced: null, lines: [encodeBase64(data)] });
+  // RFC 4954 §4: "334 " and the base64 challenge, which may be longer than a reply line's
+  // 512 octets (a SCRAM server-first message carries the client's nonce).
+  session.sendLine(`334 ${encodeBase64(data)}`);
   await session.flush();
   const line = await session.connection.readLine(
     MAX_RESPONSE_LINE,

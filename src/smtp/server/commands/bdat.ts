@@ -16,6 +16,7 @@ import {
   NO_RECIPIENTS,
   replyForProblem,
   SEND_HELO_FIRST,
+  TIMEOUT,
   TOO_BIG,
 } from "../replies.ts";
 import { always, type Command } from "./command.ts";
@@ -38,6 +39,11 @@ export const bdat: Command = {
       );
       return;
     }
+    if (state.chunks !== null && Date.now() > state.chunksDeadline) {
+      // The message's time is up, however promptly each of its chunks arrived.
+      await session.end(TIMEOUT);
+      return;
+    }
     const last = match[2] !== undefined;
     const refusal = state.phase === "greeted"
       ? SEND_HELO_FIRST
@@ -51,11 +57,15 @@ export const bdat: Command = {
         maxSize: settings.maxMessageSize,
         maxHeaderSize: settings.maxHeaderSize,
       });
+      // One bound for the whole message, however it is cut into chunks.
+      state.chunksDeadline = Date.now() + settings.dataTotalMs;
       state.phase = "bdat";
     }
     const receiver = refusal === null ? state.chunks : null;
     let left = size;
-    const deadline = Date.now() + settings.dataTotalMs; // as for DATA: no trickling forever
+    const deadline = state.chunks !== null && refusal === null
+      ? state.chunksDeadline
+      : Date.now() + settings.dataTimeoutMs;
     while (left > 0) {
       const wait = Math.max(1, Math.min(settings.dataTimeoutMs, deadline - Date.now()));
       const piece = await connection.readAtMost(Math.min(left, PIECE), wait);
@@ -75,6 +85,8 @@ export const bdat: Command = {
       return;
     }
     if (!last) {
+      // An empty chunk that is not the last moves nothing.
+      if (size === 0 && await session.junk()) return;
       session.send(reply(250, "2.0.0", `${size} octets received`));
       return;
     }

@@ -21,7 +21,12 @@ export const rcpt: Command = {
       esmtp: state.esmtp,
       smtputf8: transaction.params.smtputf8,
     });
-    if (state.recipients >= settings.maxRecipientsPerSession) {
+    // RFC 5321 §4.5.3.1.10: past the limit, 452; the client sends the rest in another
+    // transaction. Counted here on every recipient, <Postmaster> included.
+    if (
+      transaction.recipients.length >= settings.maxRecipients ||
+      state.recipients >= settings.maxRecipientsPerSession
+    ) {
       await session.fail(TOO_MANY_RECIPIENTS);
       return;
     }

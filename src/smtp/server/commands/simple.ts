@@ -6,16 +6,22 @@
 
 import { reply } from "../../proto/mod.ts";
 import { OK } from "../replies.ts";
+import type { SmtpSession } from "../session.ts";
 import { always, type Command } from "./command.ts";
+
+async function noArguments(session: SmtpSession): Promise<void> {
+  await session.fail(reply(501, "5.5.4", "Syntax error (no parameters allowed)"));
+}
 
 /** RFC 5321 §4.1.1.5: abort the transaction; the session stays (HELO is kept). */
 export const rset: Command = {
   verb: "RSET",
   allowed: always,
-  run(session) {
+  async run(session, args) {
+    if (args.trim() !== "") return await noArguments(session); // RFC 5321 §4.1.1.5
+    if (await session.junk()) return;
     session.state.resetTransaction();
     session.send(OK);
-    return Promise.resolve();
   },
 };
 
@@ -23,9 +29,9 @@ export const rset: Command = {
 export const noop: Command = {
   verb: "NOOP",
   allowed: always,
-  run(session) {
-    session.send(OK);
-    return Promise.resolve();
+  async run(session) {
+    if (await session.junk()) return;
+    session.send(OK); // RFC 5321 §4.1.1.9: a parameter is allowed and ignored
   },
 };
 
@@ -33,7 +39,8 @@ export const noop: Command = {
 export const quit: Command = {
   verb: "QUIT",
   allowed: always,
-  async run(session) {
+  async run(session, args) {
+    if (args.trim() !== "") return await noArguments(session); // RFC 5321 §4.1.1.10
     await session.end(reply(221, "2.0.0", `${session.settings.hostname} closing connection`));
   },
 };
@@ -45,11 +52,11 @@ export const quit: Command = {
 export const vrfy: Command = {
   verb: "VRFY",
   allowed: always,
-  run(session) {
+  async run(session) {
+    if (await session.junk()) return;
     session.send(
       reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"),
     );
-    return Promise.resolve();
   },
 };
 
@@ -66,8 +73,8 @@ export const expn: Command = {
 export const help: Command = {
   verb: "HELP",
   allowed: always,
-  run(session) {
+  async run(session) {
+    if (await session.junk()) return;
     session.send(reply(214, "2.0.0", "See https://www.rfc-editor.org/rfc/rfc5321"));
-    return Promise.resolve();
   },
 };
