@@ -104,7 +104,14 @@ export async function startServer(
       log,
       cache: new VerificationCache(),
     });
-    const scram = new ScramLogin({ bans, credentials: sqlScramCredentials(store.sql), log });
+    // The same stand-in salts for unknown accounts on every node and after restarts, so that
+    // comparing two answers does not reveal which accounts exist.
+    const scram = new ScramLogin({
+      bans,
+      credentials: sqlScramCredentials(store.sql),
+      log,
+      secret: await store.secrets.get("scram-stand-in"),
+    });
     for (const [name, mode, role] of SMTP_LISTENERS) {
       const listener = config.listeners[name];
       if (!listener.enabled) continue;

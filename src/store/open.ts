@@ -22,6 +22,7 @@ import {
 } from "./master_key_source.ts";
 import { MailboxChanges } from "./changes.ts";
 import { Messages } from "./messages.ts";
+import { Secrets } from "./secrets.ts";
 import { loadMigrations, migrate } from "./migrate.ts";
 import { Queue } from "./queue.ts";
 import { MasterKeyError, Vault } from "./vault.ts";
@@ -39,6 +40,7 @@ export interface Store {
   readonly messages: Messages;
   /** Which mailboxes changed: this process's writes, and other processes' on PostgreSQL. */
   readonly changes: MailboxChanges;
+  readonly secrets: Secrets;
   /** The outbound queue. */
   readonly queue: Queue;
   readonly certificates: Certificates;
@@ -99,6 +101,7 @@ export async function openServices(
     mailboxes: new Mailboxes(sql),
     messages: new Messages(sql, vault, changes),
     changes,
+    secrets: new Secrets(sql, vault),
     queue: new Queue(sql, vault),
     certificates: new Certificates(sql, vault),
     close: async () => {
