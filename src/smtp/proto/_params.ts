@@ -211,10 +211,18 @@ function orcptValue(param: Param): { type: string; address: string } {
   if (!ADDR_TYPE.test(type) || semicolon === value.length - 1) {
     refuse(501, "5.5.4", "ORCPT must be an address type, ';' and an xtext address");
   }
+  // RFC 3461 §4.2: the whole parameter is at most 500 characters.
+  if (value.length > 500) refuse(501, "5.5.4", "ORCPT longer than 500 characters");
   const address = xtext({ keyword: param.keyword, value: value.slice(semicolon + 1) });
   // RFC 3461 §4.2: an rfc822 original recipient is printable US-ASCII once decoded
   if (type.toLowerCase() === "rfc822" && !PRINTABLE_ASCII.test(address)) {
     refuse(501, "5.5.4", "ORCPT address must be printable ASCII");
+  }
+  // Whatever the type, a control character has no place in an address, and would later be
+  // written into a DSN's Original-Recipient field.
+  // deno-lint-ignore no-control-regex -- control characters are what is refused
+  if (/[\x00-\x1f\x7f]/.test(address)) {
+    refuse(501, "5.5.4", "ORCPT address must not contain control characters");
   }
   return { type, address };
 }

@@ -277,6 +277,8 @@ Deno.test("parseRcptTo refuses with the exact reply", () => {
     ["TO:<b@example.org> ORCPT=rfc822", ASCII, 501, "5.5.4"],
     ["TO:<b@example.org> ORCPT=;b@x.example", ASCII, 501, "5.5.4"],
     ["TO:<b@example.org> ORCPT=rfc822;", ASCII, 501, "5.5.4"],
+    ["TO:<b@example.org> ORCPT=utf-8;a+0D+0ABcc:x@y", ASCII, 501, "5.5.4"],
+    [`TO:<b@example.org> ORCPT=rfc822;${"a".repeat(500)}`, ASCII, 501, "5.5.4"],
     ["TO:<b@example.org> ORCPT=rfc822;a+0Ab", ASCII, 501, "5.5.4"],
     ["TO:<b@example.org> ORCPT=rfc822;a+0", ASCII, 501, "5.5.4"],
     ["TO:<b@example.org> NOTIFY=NEVER notify=NEVER", ASCII, 501, "5.5.4"],
