@@ -20,6 +20,9 @@ import type { Socket } from "node:net";
 import { type SecureContext, TLSSocket } from "node:tls";
 import { FumiError } from "../util/errors.ts";
 import { normalizeIp } from "./cidr.ts";
+import { LineTooLongError, ReadTimeoutError, WriteTimeoutError } from "./errors.ts";
+
+export { LineTooLongError, ReadTimeoutError, WriteTimeoutError } from "./errors.ts";
 
 /** Where a connection comes from or arrives at. */
 export interface Endpoint {
@@ -33,27 +36,6 @@ export interface TlsState {
   readonly cipher: string | null;
   readonly servername: string | null;
   readonly alpn: string | null;
-}
-
-/** A line longer than the limit of the read. */
-export class LineTooLongError extends FumiError {
-  constructor(readonly limit: number) {
-    super(`Line longer than ${limit} octets`);
-  }
-}
-
-/** The client was silent or too slow for the read's deadline. */
-export class ReadTimeoutError extends FumiError {
-  constructor() {
-    super("Timed out waiting for the client");
-  }
-}
-
-/** The client did not take our bytes within the write's deadline (it stopped reading). */
-export class WriteTimeoutError extends FumiError {
-  constructor() {
-    super("Timed out writing to the client");
-  }
 }
 
 /** A line as received, with how it ended (protocols differ in what they accept). */

@@ -23,6 +23,11 @@ export const mail: Command = {
       return;
     }
     const { sender, params } = parseMailFrom(args, { esmtp: state.esmtp, smtputf8: true });
+    if (params.auth !== null && settings.role !== "submission") {
+      // RFC 5321 §4.1.1.11: a parameter of an extension not offered here (no AUTH on MX).
+      await session.fail(reply(555, "5.5.4", "AUTH parameter not supported here"));
+      return;
+    }
     if (state.account !== null && !(await session.deps.ownsSender(state.account.id, sender))) {
       session.log.info("sender not owned", { account: state.account.address });
       await session.fail(SENDER_NOT_OWNED);
