@@ -1,7 +1,7 @@
 /**
  * An SMTP server in process over a test store: MX, submission (STARTTLS) and submissions
  * (implicit TLS) on free loopback ports, with a test CA, the domain example.org and two users.
- * Also a line-level client for transcripts (`C:` / `S:`).
+ * Also transcript replay (`C:` / `S:`) over tests/smtp_wire.ts's client.
  *
  * @module
  */
@@ -22,6 +22,7 @@ import {
   storeDeps,
 } from "../src/smtp/server/mod.ts";
 import type { Store } from "../src/store/mod.ts";
+import { Wire } from "./smtp_wire.ts";
 import { GOOD_PASSWORD, type TestStore, withStore } from "./store.ts";
 import { makeTestPki, type TestPki } from "./tls.ts";
 
@@ -148,101 +149,6 @@ async function inbox(store: Store, accountId: number): Promise<string[]> {
   return out;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/**
- * A raw SMTP client for transcripts: send bytes exactly as given, read whole replies.
- *
- * @example
- * ```ts
- * const c = await SmtpClient.connect(port);
- * await c.expect("220 ");
- * await c.command("EHLO client.example", "250 ");
- * ```
- */
-export class SmtpClient {
-  #buffer = "";
-  #chunk = new Uint8Array(65536);
-  #reading: Promise<number | null> | null = null;
-  private constructor(private conn: Deno.Conn) {}
-
-  static async connect(port: number): Promise<SmtpClient> {
-    return new SmtpClient(await Deno.connect({ hostname: "127.0.0.1", port }));
-  }
-
-  /** Writes text (or bytes) exactly as given. */
-  async send(data: string | Uint8Array): Promise<void> {
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
-    let written = 0;
-    while (written < bytes.length) written += await this.conn.write(bytes.subarray(written));
-  }
-
-  /** Reads one complete reply (all its lines); null at the end of the stream. */
-  async reply(timeoutMs = 10_000): Promise<string | null> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const match = /^(?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\n/.exec(this.#buffer);
-      if (match) {
-        this.#buffer = this.#buffer.slice(match[0].length);
-        return match[0].replace(/\r\n/g, "\n").trimEnd();
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`No reply in time; have ${JSON.stringify(this.#buffer)}`);
-      // One read at a time: a read that outlives a timeout is awaited again, never doubled.
-      this.#reading ??= this.conn.read(this.#chunk).catch(() => null);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const n = await Promise.race([
-        this.#reading,
-        new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), left)),
-      ]).finally(() => clearTimeout(timer));
-      if (n === "timeout") continue;
-      this.#reading = null;
-      if (n === null) return this.#buffer === "" ? null : this.#flushPartial();
-      const chunk = this.#chunk;
-      this.#buffer += decoder.decode(chunk.subarray(0, n));
-    }
-  }
-
-  /** Reads a reply and checks that it starts with `prefix`; returns it. */
-  async expect(prefix: string): Promise<string> {
-    const got = await this.reply();
-    if (got === null || !got.startsWith(prefix)) {
-      throw new Error(`Expected a reply starting with ${JSON.stringify(prefix)}, got ${got}`);
-    }
-    return got;
-  }
-
-  /** Sends a command line (CRLF added) and checks the reply's start. */
-  async command(line: string, prefix: string): Promise<string> {
-    await this.send(`${line}\r\n`);
-    return await this.expect(prefix);
-  }
-
-  /** True once the server closed the connection (reads end). */
-  async closedByServer(timeoutMs = 5000): Promise<boolean> {
-    try {
-      return (await this.reply(timeoutMs)) === null;
-    } catch {
-      return false;
-    }
-  }
-
-  close(): void {
-    try {
-      this.conn.close();
-    } catch {
-      // already closed
-    }
-  }
-
-  #flushPartial(): string {
-    const rest = this.#buffer;
-    this.#buffer = "";
-    return rest;
-  }
-}
-
 /**
  * Replays a transcript: `C: line` is sent with CRLF, `S: prefix` must match the start of the
  * next reply line (a multi-line reply is matched line by line). Lines are trimmed. `payloads`
@@ -253,7 +159,7 @@ export async function replay(
   transcript: string,
   payloads: Readonly<Record<string, string>> = {},
 ): Promise<void> {
-  const client = await SmtpClient.connect(port);
+  const client = await Wire.connect(port);
   try {
     let pending: string[] = [];
     for (const raw of transcript.split("\n").map((l) => l.trim()).filter((l) => l !== "")) {

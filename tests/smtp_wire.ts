@@ -1,8 +1,8 @@
 /**
- * A raw SMTP client for the negative tests: bytes out exactly as given, whole replies in, with
- * STARTTLS on the same connection and implicit TLS. Where tests/smtp.ts's `SmtpClient` checks a
- * reply's start, this one checks its status exactly: the code and the enhanced code
- * (`"553 5.7.1"`), so a test cannot pass on the right code with the wrong enhanced code.
+ * A raw SMTP client for tests: bytes out exactly as given, whole replies in, with STARTTLS on
+ * the same connection and implicit TLS. It checks a reply's status exactly: the code and the
+ * enhanced code (`"553 5.7.1"`), so a test cannot pass on the right code with the wrong
+ * enhanced code.
  *
  * @module
  */
