@@ -240,6 +240,16 @@ export interface FumiChild {
   waitForOut(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Resolves when the process has exited and both streams are read to the end. */
   finished(): Promise<Deno.CommandStatus>;
+  /** Stops it if it still runs (SIGTERM, then SIGKILL after `killAfterMs`) and waits for that. */
+  stop(killAfterMs?: number): Promise<Deno.CommandStatus>;
+}
+
+function signal(process: Deno.ChildProcess, name: Deno.Signal): void {
+  try {
+    process.kill(name);
+  } catch {
+    // it has exited
+  }
 }
 
 /** Starts the real `fumi` executable with stdin closed. */
@@ -282,6 +292,15 @@ export function spawnFumi(
     stdout,
     stderr,
     finished: () => finished,
+    stop: async (killAfterMs = 5_000) => {
+      signal(process, "SIGTERM");
+      const timer = setTimeout(() => signal(process, "SIGKILL"), killAfterMs);
+      try {
+        return await finished;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     waitForOut: (pattern, timeoutMs = 60_000) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => {

@@ -135,7 +135,7 @@ Deno.test("smtp: a SIGKILL during concurrent sends loses no acknowledged message
     } finally {
       for (const client of clients) client.close();
       await store?.close();
-      for (const child of children) await stop(child);
+      for (const child of children) await child.stop(KILL_AFTER_MS);
       await test?.close();
     }
   });
@@ -238,25 +238,4 @@ async function serve(
     `  database:       ${database}`,
   );
   return { child, port };
-}
-
-/** Stops a child that still runs (SIGTERM, then SIGKILL) and reads its output to the end. */
-async function stop(child: FumiChild): Promise<void> {
-  try {
-    child.process.kill("SIGTERM");
-  } catch {
-    // it has exited
-  }
-  const timer = setTimeout(() => {
-    try {
-      child.process.kill("SIGKILL");
-    } catch {
-      // it has exited
-    }
-  }, KILL_AFTER_MS);
-  try {
-    await child.finished();
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -146,7 +146,7 @@ Deno.test({
         );
       } finally {
         for (const wire of wires) wire.close();
-        for (const child of children) await stop(child);
+        for (const child of children) await child.stop(KILL_AFTER_MS);
         await database.drop();
         await pki.remove();
       }
@@ -219,25 +219,4 @@ async function serve(
   await child.waitForOut(/^Fumi \S+ is running for /, timeoutMs);
   assertEquals(await child.waitForOut(/^ {2}database: /, 1000), "  database:       PostgreSQL");
   return { child, submission, submissions };
-}
-
-/** Stops a child that still runs (SIGTERM, then SIGKILL) and reads its output to the end. */
-async function stop(child: FumiChild): Promise<void> {
-  try {
-    child.process.kill("SIGTERM");
-  } catch {
-    // it has exited
-  }
-  const timer = setTimeout(() => {
-    try {
-      child.process.kill("SIGKILL");
-    } catch {
-      // it has exited
-    }
-  }, KILL_AFTER_MS);
-  try {
-    await child.finished();
-  } finally {
-    clearTimeout(timer);
-  }
 }
