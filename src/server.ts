@@ -14,6 +14,12 @@ import { type HttpListener, serveHealth } from "./ops/health.ts";
 import type { Logger } from "./ops/log.ts";
 import { Login, sqlCredentials, VerificationCache } from "./auth/login.ts";
 import { ScramLogin, sqlScramCredentials } from "./auth/scram_login.ts";
+import {
+  IMAP_DEFAULTS,
+  type ImapSettings,
+  imapStoreDeps,
+  startImapListener,
+} from "./imap/server/mod.ts";
 import { FlowControl } from "./net/flow.ts";
 import type { RunningListener } from "./net/listener.ts";
 import {
@@ -36,6 +42,8 @@ export interface RunningServer {
   readonly http: readonly HttpListener[];
   /** The SMTP listeners (MX, submission, submissions) that are enabled. */
   readonly smtp: readonly RunningListener[];
+  /** The IMAP listeners (imap, imaps) that are enabled. */
+  readonly imap: readonly RunningListener[];
   stop(): Promise<void>;
 }
 
@@ -50,11 +58,16 @@ export async function startServer(
   const store = await openStore(config, env, log, { exclusive: true });
   let http: HttpListener[] = [];
   const smtp: RunningListener[] = [];
+  const imap: RunningListener[] = [];
   const tls: LiveTls[] = [];
   let expiry: ReturnType<typeof setInterval> | undefined;
   let renewal: { stop(): Promise<void> } | undefined;
   const stopListeners = async () => {
-    await Promise.all([...http.map((h) => h.stop()), ...smtp.map((l) => l.close())]);
+    await Promise.all([
+      ...http.map((h) => h.stop()),
+      ...smtp.map((l) => l.close()),
+      ...imap.map((l) => l.close()),
+    ]);
     await Promise.all(tls.map((t) => t.stop()));
   };
   try {
@@ -131,6 +144,27 @@ export async function startServer(
         }),
       );
     }
+    // IDLE in this process hears other processes' deliveries through LISTEN (closed by
+    // store.close); the embedded database serves one process, whose own changes it announces.
+    if (store.database.kind !== "embedded") await store.changes.listen(store.sql, log);
+    for (const [name, mode] of IMAP_LISTENERS) {
+      const listener = config.listeners[name];
+      if (!listener.enabled) continue;
+      const live = await liveTls(store.certificates, name, log);
+      tls.push(live);
+      imap.push(
+        await startImapListener({
+          name,
+          addresses: listener.addresses,
+          port: listener.port,
+          mode,
+          tls: live.contexts,
+          flow: flowControl(config, bans, log),
+          settings: imapSettings(config),
+          deps: imapStoreDeps({ store, login, scram, log: log.child({ listener: name }) }),
+        }),
+      );
+    }
     // ACME certificates renew at two thirds of their lifetime, one node at a time.
     const acme = new Acme({
       sql: store.sql,
@@ -147,7 +181,7 @@ export async function startServer(
       await stopListeners();
       await store.close();
     };
-    return { store, firstAdministrator, bans, http, smtp, stop };
+    return { store, firstAdministrator, bans, http, smtp, imap, stop };
   } catch (error) {
     clearInterval(expiry);
     await renewal?.stop();
@@ -163,6 +197,21 @@ const SMTP_LISTENERS = [
   ["submission", "starttls", "submission"],
   ["submissions", "tls", "submission"],
 ] as const;
+
+/** The IMAP listeners: name, TLS mode (RFC 8314 §3.3). */
+const IMAP_LISTENERS = [
+  ["imap", "starttls"],
+  ["imaps", "tls"],
+] as const;
+
+/** The IMAP listeners' settings from the configuration. */
+export function imapSettings(config: Config): ImapSettings {
+  return {
+    ...IMAP_DEFAULTS,
+    hostname: config.hostname,
+    maxMessageSize: config.limits.max_message_size,
+  };
+}
 
 /** An SMTP listener's settings from the configuration. */
 export function smtpSettings(config: Config, role: SmtpRole): SmtpSettings {

@@ -15,7 +15,8 @@ const LAYER: Record<string, number> = {
   mime: 2,
   net: 2,
   "smtp/proto": 2,
-  "imap/proto": 2,
+  // Above mime: ENVELOPE and BODYSTRUCTURE are written from src/mime's parsed structure.
+  "imap/proto": 3,
   store: 3,
   filter: 3,
   auth: 4,

@@ -43,12 +43,12 @@ export const serveCommand: Command = {
     for (const http of server.http) {
       io.out(`  health:         http://${hostPort(http.address, http.port)}/healthz`);
     }
-    for (const smtp of server.smtp) {
-      const where = smtp.endpoints.map((e) => hostPort(e.address, e.port)).join(", ");
-      io.out(`  ${`${smtp.name}:`.padEnd(15)} ${where}`);
+    for (const listener of [...server.smtp, ...server.imap]) {
+      const where = listener.endpoints.map((e) => hostPort(e.address, e.port)).join(", ");
+      io.out(`  ${`${listener.name}:`.padEnd(15)} ${where}`);
     }
     io.out(
-      `  not served yet: IMAP ${listeners.imap.port}/${listeners.imaps.port}, HTTPS ${listeners.https.port} (they arrive with their issues)`,
+      `  not served yet: HTTPS ${listeners.https.port} (it arrives with its issue)`,
     );
     const admin = server.firstAdministrator;
     if (admin) {

@@ -1,0 +1,91 @@
+/**
+ * FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9; CHANGEDSINCE and VANISHED, RFC 7162 §3.1.4,
+ * §3.2.6). The response of each message is built by ../fetch.ts; here: which messages, \Seen
+ * for a non-PEEK body fetch (not in a read-only mailbox), and the CONDSTORE options.
+ *
+ * A message expunged by another session but not yet announced to this one is skipped: its
+ * content is gone, and RFC 9051 §7.5.1 forbids announcing the expunge during FETCH.
+ *
+ * @module
+ */
+
+import { formatNumberSet, resolveSequenceSet } from "../../proto/mod.ts";
+import { no, ok } from "../errors.ts";
+import { fetchResponse, impliesSeen, UnknownCteError } from "../fetch.ts";
+import { NotFoundError } from "../../../util/errors.ts";
+import { accountId } from "./_mailbox.ts";
+import { resolveIn } from "./_messages.ts";
+import { handler, SELECTED } from "./command.ts";
+
+/** Queued octets beyond which FETCH writes what it has. */
+const FLUSH_AT = 256 * 1024;
+
+/** RFC 9051 §6.4.5. */
+export const fetch = handler("FETCH", SELECTED, async (session, _tag, command) => {
+  const selected = session.selected!;
+  const { messages } = session.deps;
+  const account = accountId(session);
+  if (command.changedSince !== null) session.condstore = true; // RFC 7162 §3.1
+  if (command.vanished) {
+    // RFC 7162 §3.2.6: VANISHED (EARLIER) for the UIDs of the set expunged since.
+    const maxUid = Math.max(selected.uidNext - 1, 1);
+    const intervals = resolveSequenceSet(command.set, maxUid);
+    const gone = (await messages.expungedSince(selected.mailbox.id, Number(command.changedSince)))
+      .filter((uid) => intervals.some(([a, b]) => uid >= a && uid <= b));
+    if (gone.length > 0) session.send(`* VANISHED (EARLIER) ${formatNumberSet(gone)}\r\n`);
+  }
+  let targets = resolveIn(session, command.set, command.uid);
+  if (command.changedSince !== null) {
+    const since = Number(command.changedSince);
+    targets = targets.filter((t) => t.info.modseq > since);
+  }
+  const asksModseq = command.items.some((i) => i.item === "MODSEQ");
+  const options = {
+    utf8: session.utf8,
+    uid: command.uid,
+    modseq: session.condstore && (command.changedSince !== null || asksModseq),
+    rev2: session.rev2,
+  };
+  const seen = impliesSeen(command.items) && !selected.readOnly;
+  const unseen = seen
+    ? targets.filter((t) => !t.info.flags.includes("\\Seen")).map((t) => t.info.uid)
+    : [];
+  const changed = new Map<number, { flags: readonly string[]; modseq: number }>();
+  if (unseen.length > 0) {
+    // RFC 9051 §6.4.5: fetching a body sets \Seen; the response then includes FLAGS.
+    const result = await messages.setFlags(selected.mailbox.id, unseen, "add", ["\\Seen"]);
+    for (const c of result.changed) {
+      changed.set(c.uid, c);
+      selected.noteFlags(c.uid, c.flags, c.modseq);
+    }
+  }
+  let gone = 0;
+  for (const { msn, info: stale } of targets) {
+    const update = changed.get(stale.uid);
+    const info = update ? { ...stale, flags: update.flags, modseq: update.modseq } : stale;
+    try {
+      const bytes = await fetchResponse(
+        {
+          seq: msn,
+          info,
+          cache: () => messages.readCache(account, info.messageId),
+          raw: () => messages.read(account, info.messageId),
+        },
+        command.items,
+        { ...options, flagsChanged: update !== undefined },
+      );
+      session.send(bytes);
+      // A large FETCH is written as it goes, not held whole in memory.
+      if (session.queued > FLUSH_AT) await session.flush();
+    } catch (error) {
+      if (error instanceof UnknownCteError) {
+        return no("Unknown Content-Transfer-Encoding", "UNKNOWN-CTE");
+      }
+      if (!(error instanceof NotFoundError)) throw error;
+      gone++; // expunged meanwhile (see the module doc)
+    }
+  }
+  // RFC 9051 §6.4.5 leaves it open; RFC 5530 EXPUNGEISSUED says why some are missing.
+  if (gone > 0) return ok("Some messages were expunged meanwhile", "EXPUNGEISSUED");
+  return ok("FETCH completed");
+});

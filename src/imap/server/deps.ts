@@ -1,0 +1,47 @@
+/**
+ * The narrow world an IMAP session touches besides its connection: sign-in, the account's
+ * mailboxes and messages, change announcements and the quota. src/server.ts wires the real
+ * ones (wiring.ts); tests may pass fakes.
+ *
+ * Every method that takes an account id acts only inside that account: a session passes the
+ * signed-in account's id and nothing else, so no name can reach another user's mail.
+ *
+ * @module
+ */
+
+import type { LoginContext, SignedIn } from "../../auth/login.ts";
+import type { SaslContext, SaslMechanism } from "../../auth/sasl/mod.ts";
+import type { StartTlsOptions } from "../../net/connection.ts";
+import type { Logger } from "../../ops/log.ts";
+import type { Store } from "../../store/mod.ts";
+
+/** What a session needs from the rest of the server. */
+export interface ImapDeps {
+  /** Password sign-in (LOGIN), with the brute-force delay and bans of every protocol. */
+  checkLogin(user: string, password: string, context: LoginContext): Promise<SignedIn | null>;
+  /** A SASL exchange for `mechanism`, or null when it is not supported. */
+  sasl(mechanism: string, context: SaslContext): SaslMechanism | null;
+  readonly mailboxes: Pick<
+    Store["mailboxes"],
+    "list" | "find" | "create" | "rename" | "remove" | "setSubscribed" | "counts"
+  >;
+  readonly messages: Pick<
+    Store["messages"],
+    | "deliver"
+    | "list"
+    | "read"
+    | "readCache"
+    | "setFlags"
+    | "copy"
+    | "move"
+    | "expunge"
+    | "expungedSince"
+  >;
+  /** Calls `onChange` when mailbox `mailboxId` changes; returns the unsubscribe function. */
+  subscribe(mailboxId: number, onChange: () => void): () => void;
+  /** The account's storage use and limit in octets (limit 0: unlimited). */
+  quota(accountId: number): Promise<{ readonly used: number; readonly limit: number }>;
+  /** TLS for STARTTLS; null when the listener offers none (implicit TLS, or no certificate). */
+  readonly startTls: StartTlsOptions | null;
+  readonly log: Logger;
+}
