@@ -153,7 +153,7 @@ export class Delivery {
       }),
     };
     const delivered = await this.#store.messages.deliver(message.raw, targets, options);
-    this.#log.info("message stored", {
+    this.#log.debug("message stored", {
       size: message.raw.length,
       accounts: [...local.keys()],
       copies: delivered.map((d) => d.messageId),

@@ -110,6 +110,10 @@ const SYSTEM_FLAGS = new Map(
 // deno-lint-ignore no-control-regex -- control characters are not allowed in a keyword
 const KEYWORD = /^[^\x00-\x20\x7f(){%*"\\\]]+$/;
 const encoder = new TextEncoder();
+/** Message ids drawn from the sequence at a time. */
+const ID_BATCH = 64;
+/** Most INBOX ids remembered. */
+const INBOX_CACHE_SIZE = 100_000;
 const decoder = new TextDecoder();
 
 /** Checks and normalises flags: system flags in their canonical case, keywords as atoms. */
@@ -133,6 +137,11 @@ export function normalizeFlags(flags: readonly string[]): string[] {
 
 /** Message storage. */
 export class Messages {
+  /** Message ids drawn ahead (see #takeIds). */
+  readonly #idPool: number[] = [];
+  /** Each account's INBOX id: INBOX can be neither deleted nor renamed away (its id stays). */
+  readonly #inboxIds = new Map<number, number>();
+
   constructor(
     private readonly sql: Sql,
     private readonly vault: Vault,
@@ -169,17 +178,14 @@ export class Messages {
 
     // Ids are drawn first: the additional data of each sealed column names its row.
     const [ids, mailboxIds] = await Promise.all([
-      this.sql<{ id: number }[]>`
-        select nextval(pg_get_serial_sequence('messages', 'id')) as id
-        from generate_series(1, ${accountIds.length})`,
-      findMailboxes(
-        this.sql,
+      this.#takeIds(accountIds.length),
+      this.#findMailboxes(
         accountIds.flatMap((accountId) =>
           byAccount.get(accountId)!.map((c) => [accountId, c.mailbox] as const)
         ),
       ),
     ]);
-    const messageIds = new Map(accountIds.map((accountId, i) => [accountId, ids[i]!.id]));
+    const messageIds = new Map(accountIds.map((accountId, i) => [accountId, ids[i]!]));
     const sealers = new Map(
       await Promise.all(
         accountIds.map(async (accountId) =>
@@ -264,6 +270,39 @@ export class Messages {
     });
     this.changes.announce(delivered.map((d) => d.mailboxId));
     return delivered;
+  }
+
+  /**
+   * `n` unused message ids. They are drawn from the sequence in batches, so most deliveries
+   * need no round trip for them; ids lost when the process stops leave harmless gaps.
+   */
+  async #takeIds(n: number): Promise<number[]> {
+    if (this.#idPool.length < n) {
+      const rows = await this.sql<{ id: number }[]>`
+        select nextval(pg_get_serial_sequence('messages', 'id')) as id
+        from generate_series(1, ${Math.max(n, ID_BATCH)})`;
+      this.#idPool.push(...rows.map((r) => r.id));
+    }
+    return this.#idPool.splice(0, n);
+  }
+
+  /** Mailbox ids by (account, name), INBOX from memory once known. */
+  async #findMailboxes(
+    wanted: readonly (readonly [number, string])[],
+  ): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    for (const [accountId, name] of wanted) {
+      const inbox = name === "INBOX" ? this.#inboxIds.get(accountId) : undefined;
+      if (inbox !== undefined) found.set(`${accountId}/${name}`, inbox);
+    }
+    if (found.size === wanted.length) return found;
+    const looked = await findMailboxes(this.sql, wanted);
+    for (const [accountId, name] of wanted) {
+      if (name !== "INBOX") continue;
+      if (this.#inboxIds.size >= INBOX_CACHE_SIZE) this.#inboxIds.clear();
+      this.#inboxIds.set(accountId, looked.get(`${accountId}/INBOX`)!);
+    }
+    return looked;
   }
 
   /** The messages of a mailbox in UID order (optionally only those changed after a modseq). */

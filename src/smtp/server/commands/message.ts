@@ -106,7 +106,7 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
     id,
     size: raw.length,
     recipients: transaction.recipients.length,
-    stored: result.delivered.length,
+    stored: result.delivered.map((d) => d.messageId),
     queue: result.queueId,
   });
   session.send(reply(250, "2.0.0", `OK: queued as ${id}`));
