@@ -45,7 +45,7 @@
  * | RFC 7889 APPENDLIMIT, RFC 8438 STATUS=SIZE | yes | commands/append.ts, _mailbox.ts |
  * | RFC 4731 ESEARCH, RFC 5182 SAVE | yes | commands/search.ts, search.ts |
  * | RFC 3516 BINARY, RFC 6855 UTF8=ACCEPT | FETCH, APPEND `~{n}`; names and strings in UTF-8 | fetch.ts |
- * | RFC 5256 SORT, THREAD | no (parsed only) | — |
+ * | RFC 5256 SORT, THREAD=ORDEREDSUBJECT, THREAD=REFERENCES; RFC 5957 SORT=DISPLAY | yes; REFERENCES decrypts each message for its References header; no ESORT (RFC 5267) | commands/sort.ts, sort.ts, thread.ts |
  *
  * @module
  */

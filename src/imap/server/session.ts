@@ -31,6 +31,7 @@ import {
   untagged,
 } from "../proto/mod.ts";
 import { COMMANDS, NO_EXPUNGE } from "./commands/mod.ts";
+import { THREAD_ALGORITHMS } from "./commands/sort.ts";
 import type { ImapDeps } from "./deps.ts";
 import { bad, type Completion, completionForError, ImapRefusal } from "./errors.ts";
 import { readCommand } from "./reader.ts";
@@ -102,6 +103,8 @@ export class ImapSession {
     caps.push("SASL-IR", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE", "CHILDREN");
     caps.push("LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE", "ESEARCH", "CONDSTORE", "QRESYNC");
     caps.push("QUOTA", "QUOTA=RES-STORAGE", "STATUS=SIZE", "BINARY", "UTF8=ACCEPT");
+    // RFC 5256 §3 SORT, RFC 5957 SORT=DISPLAY, RFC 5256 §2 THREAD (commands/sort.ts)
+    caps.push("SORT", "SORT=DISPLAY", ...THREAD_ALGORITHMS.map((a) => `THREAD=${a}`));
     caps.push(`APPENDLIMIT=${this.settings.maxMessageSize}`);
     if (this.state !== "not-authenticated") return caps;
     if (this.connection.tls === null) {

@@ -1,7 +1,6 @@
 /**
  * The command table: name → handler with its allowed states (shared/STYLE.md: dispatch is
- * data). SORT and THREAD are parsed by src/imap/proto but not offered yet (no capability):
- * they get BAD like any unknown command.
+ * data).
  *
  * @module
  */
@@ -20,6 +19,7 @@ import { create, deleteCommand, rename, status, subscribe, unsubscribe } from ".
 import { getquota, getquotaroot } from "./quota.ts";
 import { search } from "./search.ts";
 import { close, examine, selectCommand, unselect } from "./select.ts";
+import { sort, thread } from "./sort.ts";
 import { store } from "./store.ts";
 
 export type { Handler } from "./command.ts";
@@ -55,6 +55,8 @@ export const COMMANDS: ReadonlyMap<string, Handler> = new Map(
     unselect,
     expunge,
     search,
+    sort,
+    thread,
     fetch,
     store,
     copy,
@@ -64,6 +66,13 @@ export const COMMANDS: ReadonlyMap<string, Handler> = new Map(
 
 /**
  * Commands after which EXPUNGE must not be sent (RFC 9051 §7.5.1: FETCH, STORE, SEARCH; the
- * UID forms too, to keep one rule). Other updates (EXISTS, FETCH FLAGS) may be.
+ * UID forms too, to keep one rule; SORT and THREAD answer with numbers as SEARCH does). Other
+ * updates (EXISTS, FETCH FLAGS) may be.
  */
-export const NO_EXPUNGE: ReadonlySet<string> = new Set(["FETCH", "STORE", "SEARCH"]);
+export const NO_EXPUNGE: ReadonlySet<string> = new Set([
+  "FETCH",
+  "STORE",
+  "SEARCH",
+  "SORT",
+  "THREAD",
+]);
