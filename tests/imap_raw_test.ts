@@ -139,3 +139,78 @@ Deno.test("IMAP: a client that does not sign in in time gets BYE", async () => {
     }
   }, { settings: { preAuthTimeoutMs: 300 } });
 });
+
+Deno.test("IMAP: LIST with a pile of wildcards answers at once", async () => {
+  await withImap(async (t) => {
+    const c = await signedIn(t);
+    try {
+      assertMatch(last(await c.command('a1 CREATE "abcdefgh/abcdefgh/abcdefgh/z"')), /^a1 OK/);
+      const started = Date.now();
+      const lines = await c.command(`a2 LIST "" "${"*".repeat(40)}q"`);
+      assertEquals(last(lines), "a2 OK LIST completed");
+      assert(Date.now() - started < 2000, `LIST took ${Date.now() - started} ms`);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+Deno.test("IMAP: a FETCH that would copy a message many times is refused with [LIMIT]", async () => {
+  await withImap(async (t) => {
+    await t.store.messages.deliver(sampleMessage("big", 20_000), [{ accountId: t.alice.id }]);
+    const c = await signedIn(t);
+    try {
+      await c.command("a1 SELECT INBOX");
+      const items = Array.from({ length: 8 }, (_, i) => `BODY.PEEK[]<${i}.20000>`).join(" ");
+      assertMatch(last(await c.command(`a2 FETCH 1 (${items})`)), /^a2 NO \[LIMIT\]/);
+      // One copy is fine.
+      assertMatch(last(await c.command("a3 FETCH 1 (BODY.PEEK[])")), /^a3 OK/);
+    } finally {
+      c.close();
+    }
+  }, { settings: { maxMessageSize: 50_000 } });
+});
+
+Deno.test("IMAP: the time to sign in is one budget, NOOPs and a silent AUTHENTICATE included", async () => {
+  await withImap(async (t) => {
+    for (const stall of ["noops", "authenticate"]) {
+      const c = await ImapClient.connectTls(t.ports.imaps, t.caPem);
+      try {
+        await c.line();
+        const started = Date.now();
+        if (stall === "noops") {
+          for (let i = 0; i < 20 && Date.now() - started < 2000; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            const lines = await c.command(`n${i} NOOP`).catch(() => ["closed"]);
+            if (!last(lines).startsWith(`n${i} OK`)) break;
+          }
+        } else {
+          await c.send("a1 AUTHENTICATE PLAIN\r\n");
+          assertMatch((await c.line())!, /^\+/);
+        }
+        assert(await c.closedByServer(), `${stall}: the server closes`);
+        const waited = Date.now() - started;
+        assert(waited < 2000, `${stall}: closed after ${waited} ms`);
+      } finally {
+        c.close();
+      }
+    }
+  }, { settings: { preAuthTimeoutMs: 500 } });
+});
+
+Deno.test("IMAP: commands before sign-in are bounded", async () => {
+  await withImap(async (t) => {
+    const c = await ImapClient.connectTls(t.ports.imaps, t.caPem);
+    try {
+      await c.line();
+      let closed = false;
+      for (let i = 0; i < 40 && !closed; i++) {
+        const lines = await c.command(`c${i} CAPABILITY`).catch(() => ["* BYE"]);
+        closed = lines.some((l) => l.startsWith("* BYE"));
+      }
+      assert(closed, "BYE after a bounded number of commands");
+    } finally {
+      c.close();
+    }
+  });
+});

@@ -207,7 +207,7 @@ export class Mailboxes {
       // The mailbox and everything below it: "a" → "b" renames "a/x" to "b/x".
       await tx`
         update mailboxes
-        set name = ${target} || substr(name, ${source.length + 1}),
+        set name = ${target} || substr(name, char_length(${source}) + 1),
             uid_validity = nextval('uid_validity_seq')
         where account_id = ${accountId}
           and (name = ${source} or starts_with(name, ${source + "/"}))`;

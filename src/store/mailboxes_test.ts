@@ -62,6 +62,11 @@ Deno.test("rename: children follow, UIDVALIDITY changes, names are checked", asy
     await assertRejects(() => store.mailboxes.rename(id, "Work", "INBOX"), ConflictError);
     await assertRejects(() => store.mailboxes.rename(id, "Gone", "Else"), NotFoundError);
     await assertRejects(() => store.mailboxes.rename(id, "Work", "a//b"), InvalidInputError);
+    // Names are cut by characters, not UTF-16 units: an emoji parent keeps its children whole.
+    await store.mailboxes.create(id, "😀");
+    await store.mailboxes.create(id, "😀/x");
+    await store.mailboxes.rename(id, "😀", "b");
+    assert((await names(store, id)).includes("b/x"));
   });
 });
 

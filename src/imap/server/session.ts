@@ -53,6 +53,9 @@ const encoder = new TextEncoder();
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\x00-\x1f\x7f]/;
 
+/** Commands a client may send before it signs in (CAPABILITY, STARTTLS, a few tries). */
+const MAX_COMMANDS_BEFORE_SIGN_IN = 30;
+
 /** A running IMAP session; commands act on it. */
 export class ImapSession {
   state: ImapState = "not-authenticated";
@@ -66,6 +69,10 @@ export class ImapSession {
   savedUids: readonly number[] = [];
   readonly log: Logger;
   #bad = 0;
+  /** Until when the client may stay unauthenticated, commands and continuations included. */
+  readonly #signInBy: number;
+  /** Commands before sign-in (bounded: see MAX_COMMANDS_BEFORE_SIGN_IN). */
+  #preAuthCommands = 0;
   #out: Uint8Array[] = [];
   #queued = 0;
 
@@ -75,6 +82,17 @@ export class ImapSession {
     readonly deps: ImapDeps,
   ) {
     this.log = deps.log.child({ conn: connection.id, protocol: "imap" });
+    this.#signInBy = Date.now() + settings.preAuthTimeoutMs;
+  }
+
+  /**
+   * How long the next read may wait: the idle timeout once signed in; before that, what is left
+   * of the time to sign in, so an anonymous client cannot hold its connection with NOOPs or a
+   * silent AUTHENTICATE.
+   */
+  #readTimeout(): number {
+    if (this.state !== "not-authenticated") return this.settings.idleTimeoutMs;
+    return Math.max(1, this.#signInBy - Date.now());
   }
 
   /** IMAP4rev2 enabled: rev2 responses (RFC 9051 §6.3.1). */
@@ -192,7 +210,7 @@ export class ImapSession {
   async continueWith(text: string, maxLength: number): Promise<string | null> {
     this.send(continuation(text));
     await this.flush();
-    const line = await this.connection.readLine(maxLength, this.settings.idleTimeoutMs);
+    const line = await this.connection.readLine(maxLength, this.#readTimeout());
     return line === null ? null : new TextDecoder().decode(line.bytes);
   }
 
@@ -207,6 +225,13 @@ export class ImapSession {
 
   async #step(): Promise<void> {
     const { connection, settings } = this;
+    if (
+      this.state === "not-authenticated" && ++this.#preAuthCommands > MAX_COMMANDS_BEFORE_SIGN_IN
+    ) {
+      this.log.info("too many commands before sign-in", { ip: connection.remote.address });
+      await this.bye("Too many commands without signing in");
+      return;
+    }
     let bytes: Uint8Array;
     try {
       const result = await readCommand(connection, {
@@ -215,9 +240,7 @@ export class ImapSession {
           ? settings.maxLiteralBeforeAuth
           : settings.maxMessageSize,
         extension: settings.literalExtension,
-        timeoutMs: this.state === "not-authenticated"
-          ? settings.preAuthTimeoutMs
-          : settings.idleTimeoutMs,
+        timeoutMs: this.#readTimeout(),
       }, async () => {
         this.send(continuation("Ready for literal data"));
         await this.flush();

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { formatNumberSet, resolveSequenceSet } from "../../proto/mod.ts";
+import { type FetchItem, formatNumberSet, resolveSequenceSet } from "../../proto/mod.ts";
 import { no, ok } from "../errors.ts";
 import { fetchResponse, impliesSeen, UnknownCteError } from "../fetch.ts";
 import { NotFoundError } from "../../../util/errors.ts";
@@ -19,6 +19,25 @@ import { handler, SELECTED } from "./command.ts";
 
 /** Queued octets beyond which FETCH writes what it has. */
 const FLUSH_AT = 256 * 1024;
+
+/**
+ * The most content octets one message's FETCH response may carry: each message's response is
+ * built whole in memory, and `BODY.PEEK[]<0.N> BODY.PEEK[]<1.N> …` would otherwise copy the
+ * message once per item (a few KiB of command for gigabytes of response).
+ */
+function contentOctets(items: readonly FetchItem[], size: number): number {
+  let total = 0;
+  for (const item of items) {
+    if (item.item === "BODY[]" || item.item === "BINARY[]") {
+      total += Math.min(item.partial?.length ?? size, size);
+    } else if (
+      item.item === "RFC822" || item.item === "RFC822.TEXT" || item.item === "RFC822.HEADER"
+    ) {
+      total += size;
+    }
+  }
+  return total;
+}
 
 /** RFC 9051 §6.4.5. */
 export const fetch = handler("FETCH", SELECTED, async (session, _tag, command) => {
@@ -38,6 +57,11 @@ export const fetch = handler("FETCH", SELECTED, async (session, _tag, command) =
   if (command.changedSince !== null) {
     const since = Number(command.changedSince);
     targets = targets.filter((t) => t.info.modseq > since);
+  }
+  // Twice the largest message: a body and its sections, say, but never a pile of copies.
+  const budget = 2 * session.settings.maxMessageSize;
+  if (targets.some((t) => contentOctets(command.items, t.info.size) > budget)) {
+    return no("Too much content in one response; fetch fewer sections at a time", "LIMIT");
   }
   const asksModseq = command.items.some((i) => i.item === "MODSEQ");
   const options = {

@@ -16,17 +16,53 @@ import type { ImapSession } from "../session.ts";
 import { accountId, nameData, statusResponse } from "./_mailbox.ts";
 import { AUTHENTICATED, handler } from "./command.ts";
 
-/** A pattern as a regular expression over names (RFC 9051 §6.3.9). */
-export function patternRegExp(pattern: string): RegExp {
+/** A mailbox name matcher. */
+export interface PatternMatcher {
+  test(name: string): boolean;
+}
+
+/**
+ * A LIST pattern as a matcher over names (RFC 9051 §6.3.9): `*` matches anything, `%`
+ * anything but the separator "/". Matching is dynamic programming over pattern × name, so its
+ * time is bounded by their lengths whatever the pattern (a backtracking regular expression
+ * of many wildcards would take exponential time and stop the server).
+ */
+export function patternMatcher(pattern: string): PatternMatcher {
   // INBOX is case-insensitive (RFC 9051 §5.1) also as the first level of a pattern.
   const canonical = /^inbox(?=$|[/%*])/i.test(pattern) ? "INBOX" + pattern.slice(5) : pattern;
-  let source = "";
+  // Runs of wildcards collapse: "**" is "*", and a run with any "*" is "*".
+  const tokens: string[] = [];
   for (const ch of canonical) {
-    if (ch === "*") source += ".*";
-    else if (ch === "%") source += "[^/]*";
-    else source += ch.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    const last = tokens[tokens.length - 1];
+    if ((ch === "*" || ch === "%") && (last === "*" || last === "%")) {
+      if (ch === "*") tokens[tokens.length - 1] = "*";
+      continue;
+    }
+    tokens.push(ch);
   }
-  return new RegExp(`^${source}$`, "su");
+  return { test: (name) => matchTokens(tokens, [...name]) };
+}
+
+function matchTokens(tokens: readonly string[], name: readonly string[]): boolean {
+  // can[j]: the tokens so far can match the first j characters of the name.
+  let can = new Uint8Array(name.length + 1);
+  can[0] = 1;
+  for (const token of tokens) {
+    const next = new Uint8Array(name.length + 1);
+    if (token === "*" || token === "%") {
+      // next[j]: some i <= j with can[i], and for "%" no "/" among name[i..j).
+      let reach = false;
+      for (let j = 0; j <= name.length; j++) {
+        const crossesSeparator = token === "%" && j > 0 && name[j - 1] === "/";
+        reach = can[j] === 1 || (reach && !crossesSeparator);
+        next[j] = reach ? 1 : 0;
+      }
+    } else {
+      for (let j = 1; j <= name.length; j++) next[j] = can[j - 1] && name[j - 1] === token ? 1 : 0;
+    }
+    can = next;
+  }
+  return can[name.length] === 1;
 }
 
 /** The reference and pattern joined (RFC 9051 §6.3.9: the reference is a prefix). */
@@ -62,7 +98,7 @@ async function list(session: ImapSession, command: ListCommand): Promise<void> {
   }
   const all = await session.deps.mailboxes.list(accountId(session));
   const regexps = patterns.filter((p) => p !== "").map((p) =>
-    patternRegExp(fullPattern(reference, p))
+    patternMatcher(fullPattern(reference, p))
   );
   const subscribed = selection.subscribed || returns.subscribed;
   for (const mailbox of all) {
@@ -93,7 +129,7 @@ export const lsub = handler("LSUB", AUTHENTICATED, async (session, _tag, command
   const pattern = session.mailboxName(command.pattern);
   if (pattern !== "") {
     const all = await session.deps.mailboxes.list(accountId(session));
-    const regexp = patternRegExp(fullPattern(reference, pattern));
+    const regexp = patternMatcher(fullPattern(reference, pattern));
     for (const mailbox of all) {
       if (!mailbox.subscribed || !regexp.test(mailbox.name)) continue;
       const attrs = attributes(all, mailbox, { subscribed: false });
