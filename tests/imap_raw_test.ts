@@ -214,3 +214,20 @@ Deno.test("IMAP: commands before sign-in are bounded", async () => {
     }
   });
 });
+
+Deno.test("IMAP: after sign-in only APPEND may be megabytes long", async () => {
+  await withImap(async (t) => {
+    const c = await signedIn(t);
+    try {
+      await c.command("a1 SELECT INBOX");
+      const big = "x".repeat(1100 * 1024);
+      await c.send(`a2 SEARCH SUBJECT {${big.length}+}\r\n${big}\r\n`);
+      let reply: string | null = null;
+      while ((reply = await c.line()) !== null && !reply.startsWith("a2 ")) { /* untagged */ }
+      assertMatch(reply!, /^a2 BAD \[TOOBIG\]/);
+      assertMatch(last(await c.command("a3 NOOP")), /^a3 OK/);
+    } finally {
+      c.close();
+    }
+  });
+});

@@ -53,6 +53,9 @@ const encoder = new TextEncoder();
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\x00-\x1f\x7f]/;
 
+/** The longest command other than APPEND, literals included. */
+const MAX_COMMAND_OCTETS = 1024 * 1024;
+
 /** Commands a client may send before it signs in (CAPABILITY, STARTTLS, a few tries). */
 const MAX_COMMANDS_BEFORE_SIGN_IN = 30;
 
@@ -297,6 +300,13 @@ export class ImapSession {
       return;
     }
     const handler = command.name === "UNKNOWN" ? undefined : COMMANDS.get(command.name);
+    if (command.name !== "APPEND" && bytes.length > MAX_COMMAND_OCTETS) {
+      // Only APPEND carries a message; a megabyte of anything else (search keys, say) is
+      // work for the server and no use to a client.
+      this.send(tagged(tag, "BAD", "Command too long", "TOOBIG"));
+      await this.#countBad();
+      return;
+    }
     if (handler === undefined) {
       completion = bad("Unknown command");
     } else if (!handler.states.includes(this.state)) {

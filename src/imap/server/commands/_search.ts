@@ -13,6 +13,9 @@ import { matches } from "../search.ts";
 import type { ImapSession } from "../session.ts";
 import { accountId } from "./_mailbox.ts";
 
+/** Messages tested between two turns given to the other sessions. */
+const YIELD_EVERY = 256;
+
 /** RFC 9051 §6.4.4, RFC 5256 §3: US-ASCII and UTF-8 (everything is matched as Unicode). */
 export const SEARCH_CHARSETS: ReadonlySet<string> = new Set(["US-ASCII", "UTF-8"]);
 
@@ -63,6 +66,8 @@ export async function* matching(
     saved: session.savedUids,
   };
   for (const [i, info] of list.entries()) {
+    // Keys on flags and numbers resolve without I/O: let other sessions run now and then.
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setTimeout(resolve, 0));
     let cached: Promise<MessageCache> | undefined;
     let raw: Promise<Uint8Array> | undefined;
     const source: Matched = {
