@@ -24,7 +24,7 @@ export const append = handler("APPEND", AUTHENTICATED, async (session, _tag, com
     return no("Over quota", "OVERQUOTA"); // RFC 9208 §4.3
   }
   const [delivered] = await session.deps.messages.deliver(
-    command.message.slice(),
+    command.message, // a view into the command: no copy of up to the largest message
     [{ accountId: id, mailbox: mailbox.name, flags: command.flags }],
     command.date === null ? {} : { internalDate: command.date },
   );

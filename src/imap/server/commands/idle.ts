@@ -32,8 +32,15 @@ export const idle = handler("IDLE", AUTHENTICATED, async (session) => {
       : selected.waitForChange(settings.idleRecheckMs).then(() => ({ kind: "change" } as const));
     const next = await Promise.race([line, wait]);
     if (next.kind === "change") {
-      await session.sendUpdates(true);
-      await session.flush();
+      try {
+        await session.sendUpdates(true);
+        await session.flush();
+      } catch (error) {
+        // The read for DONE is still pending: the session cannot go on reading beside it.
+        session.selected?.cancelWait();
+        session.connection.close();
+        throw error;
+      }
       continue;
     }
     // The line won: cancel the change waiter's timer.
