@@ -5,9 +5,12 @@
  * administrator would, while it runs.
  *
  * A config file in the data directory puts the MX listener on a free port of 127.0.0.1 (not
- * 2525, so a Fumi left running cannot answer instead), turns the other listeners off, and
- * lifts the per-IP connection limits (count, burst, rate per second) above the number of
- * sessions: every session comes from 127.0.0.1. The server's output goes to `fumi.log` in the data directory.
+ * 2525, so a Fumi left running cannot answer instead) and, when asked, the imaps listener on
+ * another (the IMAP benchmark); it turns the other listeners off and lifts the per-IP
+ * connection limits (count, burst, rate per second) above the number of sessions, every
+ * session coming from 127.0.0.1, and the total limit too when it is above its default (5000).
+ * The CLI prints each generated password once; they are read from its output. The server's
+ * output goes to `fumi.log` in the data directory.
  *
  * @module
  */
@@ -29,11 +32,17 @@ export interface FumiOptions {
   /** Local parts of the users. */
   readonly users: readonly string[];
   readonly sessions: number;
+  /** Also serve IMAP over implicit TLS (the imaps listener) on a free port. */
+  readonly imaps?: boolean;
 }
 
 /** A running Fumi. */
 export interface FumiServer {
   readonly port: number;
+  /** The imaps listener's port, when asked for; else null. */
+  readonly imapsPort: number | null;
+  /** The generated password of each user, by address. */
+  readonly passwords: ReadonlyMap<string, string>;
   readonly pid: number;
   readonly description: string;
   /** Rows in mailbox_messages: messages committed in the store. */
@@ -62,6 +71,7 @@ export async function startFumi(
   const dataDir = await Deno.makeTempDir({ prefix: "fumi-bench-smtp-" });
   const logPath = `${dataDir}/fumi.log`;
   const port = freePort();
+  const imapsPort = options.imaps === true ? freePort() : null;
   let child: Deno.ChildProcess | null = null;
   let drop = () => Promise.resolve();
   let output = Promise.resolve();
@@ -94,7 +104,7 @@ export async function startFumi(
   try {
     const env: Record<string, string> = {
       FUMI_DATA_DIR: dataDir,
-      FUMI_CONFIG: await writeConfig(dataDir, port, options.sessions),
+      FUMI_CONFIG: await writeConfig(dataDir, port, imapsPort, options.sessions),
       FUMI_MASTER_KEY: generateMasterKey(),
     };
     let where = "embedded PGlite";
@@ -117,10 +127,12 @@ export async function startFumi(
     const printed: string[] = [];
     output = drainTo(logPath, child, printed);
     await waitForSmtp(child, port, printed);
-    await createAccounts(env, options);
+    const passwords = await createAccounts(env, options);
     const pid = child.pid;
     return {
       port,
+      imapsPort,
+      passwords,
       pid,
       description:
         `Fumi ${denoJson.version} (deno task start, --dev) on 127.0.0.1:${port}, ${where}`,
@@ -167,17 +179,26 @@ function inheritedEnv(): Record<string, string> {
   );
 }
 
-async function writeConfig(dataDir: string, port: number, sessions: number): Promise<string> {
+async function writeConfig(
+  dataDir: string,
+  port: number,
+  imapsPort: number | null,
+  sessions: number,
+): Promise<string> {
   const path = `${dataDir}/fumi.toml`;
-  const off = LISTENER_NAMES.filter((n) => n !== "smtp").map((n) =>
-    `[listeners.${n}]\nenabled = false\n`
-  );
+  const off = LISTENER_NAMES.filter((n) => n !== "smtp" && (n !== "imaps" || imapsPort === null))
+    .map((n) => `[listeners.${n}]\nenabled = false\n`);
   const limit = Math.max(20, sessions + 10);
+  const total = Math.max(5000, limit); // The schema's default for all addresses together.
+  const imaps = imapsPort === null
+    ? []
+    : [`[listeners.imaps]\naddresses = ["127.0.0.1"]\nport = ${imapsPort}\n`];
   await Deno.writeTextFile(
     path,
     [
-      `[firewall]\nmax_connections_per_ip = ${limit}\nconnection_burst = ${limit}\nconnection_rate = ${limit}\n`,
+      `[firewall]\nmax_connections_per_ip = ${limit}\nmax_connections = ${total}\nconnection_burst = ${limit}\nconnection_rate = ${limit}\n`,
       `[listeners.smtp]\naddresses = ["127.0.0.1"]\nport = ${port}\n`,
+      ...imaps,
       ...off,
     ].join("\n"),
   );
@@ -232,19 +253,31 @@ async function waitForSmtp(child: Deno.ChildProcess, port: number, printed: stri
   }
 }
 
-/** `fumi domain add`, then `fumi user add` for each user, a few at a time. */
-async function createAccounts(env: Record<string, string>, options: FumiOptions) {
+/**
+ * `fumi domain add`, then `fumi user add` for each user, a few at a time; the generated
+ * passwords, which the CLI prints once (`Password: …`), by address.
+ */
+async function createAccounts(
+  env: Record<string, string>,
+  options: FumiOptions,
+): Promise<Map<string, string>> {
   await fumiCli(env, ["domain", "add", options.domain]);
   const queue = [...options.users];
+  const passwords = new Map<string, string>();
   const worker = async () => {
     for (let user = queue.shift(); user !== undefined; user = queue.shift()) {
-      await fumiCli(env, ["user", "add", `${user}@${options.domain}`]);
+      const address = `${user}@${options.domain}`;
+      const printed = await fumiCli(env, ["user", "add", address]);
+      const password = /^Password: (\S+)$/m.exec(printed)?.[1];
+      if (password !== undefined) passwords.set(address, password);
     }
   };
   await Promise.all(Array.from({ length: CLI_CONCURRENCY }, worker));
+  return passwords;
 }
 
-async function fumiCli(env: Record<string, string>, argv: string[]): Promise<void> {
+/** Runs the CLI; its stdout. */
+async function fumiCli(env: Record<string, string>, argv: string[]): Promise<string> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: [...taskArgs("fumi"), ...argv],
     cwd: REPO_ROOT,
@@ -258,6 +291,7 @@ async function fumiCli(env: Record<string, string>, argv: string[]): Promise<voi
     const text = new TextDecoder().decode(output.stderr).trim();
     throw new Error(`fumi ${argv.join(" ")} failed (code ${output.code}): ${text}`);
   }
+  return new TextDecoder().decode(output.stdout);
 }
 
 /** One query over a connection of its own; the embedded database through the server's socket. */

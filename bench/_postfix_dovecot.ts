@@ -112,7 +112,7 @@ export async function startPostfixDovecot(
   try {
     const port = freePort();
     const mailDir = `${dir}/mail/${options.domain}`;
-    await writeDovecotConfig(dir, options, mail);
+    await writeDovecotConfig(dir, options, mail, LMTP_SERVICE);
     await Deno.mkdir(`${dir}/mail`);
     await Deno.chown(`${dir}/mail`, mail.uid, mail.gid);
     await Deno.chmod(`${dir}/mail`, 0o700);
@@ -177,10 +177,29 @@ export async function startPostfixDovecot(
   }
 }
 
-async function writeDovecotConfig(
+/** Dovecot's LMTP on a unix socket that Postfix's lmtp client may open. */
+const LMTP_SERVICE = {
+  protocols: "lmtp",
+  services: [
+    "service lmtp {",
+    "  unix_listener lmtp {",
+    "    mode = 0600",
+    "    user = postfix",
+    "  }",
+    "}",
+  ],
+} as const;
+
+/**
+ * Writes `dir/dovecot/dovecot.conf` and its passwd-file (password "bench" for every user):
+ * base and state directories in `dir`, maildirs under `dir/mail/DOMAIN/USER` owned by `mail`,
+ * `ssl = no`, the given protocols and service blocks. Shared with the IMAP benchmark.
+ */
+export async function writeDovecotConfig(
   dir: string,
-  options: MailStackOptions,
+  options: Pick<MailStackOptions, "domain" | "users" | "encrypt">,
   mail: { uid: number; gid: number },
+  protocol: { readonly protocols: string; readonly services: readonly string[] },
 ): Promise<void> {
   await Deno.mkdir(`${dir}/dovecot`);
   const home = `${dir}/mail/%d/%n`;
@@ -206,7 +225,7 @@ async function writeDovecotConfig(
       `base_dir = ${dir}/dovecot-run`,
       `state_dir = ${dir}/dovecot-state`,
       `instance_name = fumi-bench-${Deno.pid}`,
-      "protocols = lmtp",
+      `protocols = ${protocol.protocols}`,
       "listen = 127.0.0.1",
       "ssl = no",
       `log_path = ${dir}/dovecot.log`,
@@ -222,12 +241,7 @@ async function writeDovecotConfig(
       "  driver = passwd-file",
       `  args = username_format=%u ${dir}/dovecot/users`,
       "}",
-      "service lmtp {",
-      "  unix_listener lmtp {",
-      "    mode = 0600",
-      "    user = postfix",
-      "  }",
-      "}",
+      ...protocol.services,
       `postmaster_address = postmaster@${options.domain}`,
       ...crypt,
       "",
@@ -330,11 +344,13 @@ async function postfixMaster(dir: string): Promise<number | null> {
   return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether a file exists. */
+export async function exists(path: string): Promise<boolean> {
   return (await Deno.stat(path).catch(() => null)) !== null;
 }
 
-async function userIds(name: string): Promise<{ uid: number; gid: number }> {
+/** A system user's ids, from /etc/passwd. */
+export async function userIds(name: string): Promise<{ uid: number; gid: number }> {
   const passwd = await Deno.readTextFile("/etc/passwd");
   const fields = passwd.split("\n").map((l) => l.split(":")).find((f) => f[0] === name);
   if (fields === undefined) throw new Error(`No user "${name}" in /etc/passwd`);

@@ -112,6 +112,11 @@ export async function reap(pids: readonly number[], ms: number): Promise<number[
   return left;
 }
 
+/** A process's resident memory now (VmRSS of /proc/PID/status) in bytes; 0 if it is gone. */
+export function rssNow(pid: number): Promise<number> {
+  return sumField([pid], "status", "VmRSS");
+}
+
 /** Mebibytes, for people. */
 export function mib(bytes: number): string {
   return bytes > 0 ? `${(bytes / 1024 / 1024).toFixed(0)} MiB` : "-";
