@@ -52,6 +52,15 @@ export const DEFAULT_BAN_CACHE_SIZE = 10_000;
 /** Why a connection was refused. */
 export type Rejection = "denied" | "per-ip" | "total" | "rate" | "banned";
 
+/** What a refused client is told, per reason, in the protocol's own refusal (421, BYE). */
+export const REFUSAL_TEXT: Readonly<Record<string, string>> = {
+  "per-ip": "Too many connections from your address, try again later",
+  total: "Too many connections, try again later",
+  rate: "Too many connections in a short time, try again later",
+  banned: "Too many failed logins from your address, try again later",
+  denied: "Access denied",
+} satisfies Record<Rejection, string>;
+
 /** The outcome of {@link FlowControl.admit}. */
 export type Admission =
   | {

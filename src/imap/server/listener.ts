@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { FlowControl } from "../../net/flow.ts";
+import { type FlowControl, REFUSAL_TEXT } from "../../net/flow.ts";
 import { type RunningListener, startListener } from "../../net/listener.ts";
 import type { TlsContexts } from "../../net/tls_contexts.ts";
 import { untagged } from "../proto/mod.ts";
@@ -27,14 +27,6 @@ export interface ImapListenerOptions {
   readonly deps: Omit<ImapDeps, "startTls">;
 }
 
-const REFUSALS: Record<string, string> = {
-  "per-ip": "Too many connections from your address, try again later",
-  total: "Too many connections, try again later",
-  rate: "Too many connections in a short time, try again later",
-  banned: "Too many failed logins from your address, try again later",
-  denied: "Access denied",
-};
-
 /** Starts the listener; resolves once it is bound. */
 export function startImapListener(options: ImapListenerOptions): Promise<RunningListener> {
   const { settings, flow } = options;
@@ -48,7 +40,8 @@ export function startImapListener(options: ImapListenerOptions): Promise<Running
     ...(options.mode === "tls" ? { alpn: ["imap"] } : {}),
     ...(flow ? { admit: (ip: string) => flow.admit(ip) } : {}),
     // RFC 9051 §7.1.5: BYE for a server that will not serve the connection.
-    refusal: (reason) => untagged("BYE", REFUSALS[reason] ?? "Service unavailable", "UNAVAILABLE"),
+    refusal: (reason) =>
+      untagged("BYE", REFUSAL_TEXT[reason] ?? "Service unavailable", "UNAVAILABLE"),
     log: options.deps.log,
     session: async (connection, startTls) => {
       const deps: ImapDeps = {

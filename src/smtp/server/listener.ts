@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { FlowControl } from "../../net/flow.ts";
+import { type FlowControl, REFUSAL_TEXT } from "../../net/flow.ts";
 import { type RunningListener, startListener } from "../../net/listener.ts";
 import type { TlsContexts } from "../../net/tls_contexts.ts";
 import { formatReply, reply } from "../proto/mod.ts";
@@ -27,14 +27,6 @@ export interface SmtpListenerOptions {
   readonly deps: Omit<SmtpDeps, "startTls">;
 }
 
-const REFUSALS: Record<string, string> = {
-  "per-ip": "Too many connections from your address, try again later",
-  total: "Too many connections, try again later",
-  rate: "Too many connections in a short time, try again later",
-  banned: "Too many failed logins from your address, try again later",
-  denied: "Access denied",
-};
-
 /** Starts the listener; resolves once it is bound. */
 export function startSmtpListener(options: SmtpListenerOptions): Promise<RunningListener> {
   const { settings, flow } = options;
@@ -50,7 +42,11 @@ export function startSmtpListener(options: SmtpListenerOptions): Promise<Running
     // RFC 5321 §3.1: 421 for a server that cannot take the connection now.
     refusal: (reason) =>
       formatReply(
-        reply(421, "4.7.0", `${settings.hostname} ${REFUSALS[reason] ?? "Service unavailable"}`),
+        reply(
+          421,
+          "4.7.0",
+          `${settings.hostname} ${REFUSAL_TEXT[reason] ?? "Service unavailable"}`,
+        ),
       ),
     log: options.deps.log,
     session: async (connection, startTls) => {
