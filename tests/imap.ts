@@ -6,9 +6,6 @@
  * @module
  */
 
-import { Bans } from "../src/auth/bans.ts";
-import { Login, sqlCredentials } from "../src/auth/login.ts";
-import { ScramLogin, sqlScramCredentials } from "../src/auth/scram_login.ts";
 import {
   IMAP_DEFAULTS,
   type ImapSettings,
@@ -17,23 +14,14 @@ import {
 } from "../src/imap/server/mod.ts";
 import { FlowControl } from "../src/net/flow.ts";
 import type { RunningListener } from "../src/net/listener.ts";
-import { TlsContexts } from "../src/net/tls_contexts.ts";
 import { type Logger, silentLogger } from "../src/ops/log.ts";
-import { GOOD_PASSWORD, type TestStore, withStore } from "./store.ts";
-import { makeTestPki, type TestPki } from "./tls.ts";
+import { type ServerWorld, withServerWorld } from "./server_world.ts";
+import { GOOD_PASSWORD } from "./store.ts";
 
-/** The running test server. */
-export interface ImapFixture extends TestStore {
-  readonly hostname: string;
+/** The running test server (see tests/server_world.ts for what it shares with SMTP's). */
+export interface ImapFixture extends ServerWorld {
   /** Ports of the STARTTLS listener and the implicit TLS one. */
   readonly ports: { readonly imap: number; readonly imaps: number };
-  /** The CA that signed the server certificate (PEM file and text). */
-  readonly caFile: string;
-  readonly caPem: string;
-  /** alice@example.org and bob@example.org, both with {@link GOOD_PASSWORD}. */
-  readonly alice: { readonly id: number; readonly address: string };
-  readonly bob: { readonly id: number; readonly address: string };
-  readonly bans: Bans;
 }
 
 /** What a test may change. */
@@ -42,38 +30,14 @@ export interface ImapFixtureOptions {
   readonly log?: Logger;
 }
 
-let pki: TestPki | undefined;
-let leaf: { certPem: string; keyPem: string } | undefined;
-
 /** Runs `fn` against a fresh server. */
 export async function withImap(
   fn: (t: ImapFixture) => Promise<void>,
   options: ImapFixtureOptions = {},
 ): Promise<void> {
-  pki ??= await makeTestPki();
-  leaf ??= await pki.issue(["mail.example.org", "localhost", "127.0.0.1"]);
-  await withStore(async (t) => {
-    const { store } = t;
-    const log = options.log ?? silentLogger;
-    const sleep = () => Promise.resolve();
-    const alice = await store.accounts.create({
-      address: "alice@example.org",
-      password: GOOD_PASSWORD,
-    });
-    const bob = await store.accounts.create({
-      address: "bob@example.org",
-      password: GOOD_PASSWORD,
-    });
-    const bans = new Bans(store.sql, { log });
-    const login = new Login({ bans, credentials: sqlCredentials(store.sql), log, sleep });
-    const scram = new ScramLogin({
-      bans,
-      credentials: sqlScramCredentials(store.sql),
-      log,
-      sleep,
-    });
-    const tls = new TlsContexts({ fallback: leaf!, byName: new Map() });
-    const hostname = "mail.example.org";
+  const log = options.log ?? silentLogger;
+  await withServerWorld(async (world) => {
+    const { store, bans, hostname } = world;
     const settings: ImapSettings = { ...IMAP_DEFAULTS, hostname, ...options.settings };
     const listeners: RunningListener[] = [];
     const start = async (name: string, mode: "starttls" | "tls") => {
@@ -82,30 +46,21 @@ export async function withImap(
         addresses: ["127.0.0.1"],
         port: 0,
         mode,
-        tls,
+        tls: world.tls,
         flow: new FlowControl({ isBanned: (ip) => bans.isBanned(ip) }),
         settings,
-        deps: imapStoreDeps({ store, login, scram, log }),
+        deps: imapStoreDeps({ store, login: world.login, scram: world.scram, log }),
       });
       listeners.push(listener);
       return listener.endpoints[0]!.port;
     };
     try {
       const ports = { imap: await start("imap", "starttls"), imaps: await start("imaps", "tls") };
-      await fn({
-        ...t,
-        hostname,
-        ports,
-        caFile: pki!.caFile,
-        caPem: pki!.caPem,
-        alice: { id: alice.id, address: alice.address },
-        bob: { id: bob.id, address: bob.address },
-        bans,
-      });
+      await fn({ ...world, ports });
     } finally {
       await Promise.all(listeners.map((l) => l.close()));
     }
-  });
+  }, log);
 }
 
 const encoder = new TextEncoder();

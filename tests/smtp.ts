@@ -6,13 +6,9 @@
  * @module
  */
 
-import { Bans } from "../src/auth/bans.ts";
-import { Login, sqlCredentials } from "../src/auth/login.ts";
-import { ScramLogin, sqlScramCredentials } from "../src/auth/scram_login.ts";
 import type { Check } from "../src/filter/mod.ts";
 import { FlowControl, type FlowOptions } from "../src/net/flow.ts";
 import type { RunningListener } from "../src/net/listener.ts";
-import { TlsContexts } from "../src/net/tls_contexts.ts";
 import { type Logger, silentLogger } from "../src/ops/log.ts";
 import {
   SMTP_DEFAULTS,
@@ -22,28 +18,17 @@ import {
   storeDeps,
 } from "../src/smtp/server/mod.ts";
 import type { Store } from "../src/store/mod.ts";
+import { type ServerWorld, withServerWorld } from "./server_world.ts";
 import { Wire } from "./smtp_wire.ts";
-import { GOOD_PASSWORD, type TestStore, withStore } from "./store.ts";
-import { makeTestPki, type TestPki } from "./tls.ts";
 
-/** The running test server. */
-export interface SmtpFixture extends TestStore {
-  readonly hostname: string;
+/** The running test server (see tests/server_world.ts for what it shares with IMAP's). */
+export interface SmtpFixture extends ServerWorld {
   /** Ports of MX (plain + STARTTLS), submission (STARTTLS) and submissions (implicit TLS). */
   readonly ports: {
     readonly mx: number;
     readonly submission: number;
     readonly submissions: number;
   };
-  /** The CA that signed the server certificate (PEM file and text). */
-  readonly caFile: string;
-  readonly caPem: string;
-  /** alice@example.org and bob@example.org, both with {@link GOOD_PASSWORD}. */
-  readonly alice: { readonly id: number; readonly address: string };
-  readonly bob: { readonly id: number; readonly address: string };
-  readonly bans: Bans;
-  /** Sleeps the brute-force defence asked for (the test does not wait for them). */
-  readonly delays: number[];
   /** Messages in an account's INBOX, decrypted, oldest first. */
   inbox(accountId: number): Promise<string[]>;
 }
@@ -56,42 +41,14 @@ export interface SmtpFixtureOptions {
   readonly log?: Logger;
 }
 
-let pki: TestPki | undefined;
-let leaf: { certPem: string; keyPem: string } | undefined;
-
 /** Runs `fn` against a fresh server. */
 export async function withSmtp(
   fn: (t: SmtpFixture) => Promise<void>,
   options: SmtpFixtureOptions = {},
 ): Promise<void> {
-  pki ??= await makeTestPki();
-  leaf ??= await pki.issue(["mail.example.org", "localhost", "127.0.0.1"]);
-  await withStore(async (t) => {
-    const { store } = t;
-    const log = options.log ?? silentLogger;
-    const delays: number[] = [];
-    const sleep = (ms: number) => {
-      delays.push(ms);
-      return Promise.resolve();
-    };
-    const alice = await store.accounts.create({
-      address: "alice@example.org",
-      password: GOOD_PASSWORD,
-    });
-    const bob = await store.accounts.create({
-      address: "bob@example.org",
-      password: GOOD_PASSWORD,
-    });
-    const bans = new Bans(store.sql, { log });
-    const login = new Login({ bans, credentials: sqlCredentials(store.sql), log, sleep });
-    const scram = new ScramLogin({
-      bans,
-      credentials: sqlScramCredentials(store.sql),
-      log,
-      sleep,
-    });
-    const tls = new TlsContexts({ fallback: leaf!, byName: new Map() });
-    const hostname = "mail.example.org";
+  const log = options.log ?? silentLogger;
+  await withServerWorld(async (world) => {
+    const { store, bans, hostname } = world;
     const listeners: RunningListener[] = [];
     const start = async (name: string, mode: "starttls" | "tls", role: SmtpRole) => {
       const settings: SmtpSettings = { ...SMTP_DEFAULTS, hostname, role, ...options.settings };
@@ -100,13 +57,13 @@ export async function withSmtp(
         addresses: ["127.0.0.1"],
         port: 0,
         mode,
-        tls,
+        tls: world.tls,
         flow: new FlowControl({ isBanned: (ip) => bans.isBanned(ip), ...options.flow }),
         settings,
         deps: storeDeps({
           store,
-          login,
-          scram,
+          login: world.login,
+          scram: world.scram,
           settings,
           ...(options.checks ? { checks: options.checks } : {}),
           log,
@@ -121,22 +78,11 @@ export async function withSmtp(
         submission: await start("submission", "starttls", "submission"),
         submissions: await start("submissions", "tls", "submission"),
       };
-      await fn({
-        ...t,
-        hostname,
-        ports,
-        caFile: pki!.caFile,
-        caPem: pki!.caPem,
-        alice: { id: alice.id, address: alice.address },
-        bob: { id: bob.id, address: bob.address },
-        bans,
-        delays,
-        inbox: (accountId) => inbox(store, accountId),
-      });
+      await fn({ ...world, ports, inbox: (accountId) => inbox(store, accountId) });
     } finally {
       await Promise.all(listeners.map((l) => l.close()));
     }
-  });
+  }, log);
 }
 
 async function inbox(store: Store, accountId: number): Promise<string[]> {
