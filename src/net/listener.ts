@@ -104,9 +104,12 @@ export async function startListener(spec: ListenerSpec): Promise<RunningListener
   };
 
   /**
-   * Flow control runs on the raw socket, before any TLS work. The admission is released exactly
-   * once, when the raw socket closes: the same for both modes, for sessions and for failed
-   * handshakes alike (the TLS socket of mode "tls" is another object).
+   * Flow control runs on the raw socket, before any session. On implicit TLS, Deno's node:tls
+   * completes the server's side of the handshake meanwhile (pausing the socket does not stop
+   * it), so a refused client still costs a handshake, though it never gets a session. The
+   * admission is released exactly once, when the raw socket closes: the same for both modes,
+   * for sessions and for failed handshakes alike (the TLS socket of mode "tls" is another
+   * object).
    */
   const admit = async (socket: Socket): Promise<boolean> => {
     socket.on("error", () => {}); // errors before a session exists are logged below, once
