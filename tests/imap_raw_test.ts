@@ -231,3 +231,21 @@ Deno.test("IMAP: after sign-in only APPEND may be megabytes long", async () => {
     }
   });
 });
+
+Deno.test("IMAP: an IDLE that is never ended is ended by the server (BYE)", async () => {
+  await withImap(async (t) => {
+    const c = await signedIn(t);
+    try {
+      await c.command("a1 SELECT INBOX");
+      await c.send("a2 IDLE\r\n");
+      assertMatch((await c.line())!, /^\+/);
+      const started = Date.now();
+      let line: string | null;
+      while ((line = await c.line(5000)) !== null && !line.startsWith("* BYE")) { /* updates */ }
+      assertMatch(line ?? "", /^\* BYE/);
+      assert(Date.now() - started < 3000, `ended after ${Date.now() - started} ms`);
+    } finally {
+      c.close();
+    }
+  }, { settings: { idleMaxMs: 400 } });
+});

@@ -356,3 +356,17 @@ Deno.test("MX: one time bound covers a message's BDAT chunks together", async ()
     assertEquals(await t.inbox(t.alice.id), []);
   }, { settings: { dataTotalMs: 600 } });
 });
+
+Deno.test("MX: messages per session are bounded; the client reconnects (421 4.7.0)", async () => {
+  await withSmtp(async (t) => {
+    await using(() => mxSession(t), async (c) => {
+      for (const subject of ["one", "two"]) {
+        await transaction(c, [["alice@example.org", "250 2.1.5"]]);
+        await data(c, subject);
+      }
+      await c.command("MAIL FROM:<sender@remote.example>", "421 4.7.0");
+      await c.assertClosed();
+    });
+    assertEquals(await subjects(t, t.alice.id), ["one", "two"]);
+  }, { settings: { maxMessagesPerSession: 2 } });
+});
