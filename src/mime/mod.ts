@@ -72,6 +72,7 @@ export {
   parseAddressList,
 } from "./address_list.ts";
 export { parseDate } from "./date.ts";
+export { isUtf8, latin1 } from "./_text.ts";
 export {
   addressDisplay,
   buildEnvelope,

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { latin1 } from "../../mime/mod.ts";
 import { ImapParseError, type ImapParseErrorCode, quote } from "./_errors.ts";
 import { parseSequenceSet, type SequenceSet } from "./sequence_set.ts";
 
@@ -74,15 +75,6 @@ export function canonicalFlag(flag: string): string {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/** Octets as a string of code points 0-255 (for ASCII tokens). */
-export function latin1(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 0x2000) {
-    out += String.fromCharCode(...bytes.subarray(i, i + 0x2000));
-  }
-  return out;
-}
 
 /** A cursor over one whole command; see the module doc. */
 export class Reader {

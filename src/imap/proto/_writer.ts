@@ -18,6 +18,8 @@
  * @module
  */
 
+import { isUtf8 } from "../../mime/mod.ts";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true }); // keeps a leading BOM
 
@@ -58,40 +60,6 @@ export function isAtomChar(code: number): boolean {
 export function isAtom(value: string): boolean {
   if (value.length === 0) return false;
   for (let i = 0; i < value.length; i++) if (!isAtomChar(value.charCodeAt(i))) return false;
-  return true;
-}
-
-/** Returns true when `bytes` is well-formed UTF-8 (RFC 3629 §4). */
-function isUtf8(bytes: Uint8Array): boolean {
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i]!;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      if (b === 0xe0) lo = 0xa0; // no overlong forms
-      if (b === 0xed) hi = 0x9f; // no surrogates
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      if (b === 0xf0) lo = 0x90;
-      if (b === 0xf4) hi = 0x8f; // nothing above U+10FFFF
-    } else return false;
-    if (i + need >= bytes.length) return false;
-    const second = bytes[i + 1]!;
-    if (second < lo || second > hi) return false;
-    for (let k = 2; k <= need; k++) {
-      const c = bytes[i + k]!;
-      if (c < 0x80 || c > 0xbf) return false;
-    }
-    i += need + 1;
-  }
   return true;
 }
 

@@ -18,6 +18,7 @@
  */
 
 import type { FilterContext, FilterStage } from "../../filter/mod.ts";
+import { latin1 } from "../../mime/mod.ts";
 import { type Connection, LineTooLongError, ReadTimeoutError } from "../../net/connection.ts";
 import type { Logger } from "../../ops/log.ts";
 import { formatReply, parseCommandLine, type Reply, SmtpSyntaxError } from "../proto/mod.ts";
@@ -218,10 +219,6 @@ export class SmtpSession {
     if (this.connection.closed) return null;
     return replyForError(error, this.log);
   }
-}
-
-function latin1(bytes: Uint8Array): string {
-  return String.fromCharCode(...bytes);
 }
 
 function sleep(ms: number): Promise<void> {
