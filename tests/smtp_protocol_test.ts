@@ -5,6 +5,7 @@
  * (code and enhanced code) and what was, or was not, stored.
  */
 
+import type { Check } from "../src/filter/mod.ts";
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { type SmtpFixture, withSmtp } from "./smtp.ts";
 import { message, mxSession, submission, using, Wire } from "./smtp_wire.ts";
@@ -369,4 +370,36 @@ Deno.test("MX: messages per session are bounded; the client reconnects (421 4.7.
     });
     assertEquals(await subjects(t, t.alice.id), ["one", "two"]);
   }, { settings: { maxMessagesPerSession: 2 } });
+});
+
+Deno.test("MX: the filter chain sees each stage, the data stage with the whole envelope", async () => {
+  const seen: string[] = [];
+  const check: Check = {
+    name: "recorder",
+    stages: ["connect", "helo", "mail", "rcpt", "data"],
+    run(context) {
+      const recipients = context.recipients.map((r) => r.canonical).join(",");
+      seen.push(
+        `${context.stage} sender=${
+          context.sender?.canonical ?? context.sender
+        } rcpts=${recipients}` +
+          (context.message ? ` size=${context.message.size}` : ""),
+      );
+      return { action: "accept" };
+    },
+  };
+  await withSmtp(async (t) => {
+    await using(() => mxSession(t), async (c) => {
+      await transaction(c, [["alice@example.org", "250 2.1.5"], ["bob@example.org", "250 2.1.5"]]);
+      await data(c, "filtered");
+    });
+  }, { checks: [check] });
+  assertEquals(seen.map((s) => s.replace(/ size=\d+/, " size=N")), [
+    "connect sender=undefined rcpts=",
+    "helo sender=undefined rcpts=",
+    "mail sender=sender@remote.example rcpts=",
+    "rcpt sender=sender@remote.example rcpts=",
+    "rcpt sender=sender@remote.example rcpts=alice@example.org",
+    "data sender=sender@remote.example rcpts=alice@example.org,bob@example.org size=N",
+  ]);
 });

@@ -36,7 +36,7 @@ import {
   UNRECOGNIZED,
 } from "./replies.ts";
 import type { SmtpSettings } from "./settings.ts";
-import { SessionState } from "./state.ts";
+import { SessionState, type Transaction } from "./state.ts";
 
 /** Verbs of other protocols: a browser or proxy probe sent to an SMTP port (cross-protocol). */
 const FOREIGN_VERBS = new Set(["GET", "POST", "HEAD", "PUT", "CONNECT", "OPTIONS"]);
@@ -160,10 +160,16 @@ export class SmtpSession {
     this.connection.close();
   }
 
-  /** Builds the filter chain's view of the session for a stage. */
-  filterContext(stage: FilterStage, extra: Partial<FilterContext> = {}): FilterContext {
+  /**
+   * Builds the filter chain's view of the session for a stage, with the current transaction
+   * (or `transaction`, for one the session has already closed).
+   */
+  filterContext(
+    stage: FilterStage,
+    extra: Partial<FilterContext> = {},
+    transaction: Transaction | null = this.state.transaction,
+  ): FilterContext {
     const { connection, state, settings } = this;
-    const transaction = state.transaction;
     return {
       stage,
       connection: {

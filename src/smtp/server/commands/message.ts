@@ -58,14 +58,11 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
   const header = message.subarray(0, parseHeader(message).bodyStart);
   const verdict = await passFilter(
     session,
-    session.filterContext("data", {
-      sender: transaction.sender,
-      declaredSize: transaction.params.size,
-      recipients: transaction.recipients.flatMap((r) =>
-        r.address === "postmaster" ? [] : [r.address]
-      ),
-      message: { size: message.length, header, raw: message },
-    }),
+    session.filterContext(
+      "data",
+      { message: { size: message.length, header, raw: message } },
+      transaction, // already closed in the session's state (see above)
+    ),
   );
   if (verdict === null) return;
   state.messages++;
