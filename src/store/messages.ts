@@ -16,6 +16,10 @@
  * - A message's bytes, its envelope and its MIME structure are sealed with the account's data
  *   key, each bound to its row and column. They are encrypted before the transaction starts, so
  *   no lock is held while encrypting.
+ * - A message's content never changes after delivery, so its decrypted description (envelope,
+ *   summary, structure; never its bytes) is kept in a bounded in-memory cache per account
+ *   (description_cache.ts explains why that is acceptable). Reads of many messages take one
+ *   query (`readMany`, `readCaches`) and decrypt in parallel.
  * - Quota counts each stored message once per account; a message leaves the quota when its last
  *   mailbox entry is expunged.
  * - Every change to a mailbox advances its HIGHESTMODSEQ (RFC 7162 §3.1) and is announced with
@@ -38,6 +42,11 @@ import type { Sql, TxSql } from "./db.ts";
 import { OverQuotaError } from "./errors.ts";
 import { notify, removeIn } from "./_entries.ts";
 import { MailboxChanges } from "./changes.ts";
+import {
+  DESCRIPTION_CACHE_ENTRIES,
+  DESCRIPTION_CACHE_OCTETS,
+  DescriptionCache,
+} from "./description_cache.ts";
 import { canonicalMailboxName } from "./mailboxes.ts";
 import type { Vault } from "./vault.ts";
 import type { Placement } from "../crypto/envelope.ts";
@@ -93,6 +102,17 @@ export interface MessageCache {
   readonly structure: BodyPart;
 }
 
+/** Options of {@link Messages}. */
+export interface MessagesOptions {
+  /**
+   * The most decrypted descriptions kept in memory (see description_cache.ts); 0 keeps none.
+   * Defaults to {@link DESCRIPTION_CACHE_ENTRIES}.
+   */
+  readonly descriptionCacheEntries?: number;
+  /** Their most decrypted JSON octets; defaults to {@link DESCRIPTION_CACHE_OCTETS}. */
+  readonly descriptionCacheOctets?: number;
+}
+
 /** How STORE changes flags (RFC 9051 §6.4.6). */
 export type FlagMode = "add" | "remove" | "replace";
 
@@ -141,13 +161,21 @@ export class Messages {
   readonly #idPool: number[] = [];
   /** Each account's INBOX id: INBOX can be neither deleted nor renamed away (its id stays). */
   readonly #inboxIds = new Map<number, number>();
+  /** Decrypted descriptions, shared by every session of this process (one store each). */
+  readonly #descriptions: DescriptionCache<MessageCache>;
 
   constructor(
     private readonly sql: Sql,
     private readonly vault: Vault,
     /** Told after each commit which mailboxes changed (IMAP IDLE in this process). */
     private readonly changes: MailboxChanges = new MailboxChanges(),
-  ) {}
+    options: MessagesOptions = {},
+  ) {
+    this.#descriptions = new DescriptionCache(
+      options.descriptionCacheEntries ?? DESCRIPTION_CACHE_ENTRIES,
+      options.descriptionCacheOctets ?? DESCRIPTION_CACHE_OCTETS,
+    );
+  }
 
   /**
    * Stores a message for every target, atomically. With `prefixFor`, each account's copy starts
@@ -333,26 +361,85 @@ export class Messages {
 
   /** The message's bytes, decrypted. */
   async read(accountId: number, messageId: number): Promise<Uint8Array> {
-    const [row] = await this.sql<{ raw: Uint8Array }[]>`
-      select raw from messages where id = ${messageId} and account_id = ${accountId}`;
-    if (!row) throw new NotFoundError(`No message ${messageId}`);
-    return await this.vault.open(row.raw, placement(messageId, "raw"));
+    const raw = (await this.readMany(accountId, [messageId])).get(messageId);
+    if (raw === undefined) throw new NotFoundError(`No message ${messageId}`);
+    return raw;
+  }
+
+  /**
+   * The bytes of the account's messages among `messageIds`, decrypted, in one query; ids of
+   * messages that do not exist (expunged) or are not the account's are absent from the map.
+   * The caller bounds how many octets it asks for at once.
+   */
+  async readMany(
+    accountId: number,
+    messageIds: readonly number[],
+  ): Promise<Map<number, Uint8Array>> {
+    const found = new Map<number, Uint8Array>();
+    if (messageIds.length === 0) return found;
+    const rows = await this.sql<{ id: number; raw: Uint8Array }[]>`
+      select id, raw from messages
+      where id = any(${[...new Set(messageIds)]}::bigint[]) and account_id = ${accountId}`;
+    const opened = await Promise.all(
+      rows.map((row) => this.vault.open(row.raw, placement(row.id, "raw"))),
+    );
+    rows.forEach((row, i) => found.set(row.id, opened[i]!));
+    return found;
   }
 
   /** The message's cached envelope, summary and MIME structure, decrypted. */
   async readCache(accountId: number, messageId: number): Promise<MessageCache> {
-    const [row] = await this.sql<{ envelope: Uint8Array; structure: Uint8Array }[]>`
-      select envelope, structure from messages where id = ${messageId} and account_id = ${accountId}`;
-    if (!row) throw new NotFoundError(`No message ${messageId}`);
+    const cache = (await this.readCaches(accountId, [messageId])).get(messageId);
+    if (cache === undefined) throw new NotFoundError(`No message ${messageId}`);
+    return cache;
+  }
+
+  /**
+   * The cached descriptions of the account's messages among `messageIds`: from memory when
+   * known (see description_cache.ts), the others decrypted from one query. Ids of messages
+   * that do not exist (expunged) or are not the account's are absent from the map.
+   */
+  async readCaches(
+    accountId: number,
+    messageIds: readonly number[],
+  ): Promise<Map<number, MessageCache>> {
+    const found = new Map<number, MessageCache>();
+    const missing = new Set<number>();
+    for (const id of messageIds) {
+      const known = this.#descriptions.get(accountId, id);
+      if (known === undefined) missing.add(id);
+      else found.set(id, known);
+    }
+    if (missing.size === 0) return found;
+    const rows = await this.sql<{ id: number; envelope: Uint8Array; structure: Uint8Array }[]>`
+      select id, envelope, structure from messages
+      where id = any(${[...missing]}::bigint[]) and account_id = ${accountId}`;
+    const opened = await Promise.all(rows.map((row) => this.#openDescription(row)));
+    rows.forEach((row, i) => {
+      const { cache, octets } = opened[i]!;
+      this.#descriptions.set(accountId, row.id, cache, octets);
+      found.set(row.id, cache);
+    });
+    return found;
+  }
+
+  async #openDescription(
+    row: { id: number; envelope: Uint8Array; structure: Uint8Array },
+  ): Promise<{ cache: MessageCache; octets: number }> {
     const [envelope, structure] = await Promise.all([
-      this.vault.open(row.envelope, placement(messageId, "envelope")),
-      this.vault.open(row.structure, placement(messageId, "structure")),
+      this.vault.open(row.envelope, placement(row.id, "envelope")),
+      this.vault.open(row.structure, placement(row.id, "structure")),
     ]);
     const { envelope: env, summary } = JSON.parse(decoder.decode(envelope)) as Omit<
       MessageCache,
       "structure"
     >;
-    return { envelope: env, summary, structure: JSON.parse(decoder.decode(structure)) as BodyPart };
+    const cache = {
+      envelope: env,
+      summary,
+      structure: JSON.parse(decoder.decode(structure)) as BodyPart,
+    };
+    return { cache, octets: envelope.length + structure.length };
   }
 
   /**

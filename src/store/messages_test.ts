@@ -2,7 +2,7 @@ import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
 import { GOOD_PASSWORD, sampleMessage, withStore } from "../../tests/store.ts";
 import { InvalidInputError, NotFoundError } from "../util/errors.ts";
 import { OverQuotaError } from "./errors.ts";
-import { normalizeFlags } from "./messages.ts";
+import { Messages, normalizeFlags } from "./messages.ts";
 import { openServices } from "./open.ts";
 import { silentLogger } from "../ops/log.ts";
 
@@ -442,4 +442,77 @@ Deno.test({
       }
     });
   },
+});
+
+Deno.test("readMany and readCaches: one query for many, only the account's, missing ones absent", async () => {
+  await withStore(async ({ store }) => {
+    const alice = await store.accounts.create({
+      address: "alice@example.org",
+      password: GOOD_PASSWORD,
+    });
+    const bob = await store.accounts.create({
+      address: "bob@example.org",
+      password: GOOD_PASSWORD,
+    });
+    const raws = [sampleMessage("one"), sampleMessage("two"), sampleMessage("three")];
+    const ids: number[] = [];
+    for (const raw of raws) {
+      const [copy] = await store.messages.deliver(raw, [{ accountId: alice.id }]);
+      ids.push(copy!.messageId);
+    }
+    const [ofBob] = await store.messages.deliver(sampleMessage("bob"), [{ accountId: bob.id }]);
+    const asked = [ids[2]!, ids[0]!, ofBob!.messageId, 999_999_999, ids[0]!, ids[1]!];
+
+    const bytes = await store.messages.readMany(alice.id, asked);
+    assertEquals(bytes.size, 3);
+    ids.forEach((id, i) => assertEquals(bytes.get(id), raws[i]));
+    assertEquals(bytes.has(ofBob!.messageId), false, "another account's message is absent");
+    assertEquals((await store.messages.readMany(alice.id, [])).size, 0);
+
+    for (const round of ["cold", "warm"]) {
+      const caches = await store.messages.readCaches(alice.id, asked);
+      assertEquals(caches.size, 3, round);
+      assertEquals(caches.get(ids[1]!)!.envelope.subject, "Secret subject two");
+      assertEquals(caches.get(ids[2]!)!.summary.subject, "Secret subject three");
+      assertEquals(caches.get(ids[0]!)!.structure.subtype, "plain");
+      assertEquals(caches.has(ofBob!.messageId), false, `${round}: not across accounts`);
+      assertEquals(caches.has(999_999_999), false);
+    }
+    // Remembered for alice, never handed to bob, and read from the row for bob.
+    await assertRejects(() => store.messages.readCache(bob.id, ids[0]!), NotFoundError);
+    assertEquals(
+      (await store.messages.readCache(bob.id, ofBob!.messageId)).envelope.subject,
+      "Secret subject bob",
+    );
+    // An expunged message's bytes are gone (its description may still be remembered).
+    const inbox = await store.mailboxes.get(alice.id, "INBOX");
+    await store.messages.setFlags(inbox.id, [1], "add", ["\\Deleted"]);
+    await store.messages.expunge(inbox.id);
+    assertEquals(
+      [...(await store.messages.readMany(alice.id, ids)).keys()].sort(),
+      [
+        ids[1]!,
+        ids[2]!,
+      ].sort(),
+    );
+  });
+});
+
+Deno.test("descriptions are decrypted once, then served from memory", async () => {
+  await withStore(async ({ store, db }) => {
+    const alice = await store.accounts.create({
+      address: "alice@example.org",
+      password: GOOD_PASSWORD,
+    });
+    const [copy] = await store.messages.deliver(sampleMessage("kept"), [{ accountId: alice.id }]);
+    const id = copy!.messageId;
+    const first = await store.messages.readCache(alice.id, id);
+    // Were the row to change (it never does), the cached description would still be served.
+    await db.sql`update messages set envelope = '\\x00'::bytea where id = ${id}`;
+    assertEquals(await store.messages.readCache(alice.id, id), first);
+    assertEquals((await store.messages.readCaches(alice.id, [id])).get(id), first);
+    // A store without the cache opens the row every time, and so fails on the broken one.
+    const uncached = new Messages(db.sql, store.vault, undefined, { descriptionCacheEntries: 0 });
+    await assertRejects(() => uncached.readCache(alice.id, id));
+  });
 });
