@@ -13,6 +13,14 @@
 export type { Account, NewAccount, PasswordPolicy } from "./accounts.ts";
 export type { Alias, Resolution } from "./aliases.ts";
 export {
+  APP_PASSWORD_SCOPES,
+  type AppPassword,
+  type AppPasswordScope,
+  type CreatedAppPassword,
+  markAppPasswordUsed,
+  parseScopes,
+} from "./app_passwords.ts";
+export {
   type CertificateDetails,
   type CertificateSource,
   type CertificateSummary,
@@ -67,4 +75,5 @@ export {
   type QueueSummary,
 } from "./queue.ts";
 export { rotateDataKeys, rotationComplete, type RotationReport } from "./rotate.ts";
+export type { TotpEnrolment, TwoFactorState } from "./two_factor.ts";
 export { formatKeyId, MasterKeyError } from "./vault.ts";

@@ -9,6 +9,7 @@ import type { Config } from "../config/mod.ts";
 import type { Logger } from "../ops/log.ts";
 import { Accounts } from "./accounts.ts";
 import { Aliases } from "./aliases.ts";
+import { AppPasswords } from "./app_passwords.ts";
 import { Certificates } from "./certificates.ts";
 import { type Database, openDatabase, type Sql } from "./db.ts";
 import { Domains } from "./domains.ts";
@@ -25,6 +26,7 @@ import { Messages } from "./messages.ts";
 import { Secrets } from "./secrets.ts";
 import { loadMigrations, migrate } from "./migrate.ts";
 import { Queue } from "./queue.ts";
+import { TwoFactor } from "./two_factor.ts";
 import { MasterKeyError, Vault } from "./vault.ts";
 
 /** The open store. */
@@ -36,6 +38,10 @@ export interface Store {
   readonly domains: Domains;
   readonly accounts: Accounts;
   readonly aliases: Aliases;
+  /** Accounts' app passwords for mail clients. */
+  readonly appPasswords: AppPasswords;
+  /** Accounts' second factor (TOTP). */
+  readonly twoFactor: TwoFactor;
   readonly mailboxes: Mailboxes;
   readonly messages: Messages;
   /** Which mailboxes changed: this process's writes, and other processes' on PostgreSQL. */
@@ -98,6 +104,8 @@ export async function openServices(
     domains,
     accounts: new Accounts(sql, vault, domains, policy, config.accounts.default_quota),
     aliases: new Aliases(sql, domains),
+    appPasswords: new AppPasswords(sql),
+    twoFactor: new TwoFactor(sql, vault),
     mailboxes: new Mailboxes(sql),
     messages: new Messages(sql, vault, changes),
     changes,
