@@ -18,6 +18,7 @@ import {
   IMAP_DEFAULTS,
   type ImapSettings,
   imapStoreDeps,
+  MailboxViews,
   startImapListener,
 } from "./imap/server/mod.ts";
 import { FlowControl } from "./net/flow.ts";
@@ -147,6 +148,8 @@ export async function startServer(
     // IDLE in this process hears other processes' deliveries through LISTEN (closed by
     // store.close); the embedded database serves one process, whose own changes it announces.
     if (store.database.kind !== "embedded") await store.changes.listen(store.sql, log);
+    // One view per selected mailbox for the sessions of both IMAP listeners.
+    const views = new MailboxViews(store);
     for (const [name, mode] of IMAP_LISTENERS) {
       const listener = config.listeners[name];
       if (!listener.enabled) continue;
@@ -161,7 +164,7 @@ export async function startServer(
           tls: live.contexts,
           flow: flowControl(config, bans, log),
           settings: imapSettings(config),
-          deps: imapStoreDeps({ store, login, scram, log: log.child({ listener: name }) }),
+          deps: imapStoreDeps({ store, login, scram, views, log: log.child({ listener: name }) }),
         }),
       );
     }

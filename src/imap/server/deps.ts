@@ -14,6 +14,7 @@ import type { SaslContext, SaslMechanism } from "../../auth/sasl/mod.ts";
 import type { StartTlsOptions } from "../../net/connection.ts";
 import type { Logger } from "../../ops/log.ts";
 import type { Store } from "../../store/mod.ts";
+import type { MailboxViews } from "./views.ts";
 
 /** What a session needs from the rest of the server. */
 export interface ImapDeps {
@@ -23,7 +24,7 @@ export interface ImapDeps {
   sasl(mechanism: string, context: SaslContext): SaslMechanism | null;
   readonly mailboxes: Pick<
     Store["mailboxes"],
-    "list" | "find" | "create" | "rename" | "remove" | "setSubscribed" | "counts"
+    "list" | "find" | "byId" | "create" | "rename" | "remove" | "setSubscribed" | "counts"
   >;
   readonly messages: Pick<
     Store["messages"],
@@ -37,8 +38,8 @@ export interface ImapDeps {
     | "expunge"
     | "expungedSince"
   >;
-  /** Calls `onChange` when mailbox `mailboxId` changes; returns the unsubscribe function. */
-  subscribe(mailboxId: number, onChange: () => void): () => void;
+  /** The selected mailboxes' views, shared by the sessions of this process. */
+  readonly views: MailboxViews;
   /** The account's storage use and limit in octets (limit 0: unlimited). */
   quota(accountId: number): Promise<{ readonly used: number; readonly limit: number }>;
   /** TLS for STARTTLS; null when the listener offers none (implicit TLS, or no certificate). */

@@ -8,20 +8,25 @@
  *   by another session keeps its number until an EXPUNGE (or VANISHED) for it is sent, which
  *   happens only when the command allows it (RFC 9051 §7.5.1: not during FETCH, STORE or
  *   SEARCH), so sequence numbers never shift under a client's feet.
- * - Two positions are kept: `#seenModseq` (flags and new messages read up to it) and
- *   `#expungeModseq` (expunges announced up to it). Both move only to a HIGHESTMODSEQ read
- *   before the queries that depend on it, so a change committed meanwhile is read again next
- *   time, never lost; duplicates are harmless (an unchanged flag list sends nothing, a UID no
- *   longer listed is not expunged twice).
- * - A change announcement (store.changes) only marks the view stale and wakes IDLE; the
- *   store is read at the points above.
+ * - The messages come from the mailbox's view shared by every session of the process
+ *   (views.ts). A refresh compares the client's list with the view's latest snapshot, which
+ *   holds every change up to its HIGHESTMODSEQ, and tells the difference: a UID gone is an
+ *   expunge, a row that is a different object with different flags is a FETCH, a UID above
+ *   the last is new (EXISTS). Comparing lists rather than replaying events makes duplicates
+ *   and lost wake-ups harmless.
+ * - While the client's list equals the snapshot it is the snapshot's own array: an idle
+ *   session costs no memory per message. It takes a copy only to keep what the snapshot no
+ *   longer shows (an expunge it may not announce yet, its own STORE's flags) and drops the
+ *   copy at the next refresh that can.
+ * - A change announcement only marks the session stale and wakes IDLE; the store is read by
+ *   the view, once for all the sessions.
  *
  * @module
  */
 
 import type { Mailbox, MessageInfo } from "../../store/mod.ts";
 import { formatFlags, formatNumberSet } from "../proto/mod.ts";
-import type { ImapDeps } from "./deps.ts";
+import type { MailboxView, MailboxViews, Snapshot } from "./views.ts";
 
 /** What a refresh may announce and how (the session's enabled extensions). */
 export interface RefreshOptions {
@@ -33,49 +38,69 @@ export interface RefreshOptions {
   readonly condstore: boolean;
 }
 
+/**
+ * How old a shared snapshot may be when a command ends: announcements keep views current, and
+ * this bounds how long a lost one (a dropped LISTEN connection, say) can go unnoticed.
+ */
+const MAX_SNAPSHOT_AGE_MS = 1_000;
+
 /** The selected mailbox. */
 export class SelectedMailbox {
   readonly mailbox: Mailbox;
   readonly readOnly: boolean;
-  #messages: MessageInfo[];
-  #seenModseq: number;
-  #expungeModseq: number;
+  readonly #views: MailboxViews;
+  readonly #view: MailboxView;
+  /** The last shared snapshot merged into the client's view. */
+  #told: Snapshot;
+  /**
+   * The client's view: `#told.messages` itself while the two agree (nothing of its own), or a
+   * copy while it keeps what the client was not yet told (an expunge that must wait, a flag
+   * change of its own STORE that the snapshot does not show yet).
+   */
+  #messages: readonly MessageInfo[];
   #stale = false;
   #wake: (() => void) | null = null;
-  readonly #unsubscribe: () => void;
+  readonly #stopListening: () => void;
 
   private constructor(
-    readonly deps: ImapDeps,
-    readonly accountId: number,
+    views: MailboxViews,
+    view: MailboxView,
+    snapshot: Snapshot,
     mailbox: Mailbox,
-    messages: MessageInfo[],
     readOnly: boolean,
   ) {
     this.mailbox = mailbox;
     this.readOnly = readOnly;
-    this.#messages = messages;
-    this.#seenModseq = mailbox.highestModseq;
-    this.#expungeModseq = mailbox.highestModseq;
-    this.#unsubscribe = deps.subscribe(mailbox.id, () => {
+    this.#views = views;
+    this.#view = view;
+    this.#told = snapshot;
+    this.#messages = snapshot.messages;
+    this.#stopListening = view.onChange(() => {
       this.#stale = true;
       this.#wake?.();
     });
   }
 
-  /** Opens `mailbox` for a session: reads its messages and starts following its changes. */
+  /** Opens `mailbox` for a session: its shared view, current, followed from now on. */
   static async open(
-    deps: ImapDeps,
-    accountId: number,
+    views: MailboxViews,
     mailbox: Mailbox,
     readOnly: boolean,
   ): Promise<SelectedMailbox> {
-    const messages = await deps.messages.list(mailbox.id);
-    return new SelectedMailbox(deps, accountId, mailbox, messages, readOnly);
+    const view = await views.acquire(mailbox.id);
+    try {
+      const snapshot = await view.current(MAX_SNAPSHOT_AGE_MS);
+      return new SelectedMailbox(views, view, snapshot, mailbox, readOnly);
+    } catch (error) {
+      views.release(view);
+      throw error;
+    }
   }
 
   /** Stops following changes (CLOSE, UNSELECT, another SELECT, logout). */
   close(): void {
-    this.#unsubscribe();
+    this.#stopListening();
+    this.#views.release(this.#view);
     this.#wake?.();
   }
 
@@ -91,18 +116,13 @@ export class SelectedMailbox {
 
   /** The largest modseq this view has read (HIGHESTMODSEQ for the client). */
   get highestModseq(): number {
-    return this.#seenModseq;
+    return this.#told.modseq;
   }
 
   /** UIDNEXT as the client may assume it. */
   get uidNext(): number {
     const last = this.#messages[this.#messages.length - 1];
     return Math.max(this.mailbox.uidNext, last === undefined ? 1 : last.uid + 1);
-  }
-
-  /** True when a change was announced since the last refresh. */
-  get stale(): boolean {
-    return this.#stale;
   }
 
   /** Resolves at the next change announcement, or after `ms` (IDLE). */
@@ -143,7 +163,12 @@ export class SelectedMailbox {
   noteFlags(uid: number, flags: readonly string[], modseq: number): void {
     const msn = this.msnOf(uid);
     if (msn === 0) return;
-    this.#messages[msn - 1] = { ...this.#messages[msn - 1]!, flags, modseq };
+    // Copy on write: the shared snapshot is never changed.
+    const own = this.#messages === this.#told.messages
+      ? this.#messages.slice()
+      : this.#messages as MessageInfo[];
+    own[msn - 1] = { ...own[msn - 1]!, flags, modseq };
+    this.#messages = own;
   }
 
   /**
@@ -152,53 +177,60 @@ export class SelectedMailbox {
    */
   async refresh(options: RefreshOptions): Promise<string[]> {
     this.#stale = false;
-    const out: string[] = [];
-    const current = await this.deps.mailboxes.find(this.accountId, this.mailbox.name);
-    const snapshot = current !== null && current.id === this.mailbox.id
-      ? current.highestModseq
-      : null;
-    if (options.expunge) {
-      const gone = new Set(
-        await this.deps.messages.expungedSince(this.mailbox.id, this.#expungeModseq),
-      );
-      if (gone.size > 0) {
-        const vanished: number[] = [];
-        // Highest number first: each EXPUNGE renumbers only the messages after it.
-        for (let i = this.#messages.length - 1; i >= 0; i--) {
-          const uid = this.#messages[i]!.uid;
-          if (!gone.has(uid)) continue;
-          if (options.qresync) vanished.unshift(uid);
-          else out.push(`* ${i + 1} EXPUNGE\r\n`);
-        }
-        if (vanished.length > 0) out.push(`* VANISHED ${formatNumberSet(vanished)}\r\n`);
-        this.#messages = this.#messages.filter((m) => !gone.has(m.uid));
-      }
-      if (snapshot !== null) this.#expungeModseq = Math.max(this.#expungeModseq, snapshot);
+    const next = await this.#view.current(MAX_SNAPSHOT_AGE_MS);
+    const known = this.#messages;
+    if (known === next.messages) {
+      this.#told = next;
+      return [];
     }
-    const changed = await this.deps.messages.list(this.mailbox.id, {
-      changedSince: this.#seenModseq,
-    });
-    const last = this.#messages[this.#messages.length - 1]?.uid ?? 0;
-    let added = false;
-    let readUpTo = this.#seenModseq;
-    for (const info of changed) {
-      readUpTo = Math.max(readUpTo, info.modseq);
-      if (info.uid > last) {
-        this.#messages.push(info);
-        added = true;
+    const fresh = next.messages;
+    const view: MessageInfo[] = [];
+    const expunged: number[] = []; // MSNs, ascending
+    const flagged: number[] = []; // indexes into `view`
+    let own = false;
+    let j = 0;
+    for (const [i, mine] of known.entries()) {
+      while (j < fresh.length && fresh[j]!.uid < mine.uid) j++;
+      const now = fresh[j];
+      if (now === undefined || now.uid !== mine.uid) {
+        // Expunged: told now where the command allows it, else kept until then.
+        if (options.expunge) {
+          expunged.push(i + 1);
+        } else {
+          view.push(mine);
+          own = true;
+        }
         continue;
       }
-      const msn = this.msnOf(info.uid);
-      if (msn === 0) continue; // expunged and announced, or never known
-      const known = this.#messages[msn - 1]!;
-      this.#messages[msn - 1] = info;
-      if (sameFlags(known.flags, info.flags)) continue;
-      const extra = options.condstore ? ` UID ${info.uid} MODSEQ (${info.modseq})` : "";
-      out.push(`* ${msn} FETCH (FLAGS ${formatFlags(info.flags)}${extra})\r\n`);
+      j++;
+      if (now.modseq < mine.modseq) {
+        // This session's own STORE, newer than the snapshot: keep what the client was told.
+        view.push(mine);
+        own = true;
+        continue;
+      }
+      view.push(now);
+      if (now !== mine && !sameFlags(mine.flags, now.flags)) flagged.push(view.length - 1);
     }
-    if (added) out.push(`* ${this.#messages.length} EXISTS\r\n`);
-    // A HIGHESTMODSEQ read before the list is safe to resume from; rows read are too.
-    this.#seenModseq = snapshot !== null ? Math.max(this.#seenModseq, snapshot) : readUpTo;
+    const stillKnown = view.length;
+    for (; j < fresh.length; j++) {
+      if (fresh[j]!.uid > (view[view.length - 1]?.uid ?? 0)) view.push(fresh[j]!);
+    }
+    const out: string[] = [];
+    if (options.qresync && expunged.length > 0) {
+      out.push(`* VANISHED ${formatNumberSet(expunged.map((msn) => known[msn - 1]!.uid))}\r\n`);
+    } else {
+      // Highest number first: each EXPUNGE renumbers only the messages after it.
+      for (const msn of expunged.reverse()) out.push(`* ${msn} EXPUNGE\r\n`);
+    }
+    for (const index of flagged) {
+      const info = view[index]!;
+      const extra = options.condstore ? ` UID ${info.uid} MODSEQ (${info.modseq})` : "";
+      out.push(`* ${index + 1} FETCH (FLAGS ${formatFlags(info.flags)}${extra})\r\n`);
+    }
+    if (view.length > stillKnown) out.push(`* ${view.length} EXISTS\r\n`);
+    this.#told = next;
+    this.#messages = !own && view.length === fresh.length ? fresh : view;
     return out;
   }
 }

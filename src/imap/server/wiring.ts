@@ -12,6 +12,7 @@ import type { ScramLogin } from "../../auth/scram_login.ts";
 import type { Logger } from "../../ops/log.ts";
 import type { Store } from "../../store/mod.ts";
 import type { ImapDeps } from "./deps.ts";
+import { MailboxViews } from "./views.ts";
 
 /** What {@link imapStoreDeps} is built from. */
 export interface ImapStoreDepsOptions {
@@ -19,18 +20,21 @@ export interface ImapStoreDepsOptions {
   readonly login: Pick<Login, "checkLogin">;
   readonly scram: ScramLogin;
   readonly log: Logger;
+  /** Shared by every listener of the process; a new set by default. */
+  readonly views?: MailboxViews;
 }
 
 /** A session's world over the store. */
 export function imapStoreDeps(options: ImapStoreDepsOptions): Omit<ImapDeps, "startTls"> {
   const { store, log } = options;
   const sasl = new Sasl({ login: options.login, scram: options.scram });
+  const views = options.views ?? new MailboxViews(store);
   return {
     checkLogin: (user, password, context) => options.login.checkLogin(user, password, context),
     sasl: (mechanism, context) => sasl.create(mechanism, context),
     mailboxes: store.mailboxes,
     messages: store.messages,
-    subscribe: (mailboxId, onChange) => store.changes.subscribe(mailboxId, onChange),
+    views,
     quota: async (accountId) => {
       const account = await store.accounts.getById(accountId);
       return { used: account.usedBytes, limit: account.quotaBytes };

@@ -16,7 +16,7 @@ import {
 import { bad, no, ok } from "../errors.ts";
 import { SelectedMailbox } from "../selected.ts";
 import type { ImapSession } from "../session.ts";
-import { accountId, findMailbox, nameData } from "./_mailbox.ts";
+import { findMailbox, nameData } from "./_mailbox.ts";
 import { AUTHENTICATED, handler, SELECTED } from "./command.ts";
 
 /** The system flags (RFC 9051 §2.3.2); keywords are accepted too (`\*`). */
@@ -43,12 +43,7 @@ const select = (name: "SELECT" | "EXAMINE") =>
     if (mailbox === null) return no("No such mailbox", "NONEXISTENT");
     if (command.condstore) session.condstore = true; // RFC 7162 §3.1.8
     const readOnly = name === "EXAMINE";
-    const selected = await SelectedMailbox.open(
-      session.deps,
-      accountId(session),
-      mailbox,
-      readOnly,
-    );
+    const selected = await SelectedMailbox.open(session.deps.views, mailbox, readOnly);
     session.selected = selected;
     session.state = "selected";
     session.savedUids = [];
