@@ -67,6 +67,17 @@ export function assertThrows<E extends Error = Error>(
   throw new AssertionError("Expected the function to throw");
 }
 
+/** `promise`, or an AssertionError saying `what` after `ms` milliseconds. */
+export function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new AssertionError(what)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** Asserts that `fn` rejects (with an instance of `type`, when given) and returns the error. */
 export async function assertRejects<E extends Error = Error>(
   fn: () => Promise<unknown>,

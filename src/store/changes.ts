@@ -7,8 +7,9 @@
  * process, so its own announcements are all there is.
  *
  * An announcement carries no content, only a mailbox id; a subscriber re-reads what changed.
- * So a duplicate (the same change heard twice) costs a query and is otherwise harmless, and a
- * lost one is repaired by the next (IMAP sessions also look at every command).
+ * So a duplicate (the same change heard twice) costs a query and is otherwise harmless. What
+ * could be lost while the LISTEN connection was down is announced for every mailbox followed
+ * once it is back, and IMAP views also look again when their last look is a second old.
  *
  * @module
  */
@@ -42,11 +43,15 @@ export class MailboxChanges {
   /** Follows other processes' changes through LISTEN (PostgreSQL only). */
   async listen(sql: Sql, log: Logger): Promise<void> {
     if (this.#unlisten) return;
-    const { unlisten } = await sql.listen("fumi_mailbox", (payload) => {
+    const onNotify = (payload: string) => {
       const id = Number(payload);
       if (Number.isSafeInteger(id)) this.announce([id]);
       else log.warn("ignored a malformed mailbox notification");
-    });
+    };
+    // postgres.js listens again after a lost connection; what was notified meanwhile is
+    // lost, so every followed mailbox is announced as changed, to be looked at again.
+    const onListen = () => this.announce([...this.#subscribers.keys()]);
+    const { unlisten } = await sql.listen("fumi_mailbox", onNotify, onListen);
     this.#unlisten = unlisten;
   }
 

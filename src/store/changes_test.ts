@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assertEquals, within } from "../../tests/assert.ts";
 import { GOOD_PASSWORD, sampleMessage, withStore } from "../../tests/store.ts";
 import { silentLogger } from "../ops/log.ts";
 import { MailboxChanges } from "./changes.ts";
@@ -53,6 +53,28 @@ Deno.test({
         } finally {
           await other.end();
         }
+      } finally {
+        await feed.close();
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "on PostgreSQL, a LISTEN connection lost and back announces every mailbox followed",
+  ignore: !Deno.env.get("FUMI_TEST_DATABASE_URL"),
+  fn: async () => {
+    await withStore(async ({ store }) => {
+      const feed = new MailboxChanges();
+      await feed.listen(store.sql, silentLogger);
+      try {
+        const heard = new Promise<void>((resolve) => feed.subscribe(42, resolve));
+        // What was notified while the connection was down is lost: the feed must say so.
+        const killed = await store.sql<{ killed: boolean }[]>`
+          select pg_terminate_backend(pid) as killed from pg_stat_activity
+          where datname = current_database() and query ilike 'listen%'`;
+        assertEquals(killed.map((k) => k.killed), [true]);
+        await within(10_000, heard, "not announced after the connection came back");
       } finally {
         await feed.close();
       }

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals, within } from "../../tests/assert.ts";
 import { openPglite } from "../../tests/db.ts";
 import { PGlite } from "@electric-sql/pglite";
 import type { Logger } from "../ops/log.ts";
@@ -131,14 +131,6 @@ async function rawClient(path: string): Promise<Deno.UnixConn> {
     seen = new Uint8Array([...seen, ...chunk.subarray(0, n)]);
   }
   return conn;
-}
-
-function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error(what)), ms)),
-  ]).finally(() => clearTimeout(timer));
 }
 
 Deno.test("a client that leaves an extended query unfinished does not confuse the next", async () => {
