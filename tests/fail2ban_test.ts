@@ -3,6 +3,7 @@
  * through src/auth/login.ts, logged by src/ops/log.ts in both its formats, written to a file and
  * read by the real `fail2ban-regex`. Every failure must match, with the right address, and
  * nothing else: not a success, not a ban notice, not an address a client typed as its account.
+ * The account password of an account with 2FA on (reason `app-password-required`) is a failure.
  *
  * Needs fail2ban (Debian: `apt-get install fail2ban`); without /usr/bin/fail2ban-regex these
  * tests are reported as ignored.
@@ -16,7 +17,7 @@ import { createLogger, type Logger } from "../src/ops/log.ts";
 import type { Store } from "../src/store/mod.ts";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { REPO_ROOT } from "./cli.ts";
-import { GOOD_PASSWORD, withStore } from "./store.ts";
+import { enableTwoFactor, GOOD_PASSWORD, withStore } from "./store.ts";
 
 const FAIL2BAN_REGEX = "/usr/bin/fail2ban-regex";
 const FAIL2BAN_CLIENT = "/usr/bin/fail2ban-client";
@@ -81,6 +82,8 @@ async function produceLog(
     "::ffff:198.51.100.3",
     "198.51.100.3",
   );
+  // The account password of an account with 2FA on (app passwords only): a failure like any.
+  await attempt(login, "erin@example.org", GOOD_PASSWORD, "smtp", "192.0.2.12", "192.0.2.12");
   // A client typing another address into the account: the line still names the real client.
   await attempt(conn, "x ip=10.0.0.1", "x", "imap", "192.0.2.8", "192.0.2.8");
   await attempt(login, 'x" ip=10.0.0.2 "', "x", "imap", "192.0.2.9", "192.0.2.9");
@@ -136,6 +139,11 @@ for (const format of ["text", "json"] as const) {
         await store.accounts.create({ address: "alice@example.org", password: GOOD_PASSWORD });
         await store.accounts.create({ address: "dave@example.org", password: GOOD_PASSWORD });
         await store.accounts.setDisabled("dave@example.org", true);
+        const erin = await store.accounts.create({
+          address: "erin@example.org",
+          password: GOOD_PASSWORD,
+        });
+        await enableTwoFactor(store, erin.id);
         const { lines, failed } = await produceLog(store, format);
         const logged = lines.filter((l) =>
           format === "json"

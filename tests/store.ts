@@ -4,7 +4,9 @@
  * @module
  */
 
+import { Secret } from "otpauth";
 import { generateMasterKey } from "../src/crypto/master_key.ts";
+import { totpCode } from "../src/crypto/totp.ts";
 import { type Config, loadConfig } from "../src/config/mod.ts";
 import { silentLogger } from "../src/ops/log.ts";
 import type { Store } from "../src/store/mod.ts";
@@ -73,3 +75,19 @@ export function sampleMessage(marker = "zebra", size = 0): Uint8Array {
 
 /** A password the policy accepts. */
 export const GOOD_PASSWORD = "purple elephants dance 42";
+
+/**
+ * Turns the second factor of account `accountId` on, as a user would (enrol, then confirm the
+ * authenticator's current code); returns the TOTP secret.
+ */
+export async function enableTwoFactor(store: Store, accountId: number): Promise<Uint8Array> {
+  const { secret } = await store.twoFactor.begin(accountId, {
+    issuer: "Fumi test",
+    account: `account ${accountId}`,
+  });
+  const bytes = new Uint8Array(Secret.fromBase32(secret).buffer);
+  if (!await store.twoFactor.confirm(accountId, totpCode(bytes, Date.now()))) {
+    throw new Error(`Cannot confirm the second factor of account ${accountId}`);
+  }
+  return bytes;
+}

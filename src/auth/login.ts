@@ -15,6 +15,24 @@
  *   answer; a success is never delayed.
  * - The password never reaches a log, the database or an error.
  *
+ * App passwords and the second factor. Every password tried is also looked up as an app
+ * password (src/store/app_passwords.ts), by its SHA-256 digest, in the same query that finds the
+ * account, so an unknown account runs the same query as a known one. Then, for an enabled
+ * account:
+ * - an app password whose scopes include the protocol (`imap`, `smtp`) signs in, whether or not
+ *   the second factor is on, without Argon2id (it is a 131-bit random token); one whose scopes
+ *   do not is refused (`app-password-scope`) after the stand-in's Argon2id work;
+ * - with the second factor on, the account's own password signs in on no protocol here: none of
+ *   them can ask for a TOTP code, and IMAP and SMTP clients are to use app passwords. It is still
+ *   checked with Argon2id (never through the cache), only so that the log can tell a client
+ *   still using the account password (`app-password-required`) from a wrong one
+ *   (`bad-password`); the answer, the counting and the delay are those of any failure;
+ * - otherwise the account's password is checked as always.
+ *
+ * SCRAM-SHA-256 (src/auth/scram_login.ts) is bound to the keys derived from one password, so
+ * it cannot take an app password: with the second factor on, it fails like a wrong password.
+ * Mail clients of such accounts use PLAIN (or LOGIN) over TLS with an app password.
+ *
  * The log line. Every failure writes one line at level `warn`, message `auth failed`, with the
  * fields `protocol`, `ip`, `account`, `reason` in that order, after any fields of the logger
  * itself (a connection id, say). In the two formats of src/ops/log.ts:
@@ -28,7 +46,7 @@
  * one field a client chooses; the text format quotes any value with a space, `"` or `=`, and the
  * JSON format escapes it, so `contrib/fail2ban/filter.d/fumi.conf` can match the address without
  * a typed account ever standing in for it. Reasons: `bad-password`, `unknown-account`,
- * `disabled`, `banned`. A success writes `auth succeeded` at level `info` (not matched).
+ * `disabled`, `banned`, `app-password-required`, `app-password-scope`. A success writes `auth succeeded` at level `info` (not matched).
  * fail2ban needs the log level at `warn` or lower.
  *
  * Reconnecting clients: with a {@link VerificationCache}, a password that verified within the
@@ -36,21 +54,32 @@
  * keyed by an HMAC (with a random key that never leaves the process) of the address, the stored
  * hash and the password, so a changed password (a new hash) misses at once and nothing in
  * memory can be matched against a guess without that key. Only successes are cached, and the
- * account is looked up (disabled? banned client?) before the cache is asked, so the cache can
- * neither let a refused sign-in through nor change a failure's answer (it adds one HMAC, a few
- * microseconds, to the work for an existing account).
+ * account is looked up (disabled? banned client? second factor on?) before the cache is asked,
+ * so the cache can neither let a refused sign-in through nor change a failure's answer (it adds
+ * one HMAC, a few microseconds, to the work for an existing account). The second factor's state
+ * is read from the database on every sign-in, and an account that has it on never reaches the
+ * cache: turning 2FA on (in any process) stops a cached account password at its next use.
  *
  * @module
  */
 
+import { appPasswordDigest } from "../crypto/app_password.ts";
 import { dummyVerify, verifyPassword } from "../crypto/password.ts";
 import { formatIp, parseIp } from "../net/cidr.ts";
 import type { Logger } from "../ops/log.ts";
-import type { Sql } from "../store/mod.ts";
+import { markAppPasswordUsed, type Sql } from "../store/mod.ts";
 import { assertLabel, type Bans, normalizeAccount } from "./bans.ts";
 
 /** Why a sign-in failed, as logged. */
-export type LoginFailureReason = "bad-password" | "unknown-account" | "disabled" | "banned";
+export type LoginFailureReason =
+  | "bad-password"
+  | "unknown-account"
+  | "disabled"
+  | "banned"
+  /** The account's own password, right, while its second factor is on (app passwords only). */
+  | "app-password-required"
+  /** An app password not valid for this protocol. */
+  | "app-password-scope";
 
 /** What sign-in needs to know about an account. */
 export interface StoredCredentials {
@@ -61,10 +90,23 @@ export interface StoredCredentials {
   readonly passwordHash: string;
   readonly disabled: boolean;
   readonly isAdmin: boolean;
+  /** True when the account's second factor is on (confirmed, not merely pending). */
+  readonly twoFactor: boolean;
+  /** The account's app password whose digest was asked for, if it has one. */
+  readonly appPassword: { readonly id: number; readonly scopes: readonly string[] } | null;
 }
 
-/** Finds an account's credentials by its normalised address (src/auth/bans.ts normalizeAccount). */
-export type CredentialLookup = (account: string) => Promise<StoredCredentials | null>;
+/** Where sign-in finds credentials. */
+export interface CredentialLookup {
+  /**
+   * The account with this normalised address (src/auth/bans.ts normalizeAccount), with its app
+   * password of digest `appPasswordDigest` (src/crypto/app_password.ts) if it has one; null
+   * when there is no such account.
+   */
+  find(account: string, appPasswordDigest: Uint8Array): Promise<StoredCredentials | null>;
+  /** Records that app password `id` just signed in. */
+  appPasswordUsed(id: number): Promise<void>;
+}
 
 /** The account that signed in. */
 export interface SignedIn {
@@ -161,20 +203,43 @@ export interface LoginOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** Looks credentials up in the accounts table. */
+/** Looks credentials up in the accounts and app_passwords tables. */
 export function sqlCredentials(sql: Sql): CredentialLookup {
-  return async (account) => {
-    const [row] = await sql<
-      { id: number; address: string; password_hash: string; disabled: boolean; is_admin: boolean }[]
-    >`select id, address, password_hash, disabled, is_admin from accounts where address = ${account}`;
-    if (row === undefined) return null;
-    return {
-      id: row.id,
-      address: row.address,
-      passwordHash: row.password_hash,
-      disabled: row.disabled,
-      isAdmin: row.is_admin,
-    };
+  return {
+    find: async (account, digest) => {
+      // One query whether or not the account exists, or the password is an app password.
+      const [row] = await sql<
+        {
+          id: number;
+          address: string;
+          password_hash: string;
+          disabled: boolean;
+          is_admin: boolean;
+          two_factor: boolean;
+          app_password_id: number | null;
+          scopes: string[] | null;
+        }[]
+      >`
+        select a.id, a.address, a.password_hash, a.disabled, a.is_admin,
+               a.totp_confirmed_at is not null as two_factor,
+               p.id as app_password_id, p.scopes
+        from accounts a
+        left join app_passwords p on p.account_id = a.id and p.password_sha256 = ${digest}
+        where a.address = ${account}`;
+      if (row === undefined) return null;
+      return {
+        id: row.id,
+        address: row.address,
+        passwordHash: row.password_hash,
+        disabled: row.disabled,
+        isAdmin: row.is_admin,
+        twoFactor: row.two_factor,
+        appPassword: row.app_password_id === null
+          ? null
+          : { id: row.app_password_id, scopes: row.scopes ?? [] },
+      };
+    },
+    appPasswordUsed: (id) => markAppPasswordUsed(sql, id),
   };
 }
 
@@ -241,7 +306,8 @@ export class Login {
       await this.#sleep(this.#bans.policy.maxDelayMs);
       return null;
     }
-    const found = await this.#credentials(account);
+    const digest = await appPasswordDigest(password);
+    const found = await this.#credentials.find(account, digest);
     let reason: LoginFailureReason;
     if (found === null) {
       await dummyVerify(password);
@@ -249,10 +315,20 @@ export class Login {
     } else if (found.disabled) {
       await dummyVerify(password);
       reason = "disabled";
+    } else if (found.appPassword !== null) {
+      if (found.appPassword.scopes.includes(context.protocol)) {
+        await this.#credentials.appPasswordUsed(found.appPassword.id);
+        return await this.#succeeded(found, context.protocol, ip);
+      }
+      await dummyVerify(password);
+      reason = "app-password-scope";
+    } else if (found.twoFactor) {
+      // Never through the cache; the outcome only chooses the log's reason.
+      reason = await verifyPassword(found.passwordHash, password)
+        ? "app-password-required"
+        : "bad-password";
     } else if (await this.#verify(found, password)) {
-      await this.#bans.recordSuccess(found.id, ip);
-      this.#log.info("auth succeeded", { protocol: context.protocol, ip, account: found.address });
-      return { id: found.id, address: found.address, isAdmin: found.isAdmin };
+      return await this.#succeeded(found, context.protocol, ip);
     } else {
       reason = "bad-password";
     }
@@ -266,6 +342,12 @@ export class Login {
     await this.#sleep(outcome.delayMs);
     return null;
   };
+
+  async #succeeded(found: StoredCredentials, protocol: string, ip: string): Promise<SignedIn> {
+    await this.#bans.recordSuccess(found.id, ip);
+    this.#log.info("auth succeeded", { protocol, ip, account: found.address });
+    return { id: found.id, address: found.address, isAdmin: found.isAdmin };
+  }
 
   async #verify(found: StoredCredentials, password: string): Promise<boolean> {
     const cache = this.#cache;

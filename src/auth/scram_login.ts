@@ -15,10 +15,18 @@
  *   and must not change the answer). The proof is then checked against keys that no proof can
  *   match, with the same HMAC and hash work as for a real account, and the failure is counted,
  *   logged and delayed exactly like a wrong password.
+ * - An account whose second factor is on cannot sign in with SCRAM: the exchange is bound to
+ *   the keys of the account's own password, which IMAP and SMTP then no longer accept, and an
+ *   app password has no SCRAM keys (src/auth/login.ts explains; such clients use PLAIN over TLS
+ *   with an app password). It is answered like a disabled account: with its real salt (turning
+ *   2FA on must not change the answer, or the change would show), the proof checked against its
+ *   real keys with the same work, and then refused like a wrong password, logged as
+ *   `app-password-required` when the proof was right and `bad-password` when not.
  * - A banned client is refused at the start of the exchange, before any lookup, after the
  *   longest delay (`policy.maxDelayMs`), with the `banned` log line and nothing counted.
  * - Each failed proof is recorded (`Bans.recordFailure`, which may ban the client), logged with
- *   {@link logAuthFailure} (reasons `bad-password`, `unknown-account`, `disabled`), and answered
+ *   {@link logAuthFailure} (reasons `bad-password`, `unknown-account`, `disabled`,
+ *   `app-password-required`), and answered
  *   only after the delay the failure's outcome gives. A success is recorded
  *   (`Bans.recordSuccess`), logged as `auth succeeded` at level `info`, and never delayed.
  * - An exchange abandoned between the two steps, or broken off by a malformed message, checks
@@ -58,6 +66,8 @@ export interface StoredScramCredentials {
   readonly scram: string;
   readonly disabled: boolean;
   readonly isAdmin: boolean;
+  /** True when the account's second factor is on: SCRAM is then refused. */
+  readonly twoFactor: boolean;
 }
 
 /** Finds an account's SCRAM credentials by its normalised address. */
@@ -67,8 +77,17 @@ export type ScramCredentialLookup = (account: string) => Promise<StoredScramCred
 export function sqlScramCredentials(sql: Sql): ScramCredentialLookup {
   return async (account) => {
     const [row] = await sql<
-      { id: number; address: string; scram_sha256: string; disabled: boolean; is_admin: boolean }[]
-    >`select id, address, scram_sha256, disabled, is_admin from accounts where address = ${account}`;
+      {
+        id: number;
+        address: string;
+        scram_sha256: string;
+        disabled: boolean;
+        is_admin: boolean;
+        two_factor: boolean;
+      }[]
+    >`select id, address, scram_sha256, disabled, is_admin,
+             totp_confirmed_at is not null as two_factor
+      from accounts where address = ${account}`;
     if (row === undefined) return null;
     return {
       id: row.id,
@@ -76,6 +95,7 @@ export function sqlScramCredentials(sql: Sql): ScramCredentialLookup {
       scram: row.scram_sha256,
       disabled: row.disabled,
       isAdmin: row.is_admin,
+      twoFactor: row.two_factor,
     };
   };
 }
@@ -207,7 +227,7 @@ export class ScramLogin {
         // The same work whatever the account: a stand-in's keys match no proof.
         const proofOk = await verifyClientProof(credentials.storedKey, authMessage, clientProof);
         const signature = await computeServerSignature(credentials.serverKey, authMessage);
-        if (found !== null && reason === null && proofOk) {
+        if (found !== null && reason === null && !found.twoFactor && proofOk) {
           await this.#bans.recordSuccess(found.id, ip);
           this.#log.info("auth succeeded", {
             protocol: context.protocol,
@@ -219,7 +239,8 @@ export class ScramLogin {
             serverSignature: signature,
           };
         }
-        const why: LoginFailureReason = reason ?? "bad-password";
+        const why: LoginFailureReason = reason ??
+          (found?.twoFactor && proofOk ? "app-password-required" : "bad-password");
         logAuthFailure(this.#log, { protocol: context.protocol, ip, account, reason: why });
         const outcome = await this.#bans.recordFailure({
           protocol: context.protocol,

@@ -213,6 +213,7 @@ Deno.test("a malformed context is the caller's bug; a damaged row an internal er
         scram: "SCRAM-SHA-256$1:AA==$AA==:AA==",
         disabled: false,
         isAdmin: false,
+        twoFactor: false,
       });
     const { scram, lines } = setup(store, { credentials: damaged });
     await assertRejects(

@@ -129,7 +129,14 @@ async function rfcUser(store: Store): Promise<ScramCredentialLookup> {
   return (account) =>
     Promise.resolve(
       account === "user"
-        ? { id: owner.id, address: "user", scram, disabled: false, isAdmin: false }
+        ? {
+          id: owner.id,
+          address: "user",
+          scram,
+          disabled: false,
+          isAdmin: false,
+          twoFactor: false,
+        }
         : null,
     );
 }
