@@ -197,6 +197,8 @@ async function writeConfig(
     path,
     [
       `[firewall]\nmax_connections_per_ip = ${limit}\nmax_connections = ${total}\nconnection_burst = ${limit}\nconnection_rate = ${limit}\n`,
+      // One bench user from one address opens every connection.
+      `[imap]\nmax_connections_per_user_ip = ${limit}\n`,
       `[listeners.smtp]\naddresses = ["127.0.0.1"]\nport = ${port}\n`,
       ...imaps,
       ...off,

@@ -20,6 +20,7 @@ import {
   imapStoreDeps,
   MailboxViews,
   startImapListener,
+  UserConnections,
 } from "./imap/server/mod.ts";
 import { FlowControl } from "./net/flow.ts";
 import type { RunningListener } from "./net/listener.ts";
@@ -148,8 +149,10 @@ export async function startServer(
     // IDLE in this process hears other processes' deliveries through LISTEN (closed by
     // store.close); the embedded database serves one process, whose own changes it announces.
     if (store.database.kind !== "embedded") await store.changes.listen(store.sql, log);
-    // One view per selected mailbox for the sessions of both IMAP listeners.
+    // One view per selected mailbox, and one count of signed-in sessions per account and
+    // address, for the sessions of both IMAP listeners.
     const views = new MailboxViews(store);
+    const userConnections = new UserConnections(config.imap.max_connections_per_user_ip);
     for (const [name, mode] of IMAP_LISTENERS) {
       const listener = config.listeners[name];
       if (!listener.enabled) continue;
@@ -164,7 +167,14 @@ export async function startServer(
           tls: live.contexts,
           flow: flowControl(config, bans, log),
           settings: imapSettings(config),
-          deps: imapStoreDeps({ store, login, scram, views, log: log.child({ listener: name }) }),
+          deps: imapStoreDeps({
+            store,
+            login,
+            scram,
+            views,
+            userConnections,
+            log: log.child({ listener: name }),
+          }),
         }),
       );
     }

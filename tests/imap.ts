@@ -10,8 +10,11 @@ import {
   IMAP_DEFAULTS,
   type ImapSettings,
   imapStoreDeps,
+  MailboxViews,
   startImapListener,
+  UserConnections,
 } from "../src/imap/server/mod.ts";
+import { DEFAULT_CONNECTIONS_PER_USER_IP } from "../src/imap/server/user_connections.ts";
 import { FlowControl } from "../src/net/flow.ts";
 import type { RunningListener } from "../src/net/listener.ts";
 import { type Logger, silentLogger } from "../src/ops/log.ts";
@@ -28,6 +31,8 @@ export interface ImapFixture extends ServerWorld {
 export interface ImapFixtureOptions {
   readonly settings?: Partial<ImapSettings>;
   readonly log?: Logger;
+  /** Signed-in sessions per account and address (`[imap] max_connections_per_user_ip`). */
+  readonly connectionsPerUserIp?: number;
 }
 
 /** Runs `fn` against a fresh server. */
@@ -40,6 +45,11 @@ export async function withImap(
     const { store, bans, hostname } = world;
     const settings: ImapSettings = { ...IMAP_DEFAULTS, hostname, ...options.settings };
     const listeners: RunningListener[] = [];
+    // Shared by both listeners, as src/server.ts shares them.
+    const views = new MailboxViews(store);
+    const userConnections = new UserConnections(
+      options.connectionsPerUserIp ?? DEFAULT_CONNECTIONS_PER_USER_IP,
+    );
     const start = async (name: string, mode: "starttls" | "tls") => {
       const listener = await startImapListener({
         name,
@@ -49,7 +59,14 @@ export async function withImap(
         tls: world.tls,
         flow: new FlowControl({ isBanned: (ip) => bans.isBanned(ip) }),
         settings,
-        deps: imapStoreDeps({ store, login: world.login, scram: world.scram, log }),
+        deps: imapStoreDeps({
+          store,
+          login: world.login,
+          scram: world.scram,
+          views,
+          userConnections,
+          log,
+        }),
       });
       listeners.push(listener);
       return listener.endpoints[0]!.port;

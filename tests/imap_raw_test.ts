@@ -249,3 +249,35 @@ Deno.test("IMAP: an IDLE that is never ended is ended by the server (BYE)", asyn
     }
   }, { settings: { idleMaxMs: 400 } });
 });
+
+Deno.test("IMAP: signed-in sessions per account and address are bounded on both listeners ([LIMIT])", async () => {
+  await withImap(async (t) => {
+    const open = [await signedIn(t), await signedIn(t)];
+    try {
+      // The third, on the STARTTLS listener: the count is shared.
+      const c = await ImapClient.connect(t.ports.imap);
+      open.push(c);
+      await c.line();
+      assertMatch(last(await c.command("s1 STARTTLS")), /^s1 OK/);
+      await c.startTls(t.caPem);
+      const refused = last(await c.command(`s2 LOGIN alice@example.org "${GOOD_PASSWORD}"`));
+      assertMatch(refused, /^s2 NO \[LIMIT\] Too many connections/);
+      // Still not signed in, and another account from the same address is not affected.
+      assertMatch(last(await c.command("s3 SELECT INBOX")), /^s3 BAD/);
+      assertMatch(last(await c.command(`s4 LOGIN bob@example.org "${GOOD_PASSWORD}"`)), /^s4 OK/);
+      // One of alice's leaves: her next sign-in is served.
+      await open[0]!.command("x LOGOUT");
+      let again = "";
+      for (let i = 0; i < 50 && !again.startsWith("a OK"); i++) {
+        const d = await ImapClient.connectTls(t.ports.imaps, t.caPem);
+        await d.line();
+        again = last(await d.command(`a LOGIN alice@example.org "${GOOD_PASSWORD}"`));
+        d.close();
+        if (!again.startsWith("a OK")) await new Promise((r) => setTimeout(r, 20));
+      }
+      assertMatch(again, /^a OK/);
+    } finally {
+      for (const c of open) c.close();
+    }
+  }, { connectionsPerUserIp: 2 });
+});

@@ -36,6 +36,7 @@ export interface Config {
   readonly firewall: ConfigFile["firewall"];
   readonly auth: ConfigFile["auth"];
   readonly smtp: ConfigFile["smtp"];
+  readonly imap: ConfigFile["imap"];
   readonly listeners: Readonly<Record<ListenerName, ListenerConfig>>;
 }
 
@@ -128,6 +129,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     firewall: parsed.firewall,
     auth: parsed.auth,
     smtp: parsed.smtp,
+    imap: parsed.imap,
     listeners,
   });
 }

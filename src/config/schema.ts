@@ -109,6 +109,11 @@ export const configSchema = z.strictObject({
     // Name the authenticated user in Received fields of submitted mail.
     received_auth_user: z.boolean().default(false),
   }).prefault({}),
+  // IMAP sessions. Signed-in connections per account and client address (Dovecot's
+  // mail_max_userip_connections); a client opens a few per account.
+  imap: z.strictObject({
+    max_connections_per_user_ip: z.number().int().min(1).default(20),
+  }).prefault({}),
   log: z.strictObject({
     level: z.enum(["debug", "info", "warn", "error"]).default("info"),
     format: z.enum(["json", "text"]).default("json"),

@@ -14,6 +14,7 @@ import type { SaslContext, SaslMechanism } from "../../auth/sasl/mod.ts";
 import type { StartTlsOptions } from "../../net/connection.ts";
 import type { Logger } from "../../ops/log.ts";
 import type { Store } from "../../store/mod.ts";
+import type { UserConnections } from "./user_connections.ts";
 import type { MailboxViews } from "./views.ts";
 
 /** What a session needs from the rest of the server. */
@@ -32,6 +33,8 @@ export interface ImapDeps {
     | "list"
     | "read"
     | "readCache"
+    | "readMany"
+    | "readCaches"
     | "setFlags"
     | "copy"
     | "move"
@@ -40,6 +43,8 @@ export interface ImapDeps {
   >;
   /** The selected mailboxes' views, shared by the sessions of this process. */
   readonly views: MailboxViews;
+  /** Signed-in sessions per account and address, bounded; shared by the listeners. */
+  readonly userConnections: UserConnections;
   /** The account's storage use and limit in octets (limit 0: unlimited). */
   quota(accountId: number): Promise<{ readonly used: number; readonly limit: number }>;
   /** TLS for STARTTLS; null when the listener offers none (implicit TLS, or no certificate). */

@@ -54,5 +54,6 @@ export type { ImapDeps } from "./deps.ts";
 export { type ImapListenerOptions, startImapListener } from "./listener.ts";
 export { ImapSession, type ImapState } from "./session.ts";
 export { IMAP_DEFAULTS, type ImapSettings } from "./settings.ts";
+export { UserConnections } from "./user_connections.ts";
 export { MailboxViews } from "./views.ts";
 export { imapStoreDeps, type ImapStoreDepsOptions } from "./wiring.ts";

@@ -78,6 +78,8 @@ export class ImapSession {
   #preAuthCommands = 0;
   #out: Uint8Array[] = [];
   #queued = 0;
+  /** Counts this session out of its account's connections (see {@link countIn}). */
+  #countOut: (() => void) | null = null;
 
   constructor(
     readonly connection: Connection,
@@ -156,7 +158,18 @@ export class ImapSession {
     } finally {
       this.selected?.close();
       this.selected = null;
+      this.#countOut?.();
     }
+  }
+
+  /**
+   * Counts the session among `accountId`'s from the client's address (user_connections.ts),
+   * until it ends; false, counting nothing, when that many are already signed in.
+   */
+  countIn(accountId: number): boolean {
+    const countOut = this.deps.userConnections.take(accountId, this.connection.remote.address);
+    this.#countOut = countOut;
+    return countOut !== null;
   }
 
   /** Queues a response; it is written at the next flush. */

@@ -12,6 +12,7 @@ import type { ScramLogin } from "../../auth/scram_login.ts";
 import type { Logger } from "../../ops/log.ts";
 import type { Store } from "../../store/mod.ts";
 import type { ImapDeps } from "./deps.ts";
+import { DEFAULT_CONNECTIONS_PER_USER_IP, UserConnections } from "./user_connections.ts";
 import { MailboxViews } from "./views.ts";
 
 /** What {@link imapStoreDeps} is built from. */
@@ -22,6 +23,8 @@ export interface ImapStoreDepsOptions {
   readonly log: Logger;
   /** Shared by every listener of the process; a new set by default. */
   readonly views?: MailboxViews;
+  /** Shared by every listener of the process; a new count with the default limit by default. */
+  readonly userConnections?: UserConnections;
 }
 
 /** A session's world over the store. */
@@ -35,6 +38,8 @@ export function imapStoreDeps(options: ImapStoreDepsOptions): Omit<ImapDeps, "st
     mailboxes: store.mailboxes,
     messages: store.messages,
     views,
+    userConnections: options.userConnections ??
+      new UserConnections(DEFAULT_CONNECTIONS_PER_USER_IP),
     quota: async (accountId) => {
       const account = await store.accounts.getById(accountId);
       return { used: account.usedBytes, limit: account.quotaBytes };

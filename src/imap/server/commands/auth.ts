@@ -120,6 +120,12 @@ async function challenge(
 }
 
 function signedIn(session: ImapSession, account: NonNullable<ImapSession["account"]>): Completion {
+  if (!session.countIn(account.id)) {
+    // RFC 5530 §3 LIMIT; the password was right, so it counts as no failure.
+    session.log.warn("too many connections", { account: account.address });
+    const limit = session.deps.userConnections.limit;
+    return no(`Too many connections to this account from your address (${limit})`, "LIMIT");
+  }
   session.account = account;
   session.state = "authenticated";
   session.log.info("signed in", { account: account.address });
