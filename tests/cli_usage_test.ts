@@ -34,7 +34,7 @@ Deno.test("usage and configuration errors exit 2 with one line, before any datab
             "fumi serve [--dev] [--config FILE]",
             "fumi migrate [--dry-run]",
             "fumi domain add|list|remove …",
-            "fumi user add|list|passwd|quota|senders|disable|enable|remove …",
+            "fumi user add|list|passwd|quota|senders|disable|enable|remove|2fa|app-password …",
             "fumi alias add|list|remove …",
             "fumi keys rotate|list|generate …",
             "fumi version",
@@ -82,6 +82,8 @@ Deno.test("usage and configuration errors exit 2 with one line, before any datab
       for (const sub of ["add", "list", "passwd", "quota", "disable", "enable", "remove"]) {
         assertStringIncludes(userHelp, `  fumi user ${sub} `);
       }
+      assertStringIncludes(userHelp, "  fumi user 2fa enable|confirm|disable|status …\n");
+      assertStringIncludes(userHelp, "  fumi user app-password add|list|revoke …\n");
     });
 
     await t.step("an unknown or malformed option", async () => {

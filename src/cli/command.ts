@@ -16,9 +16,17 @@ export interface Command {
   run(io: CliIo, argv: readonly string[]): Promise<void>;
 }
 
-/** A command made of subcommands: `fumi domain add|list|remove`. */
-export function group(name: string, summary: string, children: readonly Command[]): Command {
-  const usage = `fumi ${name} ${children.map((c) => c.name).join("|")} …`;
+/**
+ * A command made of subcommands: `fumi domain add|list|remove`. `parent` is the words before
+ * its name (`fumi user` for `fumi user 2fa enable|…`).
+ */
+export function group(
+  name: string,
+  summary: string,
+  children: readonly Command[],
+  parent = "fumi",
+): Command {
+  const usage = `${parent} ${name} ${children.map((c) => c.name).join("|")} …`;
   return {
     name,
     summary,
@@ -32,7 +40,9 @@ export function group(name: string, summary: string, children: readonly Command[
         return;
       }
       const child = children.find((c) => c.name === sub);
-      if (!child) throw new UsageError(`Unknown command "fumi ${name} ${sub}"; usage: ${usage}`);
+      if (!child) {
+        throw new UsageError(`Unknown command "${parent} ${name} ${sub}"; usage: ${usage}`);
+      }
       await child.run(io, rest);
     },
   };

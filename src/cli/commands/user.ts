@@ -1,5 +1,5 @@
 /**
- * `fumi user add|list|passwd|quota|senders|disable|enable|remove`.
+ * `fumi user add|list|passwd|quota|senders|disable|enable|remove|2fa|app-password`.
  *
  * Without `--password-stdin`, `add` and `passwd` generate a strong password and print it once.
  *
@@ -14,6 +14,7 @@ import { type Command, group } from "../command.ts";
 import type { CliIo } from "../io.ts";
 import { generatePassword } from "../../crypto/random_password.ts";
 import { passwordFromStdin, withStore } from "../context.ts";
+import { appPasswordCommand, twoFactorCommand } from "./user_second_factor.ts";
 
 function quotaArgument(text: string): number {
   if (text === "unlimited") return 0;
@@ -202,4 +203,6 @@ export const userCommand = group("user", "Manage accounts.", [
   disable,
   enable,
   remove,
+  twoFactorCommand,
+  appPasswordCommand,
 ]);
