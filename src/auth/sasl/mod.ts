@@ -13,6 +13,9 @@
  *   {@link ScramLogin} (SCRAM), which refuse banned clients, count and delay failures, write
  *   the `auth failed` line fail2ban reads, and answer an unknown account like a wrong password.
  *   No mechanism says more than `bad-credentials` about why.
+ * - App passwords work through PLAIN and LOGIN only. SCRAM proves knowledge of the keys derived
+ *   from the account password, so an account with its second factor on (app passwords only)
+ *   fails every SCRAM exchange, like a wrong password; its clients use PLAIN over TLS.
  * - A message that breaks a mechanism's syntax fails as `malformed` without checking any
  *   password, so it is not counted: it cannot be used to guess. A message that carries a user
  *   name and a password, however odd the password, is a sign-in attempt and is counted.
