@@ -1,6 +1,7 @@
 /**
  * What an attacker with the database sees: no message body, subject or address list of a
- * delivered message, neither in the embedded database's files nor in any table's contents.
+ * delivered message, neither in the embedded database's files nor in any table's contents; no
+ * TOTP secret and no app password in any table.
  */
 
 import { assert, assertEquals } from "./assert.ts";
@@ -8,7 +9,8 @@ import { openStore } from "../src/store/mod.ts";
 import { silentLogger } from "../src/ops/log.ts";
 import { generateMasterKey } from "../src/crypto/master_key.ts";
 import type { Sql } from "../src/store/db.ts";
-import { GOOD_PASSWORD, sampleMessage, testConfig, withStore } from "./store.ts";
+import { Secret } from "otpauth";
+import { enableTwoFactor, GOOD_PASSWORD, sampleMessage, testConfig, withStore } from "./store.ts";
 
 const encoder = new TextEncoder();
 
@@ -122,5 +124,31 @@ Deno.test("test database (PGlite or FUMI_TEST_DATABASE_URL): no plaintext in any
     for (const m of markersOf(marker)) assert(!text.includes(m), `table contents include "${m}"`);
     // The sanity check that the search works: account addresses are stored in clear.
     assert(text.includes("alice@example.org"));
+  });
+});
+
+Deno.test("test database: no TOTP secret and no app password in any table", async () => {
+  await withStore(async ({ store }) => {
+    const alice = await store.accounts.create({
+      address: "alice@example.org",
+      password: GOOD_PASSWORD,
+    });
+    const secret = await enableTwoFactor(store, alice.id);
+    const { password } = await store.appPasswords.create(alice.id, "Phone");
+    const text = await tableText(store.sql);
+    const latin1 = new TextDecoder("latin1");
+    for (
+      const needle of [
+        latin1.decode(secret),
+        new Secret({ buffer: secret.slice().buffer }).base32,
+        secret.toHex(), // as bytea prints
+        password,
+        password.replaceAll("-", ""),
+      ]
+    ) {
+      assert(!text.includes(needle), `table contents include ${JSON.stringify(needle)}`);
+    }
+    // The control: the app password's name is stored in clear.
+    assert(text.includes("Phone"));
   });
 });
