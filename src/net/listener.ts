@@ -106,7 +106,8 @@ export async function startListener(spec: ListenerSpec): Promise<RunningListener
   /**
    * Flow control runs on the raw socket, before any session. On implicit TLS, Deno's node:tls
    * completes the server's side of the handshake meanwhile (pausing the socket does not stop
-   * it), so a refused client still costs a handshake, though it never gets a session. The
+   * it), so a refused client still costs a handshake; its session waits for the decision
+   * (`tlsServer`), so a refused client never gets one. The
    * admission is released exactly once, when the raw socket closes: the same for both modes,
    * for sessions and for failed handshakes alike (the TLS socket of mode "tls" is another
    * object).
@@ -200,13 +201,29 @@ function tlsServer(
   setDefault();
   const unsubscribe = spec.tls.subscribe(setDefault);
   server.on("close", unsubscribe);
-  const peers = new WeakMap<object, string>();
+  // The handshake may finish before flow control has decided (see `admit`), so a session
+  // starts only on its decision: each raw socket's, found by the peer's address and port
+  // (unique among open connections), and a TLS socket with none is refused.
+  const admissions = new Map<string, Promise<boolean>>();
   server.on("connection", (socket: Socket) => {
-    peers.set(socket, normalizeAddress(socket.remoteAddress ?? ""));
     socket.pause();
-    admit(socket).then((ok) => ok && socket.resume(), () => socket.destroy());
+    const peer = peerOf(socket);
+    const admitted = admit(socket).then((ok) => {
+      if (ok) socket.resume();
+      return ok;
+    }, () => {
+      socket.destroy();
+      return false;
+    });
+    admissions.set(peer, admitted);
+    socket.once("close", () => {
+      if (admissions.get(peer) === admitted) admissions.delete(peer);
+    });
   });
-  server.on("secureConnection", (socket: TLSSocket) => serve(socket as unknown as Socket, socket));
+  server.on("secureConnection", (socket: TLSSocket) => {
+    const admitted = admissions.get(peerOf(socket)) ?? Promise.resolve(false);
+    admitted.then((ok) => ok ? serve(socket as unknown as Socket, socket) : socket.destroy());
+  });
   server.on("tlsClientError", (error: Error, socket: TLSSocket) => {
     log.info("TLS handshake failed", {
       ip: normalizeAddress(socket.remoteAddress ?? ""),
@@ -215,6 +232,11 @@ function tlsServer(
     socket.destroy();
   });
   return server;
+}
+
+/** The peer's address and port: one open connection's own. */
+function peerOf(socket: Socket | TLSSocket): string {
+  return `[${socket.remoteAddress}]:${socket.remotePort}`;
 }
 
 function isDisconnect(error: unknown): boolean {

@@ -527,6 +527,31 @@ Deno.test("implicit TLS: every admission is released, also after failed handshak
   });
 });
 
+Deno.test("implicit TLS: a client refused after its handshake completed never gets a session", async () => {
+  let sessions = 0;
+  await withListener({
+    mode: "tls",
+    // Slower than the handshake: refused only once the client's handshake is done.
+    admit: () =>
+      new Promise((resolve) => setTimeout(() => resolve({ ok: false, reason: "banned" }), 300)),
+    session: async (conn) => {
+      sessions++;
+      await conn.write("* OK should never be seen\r\n");
+    },
+  }, async (listener) => {
+    const port = listener.endpoints[0]!.port;
+    const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [pki.caPem] });
+    try {
+      await conn.handshake();
+      const n = await conn.read(new Uint8Array(100)).catch(() => null);
+      assertEquals(n, null, "the connection ends without a byte of session");
+      assertEquals(sessions, 0);
+    } finally {
+      conn.close();
+    }
+  });
+});
+
 Deno.test("readExact of more than the high-water mark completes", async () => {
   const lengths: number[] = [];
   await withListener({
