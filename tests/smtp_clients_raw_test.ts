@@ -11,7 +11,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "./asser
 import { withSmtp } from "./smtp.ts";
 import { Wire } from "./smtp_wire.ts";
 import { assertTrace, HELO } from "./smtp_clients.ts";
-import { GOOD_PASSWORD } from "./store.ts";
+import { enableTwoFactor, GOOD_PASSWORD } from "./store.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -268,6 +268,34 @@ Deno.test("SCRAM-SHA-256 with a wrong password: 535 and no server signature", as
       );
     } finally {
       c.close();
+    }
+  });
+});
+
+Deno.test("SCRAM-SHA-256 for an account with 2FA on: 535 for the account password and an app password", async () => {
+  await withSmtp(async (t) => {
+    const { password: appPassword } = await t.store.appPasswords.create(t.alice.id, "Phone");
+    await enableTwoFactor(t.store, t.alice.id);
+    for (const password of [GOOD_PASSWORD, appPassword]) {
+      const c = await TlsLines.connect(t.ports.submissions, t.caPem);
+      try {
+        await c.reply();
+        // SCRAM is still offered: whether an account has 2FA on is nobody else's business.
+        assertStringIncludes(await c.command(`EHLO ${HELO}`), "\n250 AUTH SCRAM-SHA-256 ");
+        const scram = new ScramClient(t.alice.address, password);
+        const first = await c.command(`AUTH SCRAM-SHA-256 ${base64(scram.first())}`);
+        assertMatch(first, /^334 /);
+        const final = await scram.final(unbase64(first.slice(4)));
+        assertEquals(
+          await c.command(base64(final.message)),
+          "535 5.7.8 Authentication credentials invalid",
+        );
+        // The same client, PLAIN with the app password: signed in.
+        const plain = base64(`\u0000${t.alice.address}\u0000${appPassword}`);
+        assertEquals(await c.command(`AUTH PLAIN ${plain}`), "235 2.7.0 Authentication successful");
+      } finally {
+        c.close();
+      }
     }
   });
 });
