@@ -8,6 +8,7 @@
 
 import {
   IMAP_DEFAULTS,
+  type ImapDeps,
   type ImapSettings,
   imapStoreDeps,
   MailboxViews,
@@ -33,6 +34,8 @@ export interface ImapFixtureOptions {
   readonly log?: Logger;
   /** Signed-in sessions per account and address (`[imap] max_connections_per_user_ip`). */
   readonly connectionsPerUserIp?: number;
+  /** Changes the sessions' world, to wrap a part of it (count the store's calls, say). */
+  readonly deps?: (deps: Omit<ImapDeps, "startTls">) => Omit<ImapDeps, "startTls">;
 }
 
 /** Runs `fn` against a fresh server. */
@@ -59,14 +62,14 @@ export async function withImap(
         tls: world.tls,
         flow: new FlowControl({ isBanned: (ip) => bans.isBanned(ip) }),
         settings,
-        deps: imapStoreDeps({
+        deps: (options.deps ?? ((deps) => deps))(imapStoreDeps({
           store,
           login: world.login,
           scram: world.scram,
           views,
           userConnections,
           log,
-        }),
+        })),
       });
       listeners.push(listener);
       return listener.endpoints[0]!.port;

@@ -92,8 +92,48 @@ const WHOLE = { part: [], text: null, fields: [] } as const;
 const HEADER = { part: [], text: "HEADER", fields: [] } as const;
 const TEXT = { part: [], text: "TEXT", fields: [] } as const;
 
+/** What FETCH items need loaded besides the store's row. */
+export interface FetchNeeds {
+  /** The cached description (envelope, summary, MIME structure). */
+  readonly cache: boolean;
+  /** The message; see also {@link needsRawFor}. */
+  readonly raw: boolean;
+}
+
+/**
+ * What answering `items` needs loaded, for every message alike: the store's row only, the
+ * cached description, or the message. BINARY.SIZE may need the message too, depending on the
+ * part's encoding: {@link needsRawFor} tells once the description is known.
+ *
+ * @example
+ * ```ts
+ * fetchNeeds([{ item: "FLAGS" }, { item: "ENVELOPE" }]); // { cache: true, raw: false }
+ * ```
+ */
+export function fetchNeeds(items: readonly FetchItem[]): FetchNeeds {
+  let cache = false;
+  let raw = false;
+  for (const item of items) {
+    const need = needs(item);
+    cache ||= need.cache;
+    raw ||= need.raw;
+  }
+  return { cache, raw };
+}
+
+/**
+ * True when `items` need the message of one whose MIME structure is `root`: those of
+ * {@link fetchNeeds}, and BINARY.SIZE of a base64 or quoted-printable part, whose decoded
+ * length only decoding tells (RFC 3516 §4.2).
+ */
+export function needsRawFor(items: readonly FetchItem[], root: BodyPart | null): boolean {
+  if (fetchNeeds(items).raw) return true;
+  return root !== null &&
+    items.some((i) => i.item === "BINARY.SIZE" && binarySizeNeedsRaw(root, i.part));
+}
+
 /** What an item needs loaded: the store's row only, the cached description, or the message. */
-function needs(item: FetchItem): { cache: boolean; raw: boolean } {
+function needs(item: FetchItem): FetchNeeds {
   switch (item.item) {
     case "ENVELOPE":
     case "BODY":
@@ -167,20 +207,8 @@ export async function fetchResponse(
   for (const item of items) add(item);
   if (options.flagsChanged) add({ item: "FLAGS" }); // RFC 9051 §6.4.5: \Seen was set
 
-  let wantCache = false;
-  let wantRaw = false;
-  for (const item of list) {
-    const need = needs(item);
-    wantCache ||= need.cache;
-    wantRaw ||= need.raw;
-  }
-  const cache = wantCache ? await source.cache() : null;
-  const root: BodyPart | null = cache?.structure ?? null;
-  if (!wantRaw && root !== null) {
-    // BINARY.SIZE of a base64 or quoted-printable part needs the decoded length.
-    wantRaw = list.some((i) => i.item === "BINARY.SIZE" && binarySizeNeedsRaw(root, i.part));
-  }
-  const raw = wantRaw ? await source.raw() : null;
+  const cache = fetchNeeds(list).cache ? await source.cache() : null;
+  const raw = needsRawFor(list, cache?.structure ?? null) ? await source.raw() : null;
 
   const w = new ResponseWriter({ utf8: options.utf8 });
   w.text("* ").number(source.seq).text(" FETCH (");

@@ -3,22 +3,57 @@
  * §3.2.6). The response of each message is built by ../fetch.ts; here: which messages, \Seen
  * for a non-PEEK body fetch (not in a read-only mailbox), and the CONDSTORE options.
  *
+ * The store is read in batches: the descriptions, and the messages, of up to {@link BATCH}
+ * messages (and {@link BATCH_OCTETS} of message) in one query each, and only what the items
+ * need (../fetch.ts `fetchNeeds`); then their responses are written.
+ *
  * A message expunged by another session but not yet announced to this one is skipped: its
- * content is gone, and RFC 9051 §7.5.1 forbids announcing the expunge during FETCH.
+ * content is gone (absent from its batch), and RFC 9051 §7.5.1 forbids announcing the expunge
+ * during FETCH.
  *
  * @module
  */
 
 import { type FetchItem, formatNumberSet, resolveSequenceSet } from "../../proto/mod.ts";
 import { no, ok } from "../errors.ts";
-import { fetchResponse, impliesSeen, UnknownCteError } from "../fetch.ts";
+import { fetchNeeds, fetchResponse, impliesSeen, needsRawFor, UnknownCteError } from "../fetch.ts";
+import type { MessageCache } from "../../../store/mod.ts";
 import { NotFoundError } from "../../../util/errors.ts";
 import { accountId } from "./_mailbox.ts";
-import { resolveIn } from "./_messages.ts";
+import { type Numbered, resolveIn } from "./_messages.ts";
 import { handler, SELECTED } from "./command.ts";
 
 /** Queued octets beyond which FETCH writes what it has. */
 const FLUSH_AT = 256 * 1024;
+/** The most messages whose descriptions or contents one query reads. */
+export const BATCH = 64;
+/** The most message octets one batch reads when the contents are needed (at least one message). */
+export const BATCH_OCTETS = 4 * 1024 * 1024;
+
+/** `targets` in batches of {@link BATCH}, and of {@link BATCH_OCTETS} when `bytes` counts. */
+function* batches(targets: readonly Numbered[], bytes: boolean): Generator<Numbered[]> {
+  let batch: Numbered[] = [];
+  let octets = 0;
+  for (const target of targets) {
+    const full = batch.length === BATCH || (bytes && octets + target.info.size > BATCH_OCTETS);
+    if (batch.length > 0 && full) {
+      yield batch;
+      batch = [];
+      octets = 0;
+    }
+    batch.push(target);
+    octets += target.info.size;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** The value a batch read for `id`; NotFoundError when the batch did not find it (expunged). */
+function fromBatch<T>(batch: ReadonlyMap<number, T>, id: number): Promise<T> {
+  const value = batch.get(id);
+  return value === undefined
+    ? Promise.reject(new NotFoundError(`No message ${id}`))
+    : Promise.resolve(value);
+}
 
 /**
  * The most content octets one message's FETCH response may carry: each message's response is
@@ -83,30 +118,49 @@ export const fetch = handler("FETCH", SELECTED, async (session, _tag, command) =
       selected.noteFlags(c.uid, c.flags, c.modseq);
     }
   }
+  const need = fetchNeeds(command.items);
+  // BINARY.SIZE may need the message of some (encoded parts): batches are bounded for it too.
+  const mayReadBytes = need.raw || command.items.some((i) => i.item === "BINARY.SIZE");
   let gone = 0;
-  for (const { msn, info: stale } of targets) {
-    const update = changed.get(stale.uid);
-    const info = update ? { ...stale, flags: update.flags, modseq: update.modseq } : stale;
-    try {
-      const bytes = await fetchResponse(
-        {
-          seq: msn,
-          info,
-          cache: () => messages.readCache(account, info.messageId),
-          raw: () => messages.read(account, info.messageId),
-        },
-        command.items,
-        { ...options, flagsChanged: update !== undefined },
+  for (const batch of batches(targets, mayReadBytes)) {
+    const ids = batch.map((t) => t.info.messageId);
+    const [caches, raws] = await Promise.all([
+      need.cache ? messages.readCaches(account, ids) : new Map<number, MessageCache>(),
+      need.raw ? messages.readMany(account, ids) : new Map<number, Uint8Array>(),
+    ]);
+    if (!need.raw && mayReadBytes) {
+      // RFC 3516 §4.2: BINARY.SIZE of an encoded part is its decoded length.
+      const more = ids.filter((id) =>
+        needsRawFor(command.items, caches.get(id)?.structure ?? null)
       );
-      session.send(bytes);
-      // A large FETCH is written as it goes, not held whole in memory.
-      if (session.queued > FLUSH_AT) await session.flush();
-    } catch (error) {
-      if (error instanceof UnknownCteError) {
-        return no("Unknown Content-Transfer-Encoding", "UNKNOWN-CTE");
+      if (more.length > 0) {
+        for (const [id, raw] of await messages.readMany(account, more)) raws.set(id, raw);
       }
-      if (!(error instanceof NotFoundError)) throw error;
-      gone++; // expunged meanwhile (see the module doc)
+    }
+    for (const { msn, info: stale } of batch) {
+      const update = changed.get(stale.uid);
+      const info = update ? { ...stale, flags: update.flags, modseq: update.modseq } : stale;
+      try {
+        const bytes = await fetchResponse(
+          {
+            seq: msn,
+            info,
+            cache: () => fromBatch(caches, info.messageId),
+            raw: () => fromBatch(raws, info.messageId),
+          },
+          command.items,
+          { ...options, flagsChanged: update !== undefined },
+        );
+        session.send(bytes);
+        // A large FETCH is written as it goes, not held whole in memory.
+        if (session.queued > FLUSH_AT) await session.flush();
+      } catch (error) {
+        if (error instanceof UnknownCteError) {
+          return no("Unknown Content-Transfer-Encoding", "UNKNOWN-CTE");
+        }
+        if (!(error instanceof NotFoundError)) throw error;
+        gone++; // expunged meanwhile (see the module doc)
+      }
     }
   }
   // RFC 9051 §6.4.5 leaves it open; RFC 5530 EXPUNGEISSUED says why some are missing.
