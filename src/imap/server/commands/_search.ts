@@ -5,16 +5,24 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import type { MessageCache, MessageInfo } from "../../../store/mod.ts";
 import { NotFoundError } from "../../../util/errors.ts";
 import type { SearchKey } from "../../proto/mod.ts";
 import { type Completion, no } from "../errors.ts";
-import { matches } from "../search.ts";
+import { matches, searchNeeds } from "../search.ts";
 import type { ImapSession } from "../session.ts";
 import { accountId } from "./_mailbox.ts";
 
-/** Messages tested between two turns given to the other sessions. */
-const YIELD_EVERY = 256;
+/**
+ * Messages tested between two turns given to the other sessions, and whose descriptions one
+ * query reads.
+ */
+const CHUNK = 256;
+/** The same, when the key (or THREAD) needs the messages' bytes. */
+const BYTES_CHUNK = 32;
+/** The most message octets read for one chunk (a chunk holds at least one message). */
+const BYTES_CHUNK_OCTETS = 4 * 1024 * 1024;
 
 /** RFC 9051 §6.4.4, RFC 5256 §3: US-ASCII and UTF-8 (everything is matched as Unicode). */
 export const SEARCH_CHARSETS: ReadonlySet<string> = new Set(["US-ASCII", "UTF-8"]);
@@ -48,14 +56,25 @@ export interface Matched {
   raw(): Promise<Uint8Array>;
 }
 
+/** What to load for every message found, besides what the key needs. */
+export interface Wanted {
+  /** The description (SORT and THREAD keys). */
+  readonly cache?: boolean;
+  /** The message (THREAD=REFERENCES). */
+  readonly raw?: boolean;
+}
+
 /**
  * The selected messages matching `search`, in sequence order. The store is read only as far
- * as the key needs; a message another session expunged meanwhile (not yet announced) is
- * skipped.
+ * as the key needs, and in batches: the messages are tested a chunk at a time, and what the
+ * tests of a chunk asked for is read in one query (see {@link Loads}). With `wanted`, the
+ * descriptions or messages of those found are read with them, so SORT and THREAD do not read
+ * one at a time. A message another session expunged meanwhile (not yet announced) is skipped.
  */
 export async function* matching(
   session: ImapSession,
   search: SearchKey,
+  wanted: Wanted = {},
 ): AsyncGenerator<Matched> {
   const { messages } = session.deps;
   const account = accountId(session);
@@ -65,23 +84,147 @@ export async function* matching(
     maxUid: list[list.length - 1]?.uid ?? 0,
     saved: session.savedUids,
   };
-  for (const [i, info] of list.entries()) {
-    // Keys on flags and numbers resolve without I/O: let other sessions run now and then.
-    if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setTimeout(resolve, 0));
-    let cached: Promise<MessageCache> | undefined;
-    let raw: Promise<Uint8Array> | undefined;
-    const source: Matched = {
-      seq: i + 1,
-      info,
-      cache: () => cached ??= messages.readCache(account, info.messageId),
-      raw: () => raw ??= messages.read(account, info.messageId),
-    };
-    try {
-      if (!(await matches(search, source, context))) continue;
-    } catch (error) {
-      if (error instanceof NotFoundError) continue;
-      throw error;
+  const bytes = searchNeeds(search) === "raw" || wanted.raw === true;
+  for (const chunk of chunks(list, bytes)) {
+    // Keys on flags and numbers resolve without I/O: let other sessions run now and then. A
+    // turn of the event loop (its I/O included), not a timer: Deno holds a zero timeout to
+    // some milliseconds, which cost 100 ms per SEARCH of 10,000 messages.
+    await new Promise((resolve) => setImmediate(resolve));
+    const loads = new Loads();
+    let pending = chunk;
+    const found = new Set<number>();
+    // Each round tests the messages whose tests wanted something not yet loaded, then loads
+    // it for all of them at once. A message wants at most its description and its bytes, so
+    // a chunk takes at most three rounds; the tests are pure, so testing again is harmless.
+    while (pending.length > 0) {
+      const again: Numbered[] = [];
+      for (const item of pending) {
+        try {
+          if (await matches(search, loads.source(item), context)) found.add(item.seq);
+        } catch (error) {
+          if (error instanceof NotLoaded) again.push(item);
+          else if (!(error instanceof NotFoundError)) throw error;
+        }
+      }
+      if (again.length > 0) await loads.load(messages, account);
+      pending = again;
     }
-    yield source;
+    const matched = chunk.filter((item) => found.has(item.seq));
+    for (const { info } of matched) {
+      if (wanted.cache) loads.want("cache", info.messageId);
+      if (wanted.raw) loads.want("raw", info.messageId);
+    }
+    await loads.load(messages, account);
+    for (const item of matched) yield loads.matched(item, messages, account);
   }
+}
+
+/** A message and its sequence number. */
+interface Numbered {
+  readonly seq: number;
+  readonly info: MessageInfo;
+}
+
+/**
+ * `list` in chunks of {@link CHUNK} messages; of {@link BYTES_CHUNK} and at most
+ * {@link BYTES_CHUNK_OCTETS} (but at least one message) when their bytes may be read.
+ */
+function* chunks(list: readonly MessageInfo[], bytes: boolean): Generator<Numbered[]> {
+  const most = bytes ? BYTES_CHUNK : CHUNK;
+  let chunk: Numbered[] = [];
+  let octets = 0;
+  for (const [i, info] of list.entries()) {
+    const full = chunk.length === most || (bytes && octets + info.size > BYTES_CHUNK_OCTETS);
+    if (chunk.length > 0 && full) {
+      yield chunk;
+      chunk = [];
+      octets = 0;
+    }
+    chunk.push({ seq: i + 1, info });
+    octets += info.size;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** A test wanted something of the store that is not loaded yet (internal to `matching`). */
+class NotLoaded extends Error {}
+/** The one NotLoaded: made once, as capturing a stack per message would cost more than the test. */
+const NOT_LOADED = new NotLoaded("Not loaded yet");
+
+type Store = ImapSession["deps"]["messages"];
+
+/**
+ * The descriptions and messages of one chunk, loaded in batches: a source asked for what is
+ * not loaded yet fails with {@link NotLoaded} and records the want; {@link Loads.load} then
+ * reads every recorded want in one query per kind. A message the store no longer has is
+ * remembered as missing (null), and asking for it again fails with NotFoundError.
+ */
+class Loads {
+  readonly #caches = new Map<number, MessageCache | null>();
+  readonly #raws = new Map<number, Uint8Array | null>();
+  readonly #wantCaches = new Set<number>();
+  readonly #wantRaws = new Set<number>();
+
+  /** Records that the description (or the message) of `id` is wanted, unless it is known. */
+  want(kind: "cache" | "raw", id: number): void {
+    if (kind === "cache" && !this.#caches.has(id)) this.#wantCaches.add(id);
+    if (kind === "raw" && !this.#raws.has(id)) this.#wantRaws.add(id);
+  }
+
+  /** A source for a test: loaded values, or NotLoaded after recording the want. */
+  source(item: Numbered): Matched {
+    const id = item.info.messageId;
+    return {
+      ...item,
+      cache: () => this.#get(this.#caches, "cache", id),
+      raw: () => this.#get(this.#raws, "raw", id),
+    };
+  }
+
+  /** A source for a message found: loaded values, or read alone, at most once. */
+  matched(item: Numbered, messages: Store, account: number): Matched {
+    const id = item.info.messageId;
+    let cache: Promise<MessageCache> | undefined;
+    let raw: Promise<Uint8Array> | undefined;
+    const known = <T>(map: Map<number, T | null>, read: () => Promise<T>): Promise<T> => {
+      const value = map.get(id);
+      if (value === undefined) return read();
+      return value === null ? missing(id) : Promise.resolve(value);
+    };
+    return {
+      ...item,
+      cache: () => cache ??= known(this.#caches, () => messages.readCache(account, id)),
+      raw: () => raw ??= known(this.#raws, () => messages.read(account, id)),
+    };
+  }
+
+  /** Reads what was wanted, one query per kind. */
+  async load(messages: Store, account: number): Promise<void> {
+    const caches = [...this.#wantCaches];
+    const raws = [...this.#wantRaws];
+    this.#wantCaches.clear();
+    this.#wantRaws.clear();
+    const [gotCaches, gotRaws] = await Promise.all([
+      caches.length > 0 ? messages.readCaches(account, caches) : null,
+      raws.length > 0 ? messages.readMany(account, raws) : null,
+    ]);
+    for (const id of caches) this.#caches.set(id, gotCaches?.get(id) ?? null);
+    for (const id of raws) this.#raws.set(id, gotRaws?.get(id) ?? null);
+  }
+
+  #get<T>(map: Map<number, T | null>, kind: "cache" | "raw", id: number): Promise<T> {
+    const value = map.get(id);
+    if (value === null) return missing(id);
+    if (value !== undefined) return Promise.resolve(value);
+    this.want(kind, id);
+    const failed = Promise.reject(NOT_LOADED);
+    failed.catch(() => {}); // a test may never await it (AND stops early)
+    return failed;
+  }
+}
+
+function missing<T>(id: number): Promise<T> {
+  const failed = Promise.reject<T>(new NotFoundError(`No message ${id}`));
+  failed.catch(() => {}); // as in Loads.#get
+  return failed;
 }

@@ -37,7 +37,8 @@ async function find(
 ): Promise<{ found: ThreadItem[]; highestModseq: number }> {
   const found: ThreadItem[] = [];
   let highestModseq = 0;
-  for await (const match of matching(session, search)) {
+  const wanted = { cache: options.withCache, raw: options.withReferences }; // read in batches
+  for await (const match of matching(session, search, wanted)) {
     try {
       const cache = options.withCache ? await match.cache() : null;
       const references = options.withReferences
