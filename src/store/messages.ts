@@ -163,6 +163,11 @@ export class Messages {
   readonly #inboxIds = new Map<number, number>();
   /** Decrypted descriptions, shared by every session of this process (one store each). */
   readonly #descriptions: DescriptionCache<MessageCache>;
+  /** Descriptions being read now, by message id: concurrent readers share one read. */
+  readonly #reading = new Map<
+    number,
+    { readonly accountId: number; readonly done: Promise<MessageCache | undefined> }
+  >();
 
   constructor(
     private readonly sql: Sql,
@@ -405,15 +410,52 @@ export class Messages {
   ): Promise<Map<number, MessageCache>> {
     const found = new Map<number, MessageCache>();
     const missing = new Set<number>();
+    const joined: Promise<void>[] = [];
     for (const id of messageIds) {
       const known = this.#descriptions.get(accountId, id);
-      if (known === undefined) missing.add(id);
-      else found.set(id, known);
+      if (known !== undefined) {
+        found.set(id, known);
+        continue;
+      }
+      // Another session is reading it right now (many clients searching one mailbox after a
+      // start): wait for that read instead of decrypting it again.
+      const reading = this.#reading.get(id);
+      if (reading !== undefined && reading.accountId === accountId) {
+        joined.push(reading.done.then((cache) => {
+          if (cache !== undefined) found.set(id, cache);
+        }));
+      } else {
+        missing.add(id);
+      }
     }
-    if (missing.size === 0) return found;
+    const joining = Promise.all(joined);
+    joining.catch(() => {}); // awaited below, unless this call's own read fails first
+    if (missing.size > 0) {
+      const read = this.#readDescriptions(accountId, [...missing]);
+      for (const id of missing) {
+        const done = read.then((got) => got.get(id));
+        done.catch(() => {}); // the error is this call's to throw; joiners see it too
+        this.#reading.set(id, { accountId, done });
+      }
+      try {
+        for (const [id, cache] of await read) found.set(id, cache);
+      } finally {
+        for (const id of missing) this.#reading.delete(id);
+      }
+    }
+    await joining;
+    return found;
+  }
+
+  /** Decrypts and remembers the descriptions of `ids` (one query). */
+  async #readDescriptions(
+    accountId: number,
+    ids: number[],
+  ): Promise<Map<number, MessageCache>> {
+    const found = new Map<number, MessageCache>();
     const rows = await this.sql<{ id: number; envelope: Uint8Array; structure: Uint8Array }[]>`
       select id, envelope, structure from messages
-      where id = any(${[...missing]}::bigint[]) and account_id = ${accountId}`;
+      where id = any(${ids}::bigint[]) and account_id = ${accountId}`;
     const opened = await Promise.all(rows.map((row) => this.#openDescription(row)));
     rows.forEach((row, i) => {
       const { cache, octets } = opened[i]!;

@@ -504,6 +504,10 @@ Deno.test("descriptions are decrypted once, then served from memory", async () =
       address: "alice@example.org",
       password: GOOD_PASSWORD,
     });
+    const bob = await store.accounts.create({
+      address: "bob@example.org",
+      password: GOOD_PASSWORD,
+    });
     const [copy] = await store.messages.deliver(sampleMessage("kept"), [{ accountId: alice.id }]);
     const id = copy!.messageId;
     const first = await store.messages.readCache(alice.id, id);
@@ -511,6 +515,18 @@ Deno.test("descriptions are decrypted once, then served from memory", async () =
     await db.sql`update messages set envelope = '\\x00'::bytea where id = ${id}`;
     assertEquals(await store.messages.readCache(alice.id, id), first);
     assertEquals((await store.messages.readCaches(alice.id, [id])).get(id), first);
+    // Concurrent readers of a description not yet known share one read.
+    const [next] = await store.messages.deliver(sampleMessage("shared"), [{
+      accountId: alice.id,
+    }]);
+    const both = await Promise.all([
+      store.messages.readCaches(alice.id, [next!.messageId, id]),
+      store.messages.readCaches(alice.id, [next!.messageId]),
+      store.messages.readCaches(bob.id, [next!.messageId]),
+    ]);
+    assert(both[0].get(next!.messageId) !== undefined);
+    assert(both[0].get(next!.messageId) === both[1].get(next!.messageId), "one decrypted object");
+    assertEquals(both[2].size, 0, "not shared across accounts");
     // A store without the cache opens the row every time, and so fails on the broken one.
     const uncached = new Messages(db.sql, store.vault, undefined, { descriptionCacheEntries: 0 });
     await assertRejects(() => uncached.readCache(alice.id, id));
