@@ -19,6 +19,8 @@ const LAYER: Record<string, number> = {
   "imap/proto": 3,
   store: 3,
   filter: 3,
+  // DKIM signing: over mime (the From address) and crypto (key types); the store hands it keys.
+  dkim: 3,
   auth: 4,
   acme: 4,
   delivery: 5,
@@ -32,7 +34,7 @@ const LAYER: Record<string, number> = {
 /** Folders whose sub-folders are layers of their own (a protocol's wire format and its server). */
 const SPLIT = new Set(["smtp", "imap"]);
 /** Parsers that take bytes and return values: no I/O, no timers, no npm packages. */
-const PURE = new Set(["mime", "smtp/proto", "imap/proto"]);
+const PURE = new Set(["mime", "smtp/proto", "imap/proto", "dkim"]);
 /** npm packages only one folder may import. */
 const OWNER: Record<string, string> = {
   postgres: "store",
