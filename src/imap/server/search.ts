@@ -10,7 +10,8 @@
  *   the message; so do HEADER searches of Subject, Date, Message-ID and In-Reply-To (the
  *   first field of each name, as in the envelope). Other HEADER fields, BODY and TEXT decrypt
  *   the message. {@link searchNeeds} tells the session which a key needs, and {@link
- *   matches} tests the cheaper operands of AND and OR first.
+ *   matches} tests the cheaper operands of AND and OR first. {@link matchesLoaded} tests
+ *   with what is loaded and says what is missing, for a session that loads many at once.
  * - BEFORE, ON and SINCE compare the calendar day of the internal date in UTC (the "server's
  *   time zone" is taken to be UTC; the store keeps an instant). SENTBEFORE, SENTON and
  *   SENTSINCE compare the day written in the Date header, time and zone disregarded
@@ -126,16 +127,45 @@ function most(needs: Need[]): Need {
   return needs.reduce((a, b) => RANK[b] > RANK[a] ? b : a, "info");
 }
 
-/** Loads a source's cache and message at most once while one message is tested. */
-class Loaded {
-  #cache: Promise<MessageCache> | undefined;
-  #raw: Promise<Uint8Array> | undefined;
-  constructor(readonly source: SearchSource) {}
-  cache(): Promise<MessageCache> {
-    return this.#cache ??= this.source.cache();
+/** A message as far as it is loaded: its description and bytes, or null when not (yet). */
+export interface LoadedMessage {
+  readonly seq: number;
+  readonly info: MessageInfo;
+  readonly cache: MessageCache | null;
+  readonly raw: Uint8Array | null;
+}
+
+/** What a test needs loaded before it can answer. */
+export interface Wants {
+  readonly cache: boolean;
+  readonly raw: boolean;
+}
+
+/** Thrown inside the evaluation when a key needs what is not loaded (made once each). */
+class Missing extends Error {
+  constructor(readonly wants: Wants) {
+    super("Not loaded");
   }
-  raw(): Promise<Uint8Array> {
-    return this.#raw ??= this.source.raw();
+}
+const MISSING_CACHE = new Missing({ cache: true, raw: false });
+const MISSING_RAW = new Missing({ cache: false, raw: true });
+const MISSING_BOTH = new Missing({ cache: true, raw: true });
+
+/**
+ * Tests the message as far as it is loaded (RFC 9051 §6.4.4): true or false, or what must be
+ * loaded first — then test again with it. Synchronous, so that a session testing thousands of
+ * loaded messages makes no promise per message.
+ */
+export function matchesLoaded(
+  key: SearchKey,
+  message: LoadedMessage,
+  context: SearchContext,
+): boolean | Wants {
+  try {
+    return test(key, message, context);
+  } catch (error) {
+    if (error instanceof Missing) return error.wants;
+    throw error;
   }
 }
 
@@ -143,16 +173,35 @@ class Loaded {
  * True when the message matches `key` (RFC 9051 §6.4.4). Loads `cache()` and `raw()` only
  * when a key needs them, each at most once.
  */
-export function matches(
+export async function matches(
   key: SearchKey,
   source: SearchSource,
   context: SearchContext,
 ): Promise<boolean> {
-  return test(key, new Loaded(source), context);
+  let cache: MessageCache | null = null;
+  let raw: Uint8Array | null = null;
+  for (;;) {
+    const result = matchesLoaded(key, { seq: source.seq, info: source.info, cache, raw }, context);
+    if (typeof result === "boolean") return result;
+    [cache, raw] = await Promise.all([
+      cache ?? (result.cache ? source.cache() : null),
+      raw ?? (result.raw ? source.raw() : null),
+    ]);
+  }
 }
 
-async function test(key: SearchKey, m: Loaded, context: SearchContext): Promise<boolean> {
-  const info = m.source.info;
+function cacheOf(m: LoadedMessage): MessageCache {
+  if (m.cache === null) throw MISSING_CACHE;
+  return m.cache;
+}
+
+function rawOf(m: LoadedMessage): Uint8Array {
+  if (m.raw === null) throw MISSING_RAW;
+  return m.raw;
+}
+
+function test(key: SearchKey, m: LoadedMessage, context: SearchContext): boolean {
+  const info = m.info;
   switch (key.key) {
     case "ALL":
       return true;
@@ -169,38 +218,38 @@ async function test(key: SearchKey, m: Loaded, context: SearchContext): Promise<
     case "SINCE":
       return utcDay(info.internalDate) >= dayNumber(key.date);
     case "SEQ":
-      return inSet(key, key.set, m.source.seq, info.uid, context.maxSeq, context);
+      return inSet(key, key.set, m.seq, info.uid, context.maxSeq, context);
     case "UID":
       return inSet(key, key.set, info.uid, info.uid, context.maxUid, context);
     case "MODSEQ":
       return BigInt(info.modseq) >= key.modseq; // RFC 7162 §3.1.5: equal or greater
     case "NOT":
-      return !(await test(key.operand, m, context));
+      return !test(key.operand, m, context);
     case "OR": {
       const [first, second] = cheapestFirst([key.left, key.right]);
-      return (await test(first!, m, context)) || (await test(second!, m, context));
+      return test(first!, m, context) || test(second!, m, context);
     }
     case "AND":
       for (const operand of cheapestFirst(key.operands)) {
-        if (!(await test(operand, m, context))) return false;
+        if (!test(operand, m, context)) return false;
       }
       return true;
     case "SENTBEFORE":
     case "SENTON":
     case "SENTSINCE": {
-      const sent = sentDay((await m.cache()).envelope.date);
+      const sent = sentDay(cacheOf(m).envelope.date);
       if (sent === null) return false;
       const day = dayNumber(key.date);
       if (key.key === "SENTBEFORE") return sent < day;
       return key.key === "SENTON" ? sent === day : sent >= day;
     }
     case "SUBJECT":
-      return containsFolded((await m.cache()).summary.subject, key.value);
+      return containsFolded(cacheOf(m).summary.subject, key.value);
     case "FROM":
     case "TO":
     case "CC":
     case "BCC": {
-      const envelope = (await m.cache()).envelope;
+      const envelope = cacheOf(m).envelope;
       const list = key.key === "FROM"
         ? envelope.from
         : key.key === "TO"
@@ -211,11 +260,14 @@ async function test(key: SearchKey, m: Loaded, context: SearchContext): Promise<
       return list !== null && containsFolded(addressText(list), key.value);
     }
     case "HEADER":
-      return await header(key.field, key.value, m);
+      return header(key.field, key.value, m);
     case "BODY":
     case "TEXT": {
-      const [cache, raw] = await Promise.all([m.cache(), m.raw()]);
-      const root = cache.structure;
+      if (m.cache === null || m.raw === null) {
+        throw m.cache === null ? (m.raw === null ? MISSING_BOTH : MISSING_CACHE) : MISSING_RAW;
+      }
+      const raw = m.raw;
+      const root = m.cache.structure;
       if (key.key === "TEXT" && containsFolded(messageHeaderText(raw, root), key.value)) {
         return true;
       }
@@ -226,14 +278,14 @@ async function test(key: SearchKey, m: Loaded, context: SearchContext): Promise<
 }
 
 /** RFC 9051 §6.4.4 HEADER: a field of that name whose value contains the string. */
-async function header(field: string, value: string, m: Loaded): Promise<boolean> {
+function header(field: string, value: string, m: LoadedMessage): boolean {
   const fromEnvelope = ENVELOPE_FIELDS.get(field.toLowerCase());
   const values: string[] = [];
   if (fromEnvelope !== undefined) {
-    const written = fromEnvelope(await m.cache());
+    const written = fromEnvelope(cacheOf(m));
     if (written !== null) values.push(decodeEncodedWords(written), written);
   } else {
-    values.push(...headerValues(await m.raw(), field));
+    values.push(...headerValues(rawOf(m), field));
   }
   // An empty string matches every message that has the field (RFC 9051 §6.4.4).
   return values.some((v) => containsFolded(v, value));

@@ -3,6 +3,7 @@ import { parseCommand, type SearchKey } from "../proto/mod.ts";
 import { describe, type MessageCache, type MessageInfo } from "../../store/messages.ts";
 import {
   matches,
+  matchesLoaded,
   savedResult,
   type SearchContext,
   searchNeeds,
@@ -250,6 +251,29 @@ Deno.test("SEARCH loads only what a key needs, cheap keys first", async () => {
   // BODY is tested only where SEEN matched, and the message is read once for two keys
   await search("BODY lait SEEN TEXT menu", messages);
   assertEquals(messages.map((m) => m.loads.raw), [1, 0, 0]);
+});
+
+Deno.test("matchesLoaded answers with what is loaded, or says what is missing", async () => {
+  const [first] = mailbox();
+  const cache = await first!.cache();
+  const raw = await first!.raw();
+  const at = (c: MessageCache | null, r: Uint8Array | null) => ({
+    seq: first!.seq,
+    info: first!.info,
+    cache: c,
+    raw: r,
+  });
+  const test = (text: string, c: MessageCache | null, r: Uint8Array | null) =>
+    matchesLoaded(keys(text), at(c, r), CONTEXT);
+  assertEquals(test("SEEN", null, null), true);
+  assertEquals(test("UNSEEN FROM nobody", null, null), false, "flags first: nothing needed");
+  assertEquals(test("FROM nobody", null, null), { cache: true, raw: false });
+  assertEquals(test("FROM nobody", cache, null), false);
+  assertEquals(test("BODY lait", null, null), { cache: true, raw: true });
+  assertEquals(test("BODY lait", cache, null), { cache: false, raw: true });
+  assertEquals(test("BODY lait", null, raw), { cache: true, raw: false });
+  assertEquals(test("BODY lait", cache, raw), true);
+  assertEquals(test("HEADER X-Nothing x", cache, null), { cache: false, raw: true });
 });
 
 Deno.test("searchNeeds says what a key needs", () => {

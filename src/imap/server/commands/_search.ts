@@ -10,7 +10,7 @@ import type { MessageCache, MessageInfo } from "../../../store/mod.ts";
 import { NotFoundError } from "../../../util/errors.ts";
 import type { SearchKey } from "../../proto/mod.ts";
 import { type Completion, no } from "../errors.ts";
-import { matches, searchNeeds } from "../search.ts";
+import { type LoadedMessage, matchesLoaded, searchNeeds, type Wants } from "../search.ts";
 import type { ImapSession } from "../session.ts";
 import { accountId } from "./_mailbox.ts";
 
@@ -93,26 +93,23 @@ export async function* matching(
     const loads = new Loads();
     let pending = chunk;
     const found = new Set<number>();
-    // Each round tests the messages whose tests wanted something not yet loaded, then loads
-    // it for all of them at once. A message wants at most its description and its bytes, so
-    // a chunk takes at most three rounds; the tests are pure, so testing again is harmless.
+    // Each round tests the messages with what is loaded of them, then loads what the tests
+    // wanted, for all of them at once, and tests those again. A message wants at most its
+    // description and its bytes, so a chunk takes at most three rounds.
     while (pending.length > 0) {
       const again: Numbered[] = [];
       for (const item of pending) {
-        try {
-          if (await matches(search, loads.source(item), context)) found.add(item.seq);
-        } catch (error) {
-          if (error instanceof NotLoaded) again.push(item);
-          else if (!(error instanceof NotFoundError)) throw error;
-        }
+        const result = matchesLoaded(search, loads.loaded(item), context);
+        if (result === true) found.add(item.seq);
+        else if (result !== false && loads.want(item.info.messageId, result)) again.push(item);
+        // else: no match, or the message is gone (expunged by another session meanwhile)
       }
       if (again.length > 0) await loads.load(messages, account);
       pending = again;
     }
     const matched = chunk.filter((item) => found.has(item.seq));
     for (const { info } of matched) {
-      if (wanted.cache) loads.want("cache", info.messageId);
-      if (wanted.raw) loads.want("raw", info.messageId);
+      loads.want(info.messageId, { cache: wanted.cache === true, raw: wanted.raw === true });
     }
     await loads.load(messages, account);
     for (const item of matched) yield loads.matched(item, messages, account);
@@ -146,18 +143,12 @@ function* chunks(list: readonly MessageInfo[], bytes: boolean): Generator<Number
   if (chunk.length > 0) yield chunk;
 }
 
-/** A test wanted something of the store that is not loaded yet (internal to `matching`). */
-class NotLoaded extends Error {}
-/** The one NotLoaded: made once, as capturing a stack per message would cost more than the test. */
-const NOT_LOADED = new NotLoaded("Not loaded yet");
-
 type Store = ImapSession["deps"]["messages"];
 
 /**
- * The descriptions and messages of one chunk, loaded in batches: a source asked for what is
- * not loaded yet fails with {@link NotLoaded} and records the want; {@link Loads.load} then
- * reads every recorded want in one query per kind. A message the store no longer has is
- * remembered as missing (null), and asking for it again fails with NotFoundError.
+ * The descriptions and messages of one chunk, loaded in batches: {@link Loads.want} records
+ * what a test wants, and {@link Loads.load} reads every recorded want in one query per kind.
+ * A message the store no longer has is remembered as missing (null).
  */
 class Loads {
   readonly #caches = new Map<number, MessageCache | null>();
@@ -165,20 +156,28 @@ class Loads {
   readonly #wantCaches = new Set<number>();
   readonly #wantRaws = new Set<number>();
 
-  /** Records that the description (or the message) of `id` is wanted, unless it is known. */
-  want(kind: "cache" | "raw", id: number): void {
-    if (kind === "cache" && !this.#caches.has(id)) this.#wantCaches.add(id);
-    if (kind === "raw" && !this.#raws.has(id)) this.#wantRaws.add(id);
+  /** The message with what is loaded of it. */
+  loaded(item: Numbered): LoadedMessage {
+    const id = item.info.messageId;
+    return { ...item, cache: this.#caches.get(id) ?? null, raw: this.#raws.get(id) ?? null };
   }
 
-  /** A source for a test: loaded values, or NotLoaded after recording the want. */
-  source(item: Numbered): Matched {
-    const id = item.info.messageId;
-    return {
-      ...item,
-      cache: () => this.#get(this.#caches, "cache", id),
-      raw: () => this.#get(this.#raws, "raw", id),
-    };
+  /**
+   * Records what is wanted of message `id` and not yet loaded; false when some of it is known
+   * to be gone (the message was expunged), so waiting for it is pointless.
+   */
+  want(id: number, wants: Wants): boolean {
+    if (wants.cache) {
+      const cache = this.#caches.get(id);
+      if (cache === null) return false;
+      if (cache === undefined) this.#wantCaches.add(id);
+    }
+    if (wants.raw) {
+      const raw = this.#raws.get(id);
+      if (raw === null) return false;
+      if (raw === undefined) this.#wantRaws.add(id);
+    }
+    return true;
   }
 
   /** A source for a message found: loaded values, or read alone, at most once. */
@@ -211,20 +210,8 @@ class Loads {
     for (const id of caches) this.#caches.set(id, gotCaches?.get(id) ?? null);
     for (const id of raws) this.#raws.set(id, gotRaws?.get(id) ?? null);
   }
-
-  #get<T>(map: Map<number, T | null>, kind: "cache" | "raw", id: number): Promise<T> {
-    const value = map.get(id);
-    if (value === null) return missing(id);
-    if (value !== undefined) return Promise.resolve(value);
-    this.want(kind, id);
-    const failed = Promise.reject(NOT_LOADED);
-    failed.catch(() => {}); // a test may never await it (AND stops early)
-    return failed;
-  }
 }
 
 function missing<T>(id: number): Promise<T> {
-  const failed = Promise.reject<T>(new NotFoundError(`No message ${id}`));
-  failed.catch(() => {}); // as in Loads.#get
-  return failed;
+  return Promise.reject<T>(new NotFoundError(`No message ${id}`));
 }
