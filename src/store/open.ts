@@ -12,6 +12,7 @@ import { Aliases } from "./aliases.ts";
 import { AppPasswords } from "./app_passwords.ts";
 import { Certificates } from "./certificates.ts";
 import { type Database, openDatabase, type Sql } from "./db.ts";
+import { DkimKeys } from "./dkim_keys.ts";
 import { Domains } from "./domains.ts";
 import { Mailboxes } from "./mailboxes.ts";
 import {
@@ -50,6 +51,8 @@ export interface Store {
   /** The outbound queue. */
   readonly queue: Queue;
   readonly certificates: Certificates;
+  /** DKIM keys per domain (sealed private keys; active ones sign). */
+  readonly dkimKeys: DkimKeys;
   close(): Promise<void>;
 }
 
@@ -112,6 +115,7 @@ export async function openServices(
     secrets: new Secrets(sql, vault),
     queue: new Queue(sql, vault),
     certificates: new Certificates(sql, vault),
+    dkimKeys: new DkimKeys(sql, vault, domains),
     close: async () => {
       await changes.close();
       await database.close();
