@@ -14,6 +14,8 @@ const LAYER: Record<string, number> = {
   crypto: 2,
   mime: 2,
   net: 2,
+  // The resolver: sockets and a cache, no store; mail authentication and the queue sit above.
+  dns: 2,
   "smtp/proto": 2,
   // Above mime: ENVELOPE and BODYSTRUCTURE are written from src/mime's parsed structure.
   "imap/proto": 3,

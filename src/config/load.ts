@@ -20,6 +20,14 @@ export interface ListenerConfig {
   readonly port: number;
 }
 
+/** Name resolution: the servers to ask, the wait per try in milliseconds, and the tries. */
+export interface DnsConfig {
+  /** IP addresses and ports; null for those of /etc/resolv.conf. */
+  readonly nameservers: readonly { readonly address: string; readonly port: number }[] | null;
+  readonly timeout: number;
+  readonly attempts: number;
+}
+
 /** The resolved configuration handed to the server. */
 export interface Config {
   readonly dev: boolean;
@@ -37,6 +45,7 @@ export interface Config {
   readonly auth: ConfigFile["auth"];
   readonly smtp: ConfigFile["smtp"];
   readonly imap: ConfigFile["imap"];
+  readonly dns: DnsConfig;
   readonly listeners: Readonly<Record<ListenerName, ListenerConfig>>;
 }
 
@@ -130,6 +139,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     auth: parsed.auth,
     smtp: parsed.smtp,
     imap: parsed.imap,
+    dns: { ...parsed.dns, nameservers: parsed.dns.nameservers ?? null },
     listeners,
   });
 }

@@ -120,3 +120,28 @@ Deno.test("errors name the file, the key path and why", async () => {
     assert(error.message.startsWith(expected), `${error.message} should start with ${expected}`);
   }
 });
+
+Deno.test("[dns]: name servers with and without ports; none given means /etc/resolv.conf", async () => {
+  const defaults = await loadConfig(sources({}));
+  assertEquals(defaults.dns, { nameservers: null, timeout: 5_000, attempts: 2 });
+  const config = await loadConfig(sources({
+    "/f.toml": `[dns]\nnameservers = ["127.0.0.1:5353", "::1", "[::1]:53"]\n` +
+      `timeout = "2s"\nattempts = 3\n`,
+  }, { file: "/f.toml" }));
+  assertEquals(config.dns, {
+    nameservers: [
+      { address: "127.0.0.1", port: 5353 },
+      { address: "::1", port: 53 },
+      { address: "::1", port: 53 },
+    ],
+    timeout: 2_000,
+    attempts: 3,
+  });
+  for (const bad of [`nameservers = ["dns.example.org"]`, `nameservers = []`, `attempts = 0`]) {
+    await assertRejects(
+      () => loadConfig(sources({ "/f.toml": `[dns]\n${bad}\n` }, { file: "/f.toml" })),
+      ConfigError,
+      "dns.",
+    );
+  }
+});

@@ -9,6 +9,7 @@ export {
   type Config,
   type ConfigSources,
   DEV_PORTS,
+  type DnsConfig,
   type ListenerConfig,
   loadConfig,
   PRODUCTION_PORTS,

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { isIP } from "node:net";
 import { z } from "zod";
 import { parseDuration } from "../util/duration.ts";
 import { parseSize } from "../util/size.ts";
@@ -39,6 +40,21 @@ const duration = z.string().transform((value, ctx) => {
 });
 
 const port = z.number().int().min(1).max(65535);
+
+/** A name server: an IP address, optionally with a port (`192.0.2.53`, `[2001:db8::53]:5353`). */
+const nameServer = z.string().transform((value, ctx) => {
+  const match = /^\[([^\]]+)\]:(\d{1,5})$/.exec(value) ?? /^([^:]+):(\d{1,5})$/.exec(value);
+  const address = match ? match[1]! : value;
+  const portNumber = match ? Number(match[2]) : 53;
+  if (isIP(address) === 0 || portNumber < 1 || portNumber > 65535) {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected an IP address with an optional port, got "${value}"`,
+    });
+    return z.NEVER;
+  }
+  return { address, port: portNumber };
+});
 
 /** One listener: where it binds. Protocol behaviour comes from its name. */
 const listener = z.strictObject({
@@ -113,6 +129,13 @@ export const configSchema = z.strictObject({
   // mail_max_userip_connections); a client opens a few per account.
   imap: z.strictObject({
     max_connections_per_user_ip: z.number().int().min(1).default(20),
+  }).prefault({}),
+  // Name resolution for outbound delivery and mail authentication. With no name servers given,
+  // those of /etc/resolv.conf are used; each is an IP address, with ":port" ("[v6]:port").
+  dns: z.strictObject({
+    nameservers: z.array(nameServer).min(1).optional(),
+    timeout: duration.default(5_000),
+    attempts: z.number().int().min(1).max(5).default(2),
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(["debug", "info", "warn", "error"]).default("info"),

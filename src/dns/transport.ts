@@ -142,7 +142,7 @@ export function queryTcp(
 }
 
 function sameAddress(a: string, b: string): boolean {
-  const strip = (s: string) => s.replace(/^::ffff:/i, "").toLowerCase();
+  const strip = (s: string) => s.replace(/^::ffff:/i, "").replace(/%.*$/, "").toLowerCase();
   return strip(a) === strip(b);
 }
 

@@ -1,0 +1,54 @@
+/**
+ * A resolver that answers from a table, for tests of callers (mail authentication, the
+ * queue). It knows nothing of the wire; names are given as in a zone, without trailing dots.
+ *
+ * @module
+ */
+
+import { canonicalName, type DnsRecord, type RecordType, type SoaRecord } from "./message.ts";
+import { type Lookup, type Resolver, selectAnswer, temporaryFailure } from "./resolver.ts";
+
+/** Answers from `records`; names in `failing` answer with a temporary failure. */
+export class FakeResolver implements Resolver {
+  readonly #records: readonly DnsRecord[];
+  readonly #failing: ReadonlySet<string>;
+  /** Every lookup asked, as `name TYPE`, in order. */
+  readonly asked: string[] = [];
+
+  constructor(records: readonly DnsRecord[], options: { failing?: readonly string[] } = {}) {
+    this.#records = records.map((r) => ({ ...r, name: canonicalName(r.name) }));
+    this.#failing = new Set((options.failing ?? []).map(canonicalName));
+  }
+
+  /** Looks a name up in the table; see {@link Resolver}. */
+  lookup<T extends RecordType>(name: string, type: T): Promise<Lookup<T>> {
+    const owner = canonicalName(name);
+    this.asked.push(`${owner} ${type}`);
+    if (this.#failing.has(owner)) {
+      return Promise.resolve(temporaryFailure(owner, type, "SERVFAIL (fake)", "SERVFAIL"));
+    }
+    const { records, cnames } = selectAnswer(owner, type, this.#records);
+    const end = cnames.at(-1)?.target ?? owner;
+    const exists = this.#records.some((r) => r.name === end);
+    const soa: SoaRecord = {
+      type: "SOA",
+      name: end,
+      ttl: 60,
+      mname: "ns.invalid",
+      rname: "hostmaster.invalid",
+      serial: 1,
+      minimum: 60,
+    };
+    const status = records.length > 0 ? "ok" : exists ? "nodata" : "nxdomain";
+    return Promise.resolve({
+      name: owner,
+      type,
+      status,
+      rcode: status === "nxdomain" ? "NXDOMAIN" : "NOERROR",
+      records,
+      cnames,
+      authenticated: false,
+      soa: status === "ok" ? null : soa,
+    });
+  }
+}
