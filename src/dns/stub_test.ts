@@ -189,3 +189,47 @@ Deno.test("stub: the DO bit is sent when DNSSEC is asked for, and AD comes back 
     await server.close();
   }
 });
+
+Deno.test("stub: a TCP answer arriving byte by byte is put together", async () => {
+  const udp = await fakeServer((
+    query,
+  ) => [answer(query, [], { flags: packet.TRUNCATED_RESPONSE })]);
+  // A TCP server on the same port that dribbles its answer one byte per write.
+  const sockets = new Set<net.Socket>();
+  const tcp = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("data", (data: Buffer) => {
+      const body = packet.encode(answer(packet.decode(data.subarray(2)), ["192.0.2.9"]));
+      const framed = Buffer.concat([Buffer.from([body.length >> 8, body.length & 0xff]), body]);
+      let i = 0;
+      const next = () => {
+        if (i < framed.length) socket.write(framed.subarray(i, ++i), next);
+      };
+      next();
+    });
+  });
+  await new Promise<void>((resolve) => tcp.listen(udp.port, "127.0.0.1", resolve));
+  try {
+    const lookup = await resolverFor(udp.port).lookup("host.example", "A");
+    assertEquals(lookup.records.map((r) => r.address), ["192.0.2.9"]);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    await udp.close();
+  }
+});
+
+Deno.test("stub: a TCP answer to another question is a failure, not an answer", async () => {
+  const server = await fakeServer(
+    (query) => [answer(query, [], { flags: packet.TRUNCATED_RESPONSE })],
+    (query) => [answer(query, ["192.0.2.66"], { name: "evil.example" })],
+  );
+  try {
+    const lookup = await resolverFor(server.port).lookup("host.example", "A");
+    assertEquals(lookup.status, "temperror");
+    assertEquals(lookup.error?.includes("not to our question"), true);
+  } finally {
+    await server.close();
+  }
+});
