@@ -98,13 +98,23 @@ Deno.test("IMAP transcript: RFC 9051 §6.3 — ENABLE, CREATE, LIST, DELETE, REN
       S: A682 OK LIST completed
       C: A683 DELETE blurdybloop
       S: A683 OK DELETE completed
-      # §6.3.5 lets a server refuse to delete a name with inferiors, with HASCHILDREN.
+      # §6.3.5 lets a server refuse to delete a name with inferiors (the first example) or
+      # delete it and leave the name \\Noselect (the second, A84–A86): Fumi does the latter.
+      # The mailbox goes; the name stays as a level of the hierarchy that "%" lists
+      # (§6.3.9), \\Noselect to this IMAP4rev1 LIST, while a mailbox lies below it.
       C: A684 DELETE foo
-      S: A684 NO [HASCHILDREN] …
+      S: A684 OK DELETE completed
+      C: A85 LIST "" foo*
+      U: * LIST (\\HasNoChildren) "/" foo/bar
+      S: A85 OK LIST completed
+      C: A86 LIST "" f%
+      U: * LIST (\\Noselect \\HasChildren) "/" foo
+      S: A86 OK LIST completed
       C: A685 DELETE foo/bar
       S: A685 OK DELETE completed
+      # The level went with its last inferior: there is nothing named foo to delete.
       C: A686 DELETE foo
-      S: A686 OK DELETE completed
+      S: A686 NO [NONEXISTENT] …
       C: A687 DELETE INBOX
       S: A687 NO …
       C: A688 LIST "" %

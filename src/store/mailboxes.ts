@@ -182,12 +182,17 @@ export class Mailboxes {
   /**
    * Renames a mailbox and the mailboxes below it (RFC 9051 §6.3.6). Renaming INBOX moves its
    * messages to a new mailbox and leaves INBOX, empty, in place. A new name gets a new
-   * UIDVALIDITY: a client must not take the old UIDs for the new name.
+   * UIDVALIDITY: a client must not take the old UIDs for the new name. Missing superiors of
+   * the new name are created (§6.3.6: "SHOULD create any superior hierarchical names"), as
+   * CREATE does; a mailbox cannot move below itself ("a" to "a/b").
    */
   async rename(accountId: number, from: string, to: string): Promise<void> {
     const source = canonicalMailboxName(from);
     const target = validateMailboxName(to);
     if (target === "INBOX") throw new ConflictError(`Mailbox "INBOX" already exists`);
+    if (source !== "INBOX" && target.startsWith(`${source}/`)) {
+      throw new InvalidInputError(`Mailbox "${source}" cannot move below itself`);
+    }
     await this.sql.begin(async (tx) => {
       const [box] = await tx<{ id: number }[]>`
         select id from mailboxes where account_id = ${accountId} and name = ${source}
@@ -211,22 +216,32 @@ export class Mailboxes {
           await tx`delete from mailbox_messages where mailbox_id = ${box.id}`;
           await tx`update mailboxes set highest_modseq = highest_modseq + 1 where id = ${box.id}`;
         }
-        return;
+      } else {
+        // The mailbox and everything below it: "a" → "b" renames "a/x" to "b/x".
+        await tx`
+          update mailboxes
+          set name = ${target} || substr(name, char_length(${source}) + 1),
+              uid_validity = nextval('uid_validity_seq')
+          where account_id = ${accountId}
+            and (name = ${source} or starts_with(name, ${source + "/"}))`;
       }
-      // The mailbox and everything below it: "a" → "b" renames "a/x" to "b/x".
-      await tx`
-        update mailboxes
-        set name = ${target} || substr(name, char_length(${source}) + 1),
-            uid_validity = nextval('uid_validity_seq')
-        where account_id = ${accountId}
-          and (name = ${source} or starts_with(name, ${source + "/"}))`;
+      // After the move, so that "a/x" to "a" (a level once "a" was deleted) finds "a" free.
+      const levels = target.split("/");
+      for (let i = 1; i < levels.length; i++) {
+        await tx`
+          insert into mailboxes (account_id, name)
+          values (${accountId}, ${levels.slice(0, i).join("/")})
+          on conflict (account_id, name) do nothing`;
+      }
     });
   }
 
   /**
-   * Deletes a mailbox and its messages (RFC 9051 §6.3.5). INBOX cannot be deleted, nor a
-   * mailbox with mailboxes below it (the RFC lets the server refuse; Fumi has no \Noselect
-   * names to leave behind).
+   * Deletes a mailbox and its messages (RFC 9051 §6.3.5). INBOX cannot be deleted. The
+   * mailboxes below it stay (§6.3.5: DELETE "MUST NOT remove inferior hierarchical names"),
+   * and its name becomes a level of the hierarchy that is no mailbox, which LIST shows as
+   * \NonExistent or \Noselect — the RFC's "MAY allow the DELETE command, but it sets the
+   * \Noselect mailbox name attribute", as in its second example (A84–A86).
    */
   async remove(accountId: number, name: string): Promise<void> {
     const canonical = canonicalMailboxName(name);
@@ -235,10 +250,6 @@ export class Mailboxes {
       const [box] = await tx<{ id: number }[]>`
         select id from mailboxes where account_id = ${accountId} and name = ${canonical}`;
       if (!box) throw new NotFoundError(`Mailbox "${name}" does not exist`);
-      const [child] = await tx`
-        select 1 from mailboxes
-        where account_id = ${accountId} and starts_with(name, ${canonical + "/"})`;
-      if (child) throw new ConflictError(`Mailbox "${canonical}" has mailboxes below it`);
       await removeIn(tx, box.id, null, { onlyDeleted: false });
       await tx`delete from mailboxes where id = ${box.id}`;
     });

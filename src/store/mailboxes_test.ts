@@ -70,6 +70,33 @@ Deno.test("rename: children follow, UIDVALIDITY changes, names are checked", asy
   });
 });
 
+Deno.test("rename: missing superiors are created; a mailbox cannot move below itself", async () => {
+  await withStore(async ({ store }) => {
+    const id = await alice(store);
+    await store.mailboxes.create(id, "Old");
+    await store.mailboxes.create(id, "Old/kid");
+    // RFC 9051 §6.3.6: "SHOULD create any superior hierarchical names".
+    await store.mailboxes.rename(id, "Old", "New/deep/er");
+    const all = await names(store, id);
+    for (const n of ["New", "New/deep", "New/deep/er", "New/deep/er/kid"]) {
+      assert(all.includes(n), `${n} in ${all.join()}`);
+    }
+    await assertRejects(
+      () => store.mailboxes.rename(id, "New", "New/deep/x"),
+      InvalidInputError,
+    );
+    // A level left by DELETE ("Up" below) is free to take: "Up/x" moves up into it.
+    for (const n of ["Up", "Up/x", "Up/x/y"]) await store.mailboxes.create(id, n);
+    await store.mailboxes.remove(id, "Up");
+    await store.mailboxes.rename(id, "Up/x", "Up");
+    const after = await names(store, id);
+    assert(after.includes("Up") && after.includes("Up/y") && !after.includes("Up/x"), after.join());
+    // Renaming INBOX below a new level creates the level too.
+    await store.mailboxes.rename(id, "INBOX", "Saved/inbox");
+    assert((await names(store, id)).includes("Saved"));
+  });
+});
+
 Deno.test("rename INBOX: its messages move to the new mailbox, INBOX stays, empty", async () => {
   await withStore(async ({ store }) => {
     const id = await alice(store);
@@ -87,7 +114,7 @@ Deno.test("rename INBOX: its messages move to the new mailbox, INBOX stays, empt
   });
 });
 
-Deno.test("remove: messages and their quota go; INBOX and parents are refused", async () => {
+Deno.test("remove: messages and their quota go, the mailboxes below stay; INBOX is refused", async () => {
   await withStore(async ({ store }) => {
     const id = await alice(store);
     const box = await store.mailboxes.create(id, "Lists");
@@ -95,10 +122,10 @@ Deno.test("remove: messages and their quota go; INBOX and parents are refused", 
     const raw = sampleMessage();
     await store.messages.deliver(raw, [{ accountId: id, mailbox: "Lists" }]);
     assertEquals((await store.accounts.getById(id)).usedBytes, raw.length);
-    await assertRejects(() => store.mailboxes.remove(id, "Lists"), ConflictError);
-    await store.mailboxes.remove(id, "Lists/deno");
+    // RFC 9051 §6.3.5: DELETE "MUST NOT remove inferior hierarchical names".
     await store.mailboxes.remove(id, "Lists");
     assertEquals(await store.mailboxes.find(id, "Lists"), null);
+    assert((await store.mailboxes.find(id, "Lists/deno")) !== null);
     assertEquals((await store.accounts.getById(id)).usedBytes, 0);
     assertEquals(await store.messages.list(box.id), []);
     await assertRejects(() => store.mailboxes.remove(id, "inbox"), InvalidInputError);

@@ -45,14 +45,16 @@ export const create = handler("CREATE", AUTHENTICATED, async (session, _tag, com
   return ok("CREATE completed");
 });
 
-/** RFC 9051 §6.3.5: not INBOX, not one with mailboxes below it. */
+/**
+ * RFC 9051 §6.3.5: not INBOX. A mailbox with mailboxes below it is deleted and they stay;
+ * its name lives on as a level of the hierarchy that LIST shows \NonExistent (\Noselect)
+ * while a mailbox lies below it, the RFC's alternative to refusing with HASCHILDREN. Such a
+ * level is no mailbox, so DELETE of it is NO [NONEXISTENT] (§6.3.5: "an error to attempt to
+ * delete a name that has inferior hierarchical names and also has the \Noselect" attribute).
+ */
 export const deleteCommand = handler("DELETE", AUTHENTICATED, async (session, _tag, command) => {
   const mailbox = await getMailbox(session, command.mailbox);
   if (mailbox.name === "INBOX") return no("INBOX cannot be deleted", "CANNOT");
-  const all = await session.deps.mailboxes.list(accountId(session));
-  if (all.some((m) => m.name.startsWith(`${mailbox.name}/`))) {
-    return no("Mailbox has mailboxes below it", "HASCHILDREN");
-  }
   if (session.selected?.mailbox.id === mailbox.id) {
     session.selected.close();
     session.selected = null;
