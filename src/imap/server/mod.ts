@@ -31,7 +31,7 @@
  * Standards:
  * | standard | status | where |
  * | --- | --- | --- |
- * | RFC 9051 IMAP4rev2, RFC 3501 IMAP4rev1 | yes, but no \Recent | session.ts, commands/ |
+ * | RFC 9051 IMAP4rev2, RFC 3501 IMAP4rev1 | yes, but no \Recent; subscriptions live on mailboxes, so DELETE drops one, which §6.3.7 forbids ("MUST NOT unilaterally remove") | session.ts, commands/ |
  * | RFC 7888 LITERAL+ / LITERAL- | yes (setting) | reader.ts |
  * | RFC 5161 ENABLE | IMAP4rev2, UTF8=ACCEPT, CONDSTORE, QRESYNC | commands/enable.ts |
  * | RFC 2177 IDLE | yes | commands/idle.ts |
@@ -39,7 +39,8 @@
  * | RFC 4959 SASL-IR; AUTH=PLAIN, AUTH=SCRAM-SHA-256 | yes | commands/auth.ts |
  * | RFC 4315 UIDPLUS | APPENDUID, COPYUID, UID EXPUNGE | commands/append.ts, copy.ts, expunge.ts |
  * | RFC 6851 MOVE, RFC 3691 UNSELECT | yes | commands/copy.ts, select.ts |
- * | RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS, RFC 6154 SPECIAL-USE, RFC 3348 CHILDREN | yes; no CHILDINFO, no synthetic parents | commands/list.ts |
+ * | RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS, RFC 6154 SPECIAL-USE, RFC 3348 CHILDREN | yes: RECURSIVEMATCH with CHILDINFO; levels that are not mailboxes are \NonExistent (\Noselect to IMAP4rev1) for "%"; no REMOTE mailboxes | commands/list.ts |
+ * | RFC 9051 §6.3.4–§6.3.6 hierarchy | CREATE and RENAME create superiors; DELETE keeps inferiors and leaves the name a level (§6.3.5's \Noselect choice) | commands/mailbox.ts, store/mailboxes.ts |
  * | RFC 7162 CONDSTORE, QRESYNC | yes | selected.ts, commands/select.ts, fetch.ts, store.ts |
  * | RFC 9208 QUOTA, QUOTA=RES-STORAGE | GETQUOTA, GETQUOTAROOT | commands/quota.ts |
  * | RFC 7889 APPENDLIMIT, RFC 8438 STATUS=SIZE | yes | commands/append.ts, _mailbox.ts |
