@@ -8,39 +8,54 @@
  * the directory, and the config sets no `user:`. It listens on UDP and TCP of the same port
  * and answers with TC over UDP when an answer exceeds the requester's EDNS0 size.
  *
+ * For DNSSEC, knot signs the zones named in `signed` as it loads them (its default policy:
+ * ECDSA P-256 keys made on the spot), and {@link startValidatingResolver} puts Debian's
+ * Unbound (package `unbound`) in front of it, forwarding every name to knot and trusting
+ * the zones' DS records: Unbound's answers then carry the AD bit. Unbound sends nothing
+ * anywhere but to knot: it forwards the root zone there, leaves from 127.0.0.1, and has IPv6
+ * off.
+ *
  * @module
  */
 
 import { freePort } from "./cli.ts";
 
 const KNOTD = "/usr/sbin/knotd";
+const KEYMGR = "/usr/sbin/keymgr";
+const UNBOUND = "/usr/sbin/unbound";
 
 /** A running knotd. */
 export interface DnsServer {
   readonly address: string;
   readonly port: number;
-  /** What knotd logged, for failure messages. */
+  /** What the server logged, for failure messages. */
   output(): string;
   stop(): Promise<void>;
+}
+
+/** A running knotd. */
+export interface AuthoritativeServer extends DnsServer {
+  /** The DS record of a signed zone, as a zone-file line (`example.test. DS 973 13 2 …`). */
+  ds(origin: string): Promise<string>;
 }
 
 /**
  * Starts knotd serving `zones` (origin → zone file text, `$ORIGIN` and `$TTL` supplied) and
  * resolves once every zone is loaded.
  */
-export async function startDnsServer(zones: Readonly<Record<string, string>>): Promise<DnsServer> {
-  try {
-    await Deno.stat(KNOTD);
-  } catch {
-    throw new Error(`${KNOTD} is missing: install Debian's package with: apt-get install knot`);
-  }
+export async function startDnsServer(
+  zones: Readonly<Record<string, string>>,
+  options: { readonly signed?: readonly string[] } = {},
+): Promise<AuthoritativeServer> {
+  await need(KNOTD, "knot");
   const dir = await Deno.makeTempDir({ prefix: "fumi-knot-" });
   const port = freePort();
   const zoneConfig: string[] = [];
   for (const [origin, text] of Object.entries(zones)) {
     const file = `${origin}.zone`;
     await Deno.writeTextFile(`${dir}/${file}`, `$ORIGIN ${origin}.\n$TTL 300\n${text}\n`);
-    zoneConfig.push(`  - domain: ${origin}\n    file: ${file}`);
+    const signing = options.signed?.includes(origin) ? "\n    dnssec-signing: on" : "";
+    zoneConfig.push(`  - domain: ${origin}\n    file: ${file}${signing}`);
   }
   await Deno.writeTextFile(
     `${dir}/knot.conf`,
@@ -68,8 +83,99 @@ export async function startDnsServer(zones: Readonly<Record<string, string>>): P
       "",
     ].join("\n"),
   );
-  const child = new Deno.Command(KNOTD, {
-    args: ["-c", `${dir}/knot.conf`],
+  const origins = Object.keys(zones);
+  const server = await spawn(
+    KNOTD,
+    ["-c", `${dir}/knot.conf`],
+    dir,
+    port,
+    (log) => origins.every((o) => log.includes(`[${o}.] loaded`)) && log.includes("server started"),
+  );
+  const ds = async (origin: string) => {
+    const { stdout, success } = await new Deno.Command(KEYMGR, {
+      args: ["-c", `${dir}/knot.conf`, origin, "ds"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const line = new TextDecoder().decode(stdout).split("\n")[0] ?? "";
+    if (!success || !line.includes(" DS ")) throw new Error(`keymgr gave no DS for ${origin}`);
+    return line;
+  };
+  return { ...server, ds };
+}
+
+/**
+ * Starts Unbound on 127.0.0.1 with a free port as a validating resolver in front of
+ * `upstream`, trusting `trustAnchors` (DS lines from {@link AuthoritativeServer.ds}).
+ */
+export async function startValidatingResolver(
+  upstream: DnsServer,
+  trustAnchors: readonly string[],
+): Promise<DnsServer> {
+  await need(UNBOUND, "unbound");
+  const dir = await Deno.makeTempDir({ prefix: "fumi-unbound-" });
+  const port = freePort();
+  await Deno.writeTextFile(
+    `${dir}/unbound.conf`,
+    [
+      "server:",
+      `  interface: 127.0.0.1@${port}`,
+      `  port: ${port}`,
+      "  do-daemonize: no",
+      '  chroot: ""',
+      '  username: ""',
+      `  directory: "${dir}"`,
+      '  pidfile: ""',
+      "  use-syslog: no",
+      '  logfile: ""',
+      "  verbosity: 1",
+      "  val-log-level: 2",
+      // Loopback only: out from 127.0.0.1, no IPv6, and every name forwarded to knot.
+      "  do-ip6: no",
+      "  outgoing-interface: 127.0.0.1",
+      "  do-not-query-localhost: no",
+      "  access-control: 127.0.0.0/8 allow",
+      "  prefetch: no",
+      "  trust-anchor-signaling: no",
+      '  module-config: "validator iterator"',
+      // Unbound answers .test itself by default (RFC 6761); the test zones live there.
+      '  local-zone: "test." nodefault',
+      ...trustAnchors.map((anchor) => `  trust-anchor: "${anchor}"`),
+      "forward-zone:",
+      '  name: "."',
+      `  forward-addr: ${upstream.address}@${upstream.port}`,
+      "remote-control:",
+      "  control-enable: no",
+      "",
+    ].join("\n"),
+  );
+  return await spawn(
+    UNBOUND,
+    ["-d", "-c", `${dir}/unbound.conf`],
+    dir,
+    port,
+    (log) => log.includes("start of service"),
+  );
+}
+
+async function need(path: string, pkg: string): Promise<void> {
+  try {
+    await Deno.stat(path);
+  } catch {
+    throw new Error(`${path} is missing: install Debian's package with: apt-get install ${pkg}`);
+  }
+}
+
+/** Runs a server in `dir` until `ready(log)`; stopping it removes `dir`. */
+async function spawn(
+  command: string,
+  args: string[],
+  dir: string,
+  port: number,
+  ready: (log: string) => boolean,
+): Promise<DnsServer> {
+  const child = new Deno.Command(command, {
+    args,
     cwd: dir,
     clearEnv: true,
     stdin: "null",
@@ -93,18 +199,13 @@ export async function startDnsServer(zones: Readonly<Record<string, string>>): P
     await Deno.remove(dir, { recursive: true });
   };
   const output = () => lines.join("");
-  const origins = Object.keys(zones);
   const deadline = Date.now() + 10_000;
-  for (;;) {
-    const log = output();
-    const loaded = origins.every((o) => log.includes(`[${o}.] loaded`));
-    if (loaded && log.includes("server started")) break;
+  while (!ready(output())) {
     if (
-      exited || Date.now() > deadline ||
-      /\[[^\]]+\] (zone )?(load failed|failed to parse)/.test(log)
+      exited || Date.now() > deadline || /load failed|failed to parse|fatal error/.test(output())
     ) {
       await stop();
-      throw new Error(`knotd did not start:\n${log}`);
+      throw new Error(`${command} did not start:\n${output()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
