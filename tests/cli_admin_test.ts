@@ -73,6 +73,15 @@ Deno.test("administration on an embedded data directory", async (t) => {
             records,
             /_dmarc\.example\.org\. +TXT +"v=DMARC1; p=reject; rua=mailto:postmaster@example\.org"/,
           );
+          // The domain's DKIM keys were made with it (RFC 6376; Ed25519 per RFC 8463).
+          assertMatch(
+            records,
+            /fumi-rsa-\d{8}\._domainkey\.example\.org\. +TXT +"v=DKIM1; k=rsa; p=MIIB[^"]+" "[^"]+"/,
+          );
+          assertMatch(
+            records,
+            /fumi-ed-\d{8}\._domainkey\.example\.org\. +TXT +"v=DKIM1; k=ed25519; p=\S{43}="/,
+          );
           const info = await Deno.stat(`${dataDir}/master.key`);
           assertEquals(info.mode! & 0o777, 0o600);
           assertEquals(await runEntries(dataDir), []);
@@ -87,6 +96,7 @@ Deno.test("administration on an embedded data directory", async (t) => {
         const idn = assertOk(await run(["domain", "add", "bücher.example"]));
         assertEquals(idn[0], "Added domain bücher.example (xn--bcher-kva.example).");
         assertMatch(idn.join("\n"), /xn--bcher-kva\.example\. +MX +10 mail\.example\.org\./);
+        assertMatch(idn.join("\n"), /fumi-ed-\d{8}\._domainkey\.xn--bcher-kva\.example\. +TXT/);
         assertFails(
           await run(["domain", "add", "example.org"]),
           1,

@@ -34,6 +34,7 @@ Deno.test("usage and configuration errors exit 2 with one line, before any datab
             "fumi serve [--dev] [--config FILE]",
             "fumi migrate [--dry-run]",
             "fumi domain add|list|remove …",
+            "fumi dkim show|rotate|remove …",
             "fumi user add|list|passwd|quota|senders|disable|enable|remove|2fa|app-password …",
             "fumi alias add|list|remove …",
             "fumi keys rotate|list|generate …",
@@ -70,7 +71,7 @@ Deno.test("usage and configuration errors exit 2 with one line, before any datab
     });
 
     await t.step("an unknown subcommand, and a missing one (which also prints usage)", async () => {
-      for (const group of ["domain", "user", "alias", "keys"]) {
+      for (const group of ["domain", "dkim", "user", "alias", "keys"]) {
         assertFails(await run([group, "frob"]), 2, `Unknown command "fumi ${group} frob"; usage:`);
         const missing = await run([group]);
         assertFails(missing, 2, "Missing subcommand; usage: fumi " + group);
@@ -109,6 +110,13 @@ Deno.test("usage and configuration errors exit 2 with one line, before any datab
         [["domain", "add", "a.example", "b.example"], 'Unexpected argument "b.example"'],
         [["domain", "remove"], "Missing NAME; usage: fumi domain remove NAME"],
         [["domain", "list", "x"], 'Unexpected argument "x"; usage: fumi domain list'],
+        [["dkim", "show"], "Missing DOMAIN; usage: fumi dkim show DOMAIN"],
+        [["dkim", "rotate", "a.example", "b.example"], 'Unexpected argument "b.example"'],
+        [
+          ["dkim", "remove", "a.example"],
+          "Missing SELECTOR; usage: fumi dkim remove DOMAIN SELECTOR",
+        ],
+        [["dkim", "show", "a.example", "--force"], 'Unknown option "--force"'],
         [["user", "add"], "Missing ADDRESS; usage: fumi user add ADDRESS"],
         [["user", "add", "a@example.org", "b@example.org"], 'Unexpected argument "b@example.org"'],
         [

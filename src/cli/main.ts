@@ -14,6 +14,7 @@ import type { Command } from "./command.ts";
 import { aliasCommand } from "./commands/alias.ts";
 import { banCommand } from "./commands/ban.ts";
 import { certCommand } from "./commands/cert.ts";
+import { dkimCommand } from "./commands/dkim.ts";
 import { domainCommand } from "./commands/domain.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { migrateCommand } from "./commands/migrate.ts";
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   migrateCommand,
   domainCommand,
+  dkimCommand,
   userCommand,
   aliasCommand,
   keysCommand,

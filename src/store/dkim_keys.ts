@@ -50,7 +50,7 @@ export interface DkimKey {
 export interface DkimRotation {
   /** The new active keys, RSA first. */
   readonly created: readonly DkimKey[];
-  /** The keys that were active before and are now retired (still published). */
+  /** The keys that were active before and are now retired (still published), RSA first. */
   readonly retired: readonly DkimKey[];
 }
 
@@ -149,6 +149,8 @@ export class DkimKeys {
           created.push(row!);
         }
         const toKey = (row: KeyRow) => this.#toKey(domain.name, row);
+        const order = (row: KeyRow) => DKIM_ALGORITHMS.indexOf(row.algorithm);
+        retired.sort((a, b) => order(a) - order(b) || a.id - b.id);
         return { created: created.map(toKey), retired: retired.map(toKey) };
       });
     } finally {

@@ -1,5 +1,5 @@
 /**
- * `fumi domain add|list|remove`.
+ * `fumi domain add|list|remove`. Adding a domain also makes its DKIM keys.
  *
  * @module
  */
@@ -7,18 +7,28 @@
 import { expectPositional, parseArgs } from "../args.ts";
 import { type Command, group } from "../command.ts";
 import { withStore } from "../context.ts";
+import { FumiError } from "../../util/errors.ts";
+import { dkimRecordLine } from "./dkim.ts";
 
 const flags = { string: ["config"] } as const;
 
 const add: Command = {
   name: "add",
   usage: "fumi domain add NAME",
-  summary: "Host a domain and print the DNS records to publish for it.",
+  summary: "Host a domain, make its DKIM keys, and print the DNS records to publish.",
   run: async (io, argv) => {
     const args = parseArgs(argv, flags);
     const [name] = expectPositional(args, ["NAME"], add.usage);
     await withStore(io, args, async (store, config) => {
       const domain = await store.domains.add(name!);
+      // Every domain signs its mail from the start (src/store/dkim_keys.ts).
+      const dkim = await store.dkimKeys.rotate(domain.name).catch((error: unknown) => {
+        throw new FumiError(
+          `Added domain ${domain.name}, but could not make its DKIM keys (${
+            error instanceof Error ? error.message : String(error)
+          }); make them with: fumi dkim rotate ${domain.name}`,
+        );
+      });
       io.out(
         `Added domain ${domain.unicodeName}${
           domain.unicodeName !== domain.name ? ` (${domain.name})` : ""
@@ -27,11 +37,13 @@ const add: Command = {
       io.out("");
       io.out("Publish these DNS records (replace the address with your server's):");
       for (const line of dnsRecords(domain.name, config.hostname)) io.out(`  ${line}`);
+      for (const key of dkim.created) io.out(`  ${dkimRecordLine(key)}  ; RFC 6376, RFC 8463`);
       if (!config.hostname.includes(".")) {
         io.out(`  (the host name "${config.hostname}" is not fully qualified: set FUMI_HOSTNAME)`);
       }
       io.out("");
-      io.out("DKIM, MTA-STS and TLS-RPT records are added to this list as those features arrive.");
+      io.out(`Show the DKIM records again with: fumi dkim show ${domain.name}`);
+      io.out("MTA-STS and TLS-RPT records are added to this list as those features arrive.");
     });
   },
 };
