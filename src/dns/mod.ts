@@ -29,6 +29,7 @@ import { StubResolver } from "./stub.ts";
 
 export { CACHE_DEFAULTS, type CacheOptions, CachingResolver } from "./cache.ts";
 export { FakeResolver } from "./fake.ts";
+export { type Addresses, lookupAddresses, lookupPtr } from "./helpers.ts";
 export {
   type AaaaRecord,
   type ARecord,

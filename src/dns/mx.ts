@@ -17,6 +17,7 @@
  * @module
  */
 
+import { lookupAddresses } from "./helpers.ts";
 import { canonicalName } from "./message.ts";
 import type { Resolver } from "./resolver.ts";
 
@@ -85,18 +86,10 @@ export async function mxHosts(
 }
 
 async function resolveHost(resolver: Resolver, host: string, preference: number): Promise<MxHost> {
-  const [v6, v4] = await Promise.all([
-    resolver.lookup(host, "AAAA"),
-    resolver.lookup(host, "A"),
-  ]);
-  const addresses = [...v6.records.map((r) => r.address), ...v4.records.map((r) => r.address)];
-  const failed = [v6, v4].filter((l) => l.status === "temperror");
-  return failed.length === 0 ? { host, preference, addresses } : {
-    host,
-    preference,
-    addresses,
-    temporaryError: failed.map((l) => `${l.type} lookup for ${host}: ${l.error}`).join("; "),
-  };
+  const { addresses, temporaryError } = await lookupAddresses(resolver, host);
+  return temporaryError === undefined
+    ? { host, preference, addresses }
+    : { host, preference, addresses, temporaryError };
 }
 
 /** Sorts by preference, shuffling each group of equal preference (Fisher–Yates). */

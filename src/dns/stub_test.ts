@@ -233,3 +233,23 @@ Deno.test("stub: a TCP answer to another question is a failure, not an answer", 
     await server.close();
   }
 });
+
+Deno.test("stub: a name server on IPv6 loopback ([::1])", async () => {
+  const server = dgram.createSocket("udp6");
+  server.on("message", (message: Buffer, from: dgram.RemoteInfo) => {
+    const query = packet.decode(message);
+    server.send(packet.encode(answer(query, ["192.0.2.6"])), from.port, from.address);
+  });
+  await new Promise<void>((resolve) => server.bind(0, "::1", resolve));
+  try {
+    const resolver = new StubResolver({
+      nameservers: [{ address: "::1", port: server.address().port }],
+      timeoutMs: 1000,
+      attempts: 1,
+    });
+    const lookup = await resolver.lookup("host.example", "A");
+    assertEquals(lookup.records.map((r) => r.address), ["192.0.2.6"]);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
