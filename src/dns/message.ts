@@ -187,14 +187,18 @@ export class MalformedResponseError extends Error {}
  * of other types or classes than Fumi reads are left out.
  */
 export function decodeResponse(bytes: Uint8Array): Response {
-  let decoded: packet.DecodedPacket;
   try {
-    decoded = packet.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return read(packet.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
   } catch (error) {
+    if (error instanceof MalformedResponseError) throw error;
+    // A peer's bytes: whatever dns-packet or the reading below trips over is their fault.
     throw new MalformedResponseError(`Cannot decode DNS message: ${String(error)}`);
   }
-  const flags = decoded.flags ?? 0;
+}
+
+function read(decoded: packet.DecodedPacket): Response {
   if (!decoded.flag_qr) throw new MalformedResponseError("DNS message is a query");
+  const flags = decoded.flags ?? 0;
   const first = decoded.questions?.[0];
   const question = first && isRecordType(first.type)
     ? { name: canonicalName(first.name), type: first.type }

@@ -153,3 +153,42 @@ Deno.test("message: random bytes never escape as anything but MalformedResponseE
     { numRuns: 2000 },
   );
 });
+
+Deno.test("message: a valid response with random bytes changed decodes or is malformed, nothing else", () => {
+  const valid = response({
+    answers: [
+      {
+        type: "MX",
+        name: "example.test",
+        ttl: 1,
+        data: { preference: 1, exchange: "mx.example.test" },
+      },
+      { type: "TXT", name: "example.test", ttl: 1, data: ["a", "b"] },
+      {
+        type: "TLSA",
+        name: "example.test",
+        ttl: 1,
+        data: { usage: 3, selector: 1, matchingType: 1, certificate: Buffer.from([1]) },
+      },
+    ],
+  });
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), {
+        minLength: 1,
+        maxLength: 4,
+      }),
+      (changes) => {
+        const bytes = valid.slice();
+        for (const [at, value] of changes) bytes[at] = value;
+        try {
+          decodeResponse(bytes);
+        } catch (error) {
+          return error instanceof MalformedResponseError;
+        }
+        return true;
+      },
+    ),
+    { numRuns: 3000 },
+  );
+});
