@@ -2,6 +2,17 @@
  * What SEARCH, SORT and THREAD share: the charsets they accept, whether a key involves
  * MODSEQ, and the walk over the selected messages that match a key.
  *
+ * Invariants of the walk (`matching`):
+ * - The store is read in batches, one query per kind per round of a chunk of messages, and
+ *   lazily: only what the tests ask for (FLAGGED FROM x reads no description of an unflagged
+ *   message), each message's description and bytes at most once.
+ * - The bytes held at once are bounded (BYTES_CHUNK_OCTETS per chunk, or one message).
+ * - Other sessions get a turn of the event loop between chunks, whatever the key.
+ * - A message expunged by another session (not yet announced) is skipped when the store no
+ *   longer has what a test needs of it. Its description may still be in memory
+ *   (src/store/description_cache.ts), and then it is tested as the session still sees it:
+ *   RFC 2180 §4.1 lets a server keep serving a message expunged elsewhere.
+ *
  * @module
  */
 

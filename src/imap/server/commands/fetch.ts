@@ -9,7 +9,9 @@
  *
  * A message expunged by another session but not yet announced to this one is skipped: its
  * content is gone (absent from its batch), and RFC 9051 §7.5.1 forbids announcing the expunge
- * during FETCH.
+ * during FETCH. Items answered from its description alone (ENVELOPE, BODYSTRUCTURE) may still
+ * be answered while that is in memory (src/store/description_cache.ts), as RFC 2180 §4.1.1
+ * allows.
  *
  * @module
  */
