@@ -1,12 +1,15 @@
 /**
  * How long the IMAP reads that dominate the load mix take alone, over one session: `UID SEARCH
  * FROM "x"` over the whole INBOX (cold: first after start; warm: repeated) and a 50-message
- * header FETCH (cold and warm). Run: `deno run -A bench/_read_cost.ts [messages]`, with
- * FUMI_TEST_DATABASE_URL for PostgreSQL (PGlite otherwise).
+ * header FETCH (cold and warm), in wall time and in this process's CPU time (server and
+ * client; PostgreSQL's is not counted), which a busy machine disturbs less. Run:
+ * `deno run -A bench/_read_cost.ts [messages]`, with FUMI_TEST_DATABASE_URL for PostgreSQL
+ * (PGlite otherwise).
  *
  * @module
  */
 
+import { cpuUsage } from "node:process";
 import { ImapClient, withImap } from "../tests/imap.ts";
 import { GOOD_PASSWORD } from "../tests/store.ts";
 import { messageMaker } from "./_message.ts";
@@ -29,18 +32,25 @@ await withImap(async ({ store, alice, ports, caPem }) => {
   await c.command(`a LOGIN ${alice.address} "${GOOD_PASSWORD}"`);
   const time = async (label: string, command: string, times = 1) => {
     const took: number[] = [];
+    const cpu: number[] = [];
     let last = "";
     for (let i = 0; i < times; i++) {
       const t = performance.now();
+      const u = cpuUsage();
       const lines = await c.command(`t ${command}`);
       took.push(performance.now() - t);
+      const used = cpuUsage(u);
+      cpu.push((used.user + used.system) / 1000);
       last = lines[lines.length - 1]!;
     }
     took.sort((a, b) => a - b);
+    cpu.sort((a, b) => a - b);
     const ms = (x: number) => x.toFixed(1);
     const spread = times === 1
-      ? `${ms(took[0]!)} ms`
-      : `min ${ms(took[0]!)} ms, median ${ms(took[times >> 1]!)} ms of ${times}`;
+      ? `${ms(took[0]!)} ms, CPU ${ms(cpu[0]!)} ms`
+      : `min ${ms(took[0]!)} ms, median ${ms(took[times >> 1]!)} ms, median CPU ${
+        ms(cpu[times >> 1]!)
+      } ms of ${times}`;
     console.log(`${label}: ${spread} (${last})`);
   };
   const fetch = (set: string) =>

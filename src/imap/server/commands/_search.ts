@@ -76,7 +76,7 @@ export interface Wanted {
 }
 
 /**
- * The selected messages matching `search`, in sequence order. The store is read only as far
+ * The selected messages matching `search`, in sequence order, a chunk at a time. The store is read only as far
  * as the key needs, and in batches: the messages are tested a chunk at a time, and what the
  * tests of a chunk asked for is read in one query (see {@link Loads}). With `wanted`, the
  * descriptions or messages of those found are read with them, so SORT and THREAD do not read
@@ -86,7 +86,7 @@ export async function* matching(
   session: ImapSession,
   search: SearchKey,
   wanted: Wanted = {},
-): AsyncGenerator<Matched> {
+): AsyncGenerator<Matched[]> {
   const { messages } = session.deps;
   const account = accountId(session);
   const list = session.selected!.messages;
@@ -119,11 +119,13 @@ export async function* matching(
       pending = again;
     }
     const matched = chunk.filter((item) => found.has(item.seq));
-    for (const { info } of matched) {
-      loads.want(info.messageId, { cache: wanted.cache === true, raw: wanted.raw === true });
+    if (wanted.cache || wanted.raw) {
+      const wants = { cache: wanted.cache === true, raw: wanted.raw === true };
+      for (const { info } of matched) loads.want(info.messageId, wants);
+      await loads.load(messages, account);
     }
-    await loads.load(messages, account);
-    for (const item of matched) yield loads.matched(item, messages, account);
+    // A chunk at a time: an async generator's yield costs a few promise turns.
+    if (matched.length > 0) yield matched.map((item) => loads.matched(item, messages, account));
   }
 }
 

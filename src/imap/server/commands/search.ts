@@ -17,10 +17,12 @@ export const search = handler("SEARCH", SELECTED, async (session, tag, command) 
   const found: number[] = [];
   const uids: number[] = [];
   let highest = 0;
-  for await (const { seq, info } of matching(session, command.search)) {
-    found.push(command.uid ? info.uid : seq);
-    uids.push(info.uid);
-    highest = Math.max(highest, info.modseq);
+  for await (const chunk of matching(session, command.search)) {
+    for (const { seq, info } of chunk) {
+      found.push(command.uid ? info.uid : seq);
+      uids.push(info.uid);
+      highest = Math.max(highest, info.modseq);
+    }
   }
   const modseq = usesModseq(command.search);
   if (modseq) session.condstore = true; // RFC 7162 §3.1

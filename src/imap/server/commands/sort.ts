@@ -38,18 +38,20 @@ async function find(
   const found: ThreadItem[] = [];
   let highestModseq = 0;
   const wanted = { cache: options.withCache, raw: options.withReferences }; // read in batches
-  for await (const match of matching(session, search, wanted)) {
-    try {
-      const cache = options.withCache ? await match.cache() : null;
-      const references = options.withReferences
-        ? headerValues(await match.raw(), "references")[0] ?? null
-        : null;
-      found.push({ seq: match.seq, info: match.info, cache, references });
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-      continue; // expunged by another session, not yet announced
+  for await (const chunk of matching(session, search, wanted)) {
+    for (const match of chunk) {
+      try {
+        const cache = options.withCache ? await match.cache() : null;
+        const references = options.withReferences
+          ? headerValues(await match.raw(), "references")[0] ?? null
+          : null;
+        found.push({ seq: match.seq, info: match.info, cache, references });
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+        continue; // expunged by another session, not yet announced
+      }
+      highestModseq = Math.max(highestModseq, match.info.modseq);
     }
-    highestModseq = Math.max(highestModseq, match.info.modseq);
   }
   return { found, highestModseq };
 }
