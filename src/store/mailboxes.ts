@@ -126,15 +126,6 @@ export class Mailboxes {
     return rows[0] ? toMailbox(rows[0]) : null;
   }
 
-  /** The mailbox with this id, or null (deleted). */
-  async byId(mailboxId: number): Promise<Mailbox | null> {
-    const rows = await this.sql.unsafe<MailboxRow[]>(
-      `select ${COLUMNS} from mailboxes where id = $1`,
-      [mailboxId],
-    );
-    return rows[0] ? toMailbox(rows[0]) : null;
-  }
-
   /** Like {@link find}, but NotFoundError when absent. */
   async get(accountId: number, name: string): Promise<Mailbox> {
     const mailbox = await this.find(accountId, name);

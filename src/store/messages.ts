@@ -113,6 +113,16 @@ export interface MessagesOptions {
   readonly descriptionCacheOctets?: number;
 }
 
+/** What changed in a mailbox since a point, read in one snapshot (see `changesSince`). */
+export interface MailboxChangeSet {
+  /** HIGHESTMODSEQ in that snapshot; null when the mailbox no longer exists. */
+  readonly highestModseq: number | null;
+  /** Rows added or changed after the point, in UID order. */
+  readonly changed: MessageInfo[];
+  /** UIDs expunged after the point, ascending. */
+  readonly expunged: number[];
+}
+
 /** How STORE changes flags (RFC 9051 §6.4.6). */
 export type FlagMode = "add" | "remove" | "replace";
 
@@ -496,35 +506,49 @@ export class Messages {
     options: { unchangedSince?: number } = {},
   ): Promise<{ changed: FlagChange[]; modified: number[] }> {
     const wanted = normalizeFlags(flags);
-    const result = await this.sql.begin(async (tx) => {
-      const [box] = await tx<{ highest_modseq: number }[]>`
-        select highest_modseq from mailboxes where id = ${mailboxId} for update`;
-      if (!box) throw new NotFoundError(`No mailbox ${mailboxId}`);
-      const modseq = box.highest_modseq + 1;
-      const limit = options.unchangedSince ?? null;
-      const newFlags = mode === "add"
-        ? tx`array(select distinct f from unnest(flags || ${wanted}::text[]) f order by f)`
-        : mode === "remove"
-        ? tx`array(select f from unnest(flags) f where f <> all(${wanted}::text[]) order by f)`
-        : tx`${wanted}::text[]`;
-      const changed = await tx<FlagChange[]>`
-        update mailbox_messages set flags = ${newFlags}, modseq = ${modseq}
-        where mailbox_id = ${mailboxId} and uid = any(${uids as number[]}::bigint[])
-          and (${limit}::bigint is null or modseq <= ${limit}::bigint)
-          and flags is distinct from ${newFlags}
-        returning uid, flags, modseq`;
-      const modified = limit === null ? [] : (await tx<{ uid: number }[]>`
-        select uid from mailbox_messages
-        where mailbox_id = ${mailboxId} and uid = any(${uids as number[]}::bigint[])
-          and modseq > ${limit}::bigint and modseq <> ${modseq}
-        order by uid`).map((r) => r.uid);
-      if (changed.length > 0) {
-        await tx`update mailboxes set highest_modseq = ${modseq} where id = ${mailboxId}`;
-        await notify(tx, mailboxId);
-      }
-      return { changed: [...changed].sort((a, b) => a.uid - b.uid), modified };
-    });
-    if (result.changed.length > 0) this.changes.announce([mailboxId]);
+    let result: { changed: FlagChange[]; modified: number[] };
+    try {
+      result = await this.sql.begin(async (tx) => {
+        // One statement locks the mailbox row, takes the next modseq and queues the change
+        // notification; when nothing changes, the rollback undoes all three. Flags are not
+        // mail: the commit does not wait for its WAL flush (synchronous_commit off for this
+        // transaction only), so a crash may lose the last moment of flag changes, never a
+        // message, as IMAP servers' index updates without fsync do.
+        const [box] = await tx<{ highest_modseq: number }[]>`
+          with box as (
+            update mailboxes set highest_modseq = highest_modseq + 1 where id = ${mailboxId}
+            returning highest_modseq
+          )
+          select highest_modseq, pg_notify('fumi_mailbox', ${String(mailboxId)})::text,
+                 set_config('synchronous_commit', 'off', true)
+          from box`;
+        if (!box) throw new NotFoundError(`No mailbox ${mailboxId}`);
+        const modseq = box.highest_modseq;
+        const limit = options.unchangedSince ?? null;
+        const newFlags = mode === "add"
+          ? tx`array(select distinct f from unnest(flags || ${wanted}::text[]) f order by f)`
+          : mode === "remove"
+          ? tx`array(select f from unnest(flags) f where f <> all(${wanted}::text[]) order by f)`
+          : tx`${wanted}::text[]`;
+        const changed = await tx<FlagChange[]>`
+          update mailbox_messages set flags = ${newFlags}, modseq = ${modseq}
+          where mailbox_id = ${mailboxId} and uid = any(${uids as number[]}::bigint[])
+            and (${limit}::bigint is null or modseq <= ${limit}::bigint)
+            and flags is distinct from ${newFlags}
+          returning uid, flags, modseq`;
+        const modified = limit === null ? [] : (await tx<{ uid: number }[]>`
+          select uid from mailbox_messages
+          where mailbox_id = ${mailboxId} and uid = any(${uids as number[]}::bigint[])
+            and modseq > ${limit}::bigint and modseq <> ${modseq}
+          order by uid`).map((r) => r.uid);
+        if (changed.length === 0) throw new Unchanged(modified);
+        return { changed: [...changed].sort((a, b) => a.uid - b.uid), modified };
+      });
+    } catch (error) {
+      if (error instanceof Unchanged) return { changed: [], modified: error.modified };
+      throw error;
+    }
+    this.changes.announce([mailboxId]);
     return result;
   }
 
@@ -558,6 +582,58 @@ export class Messages {
   }
 
   /**
+   * The mailbox's HIGHESTMODSEQ, its rows changed after `since` and the UIDs expunged after
+   * `expungedSince` (none asked when null), in one statement: one snapshot, so every change up
+   * to the HIGHESTMODSEQ returned is in the rows, and one round trip (an IMAP view's refresh).
+   */
+  async changesSince(
+    mailboxId: number,
+    since: number,
+    expungedSince: number | null,
+  ): Promise<MailboxChangeSet> {
+    const rows = await this.sql<
+      {
+        kind: number;
+        uid: number;
+        message_id: number | null;
+        flags: string[] | null;
+        modseq: number | null;
+        size: number | null;
+        internal_date: Date | null;
+      }[]
+    >`
+      select 0 as kind, highest_modseq as uid, null::bigint as message_id, null::text[] as flags,
+             null::bigint as modseq, null::bigint as size, null::timestamptz as internal_date
+      from mailboxes where id = ${mailboxId}
+      union all
+      select 1, uid, message_id, flags, modseq, size, internal_date from mailbox_messages
+      where mailbox_id = ${mailboxId} and modseq > ${since}
+      union all
+      select 2, uid, null, null, null, null, null from expunged_messages
+      where mailbox_id = ${mailboxId} and ${expungedSince}::bigint is not null
+        and modseq > ${expungedSince}::bigint
+      order by kind, uid`;
+    let highestModseq: number | null = null;
+    const changed: MessageInfo[] = [];
+    const expunged: number[] = [];
+    for (const r of rows) {
+      if (r.kind === 0) highestModseq = r.uid;
+      else if (r.kind === 2) expunged.push(r.uid);
+      else {
+        changed.push({
+          uid: r.uid,
+          messageId: r.message_id!,
+          flags: r.flags!,
+          modseq: r.modseq!,
+          size: r.size!,
+          internalDate: r.internal_date!,
+        });
+      }
+    }
+    return { highestModseq, changed, expunged };
+  }
+
+  /**
    * UIDs expunged from a mailbox after `modseq` (RFC 7162 §3.2.5.2 VANISHED (EARLIER), and
    * the changes an IMAP session announces), ascending.
    */
@@ -579,6 +655,11 @@ export class Messages {
     if (removed.length > 0) this.changes.announce([mailboxId]);
     return removed;
   }
+}
+
+/** Thrown to roll back a STORE that changed nothing (its modseq and notification too). */
+class Unchanged {
+  constructor(readonly modified: number[]) {}
 }
 
 /** A message's cached description, serialised for sealing. */

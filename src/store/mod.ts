@@ -54,6 +54,7 @@ export type {
   DeliveryTarget,
   FlagChange,
   FlagMode,
+  MailboxChangeSet,
   MessageCache,
   MessageInfo,
 } from "./messages.ts";

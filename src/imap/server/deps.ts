@@ -25,7 +25,7 @@ export interface ImapDeps {
   sasl(mechanism: string, context: SaslContext): SaslMechanism | null;
   readonly mailboxes: Pick<
     Store["mailboxes"],
-    "list" | "find" | "byId" | "create" | "rename" | "remove" | "setSubscribed" | "counts"
+    "list" | "find" | "create" | "rename" | "remove" | "setSubscribed" | "counts"
   >;
   readonly messages: Pick<
     Store["messages"],

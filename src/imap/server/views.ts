@@ -14,9 +14,9 @@
  *   refresh at a time, whoever asks: callers that ask while one is running wait for it, and
  *   run another only when a change was announced after it began, so every caller gets a
  *   snapshot read after the last change it could know of.
- * - Each refresh reads HIGHESTMODSEQ first, then the rows changed and the UIDs expunged after
- *   the snapshot's modseq: a change committed meanwhile is read now or by the next refresh,
- *   never lost (RFC 7162 §3.1.2: modseqs only grow). A message whose UID is above every known
+ * - Each refresh reads HIGHESTMODSEQ, the rows changed and the UIDs expunged after the
+ *   snapshot's modseq in one statement, so in one database snapshot: a change committed
+ *   meanwhile is read by the next refresh, never lost (RFC 7162 §3.1.2: modseqs only grow). A message whose UID is above every known
  *   one is new; UIDs and modseqs are allocated under the mailbox row's lock, so they commit
  *   in order and a lower UID never turns up later.
  * - A view lives while a session holds it and lingers a while after the last one lets go, so
@@ -41,8 +41,7 @@ export interface Snapshot {
 
 /** What the views read and follow: the store's, or fakes in tests. */
 export interface ViewDeps {
-  readonly mailboxes: Pick<Store["mailboxes"], "byId">;
-  readonly messages: Pick<Store["messages"], "list" | "expungedSince">;
+  readonly messages: Pick<Store["messages"], "changesSince">;
   readonly changes: Pick<Store["changes"], "subscribe">;
 }
 
@@ -55,7 +54,6 @@ const MAX_LINGERING = 256;
 export class MailboxView {
   /** Nothing read yet: the first refresh reads every message. */
   #snapshot: Snapshot = { messages: [], modseq: 0, expunges: 0, readAt: -Infinity };
-  #expungeModseq = 0;
   /** A change was announced after the last refresh began (or nothing was read yet). */
   #stale = true;
   #running: Promise<void> | null = null;
@@ -105,27 +103,26 @@ export class MailboxView {
 
   async #refresh(): Promise<void> {
     const before = this.#snapshot;
-    const mailbox = await this.deps.mailboxes.byId(this.mailboxId);
+    // One snapshot: every change up to its HIGHESTMODSEQ is in the rows it returns. A view
+    // with no messages has nothing to remove, so it asks for no expunged UIDs.
+    const { highestModseq, changed, expunged } = await this.deps.messages.changesSince(
+      this.mailboxId,
+      before.modseq,
+      before.messages.length === 0 ? null : before.modseq,
+    );
     // Deleted meanwhile: nothing more will change; the sessions find out at their next command.
-    if (mailbox === null) return;
-    const [gone, changed] = await Promise.all([
-      before.messages.length === 0
-        ? []
-        : this.deps.messages.expungedSince(this.mailboxId, this.#expungeModseq),
-      this.deps.messages.list(this.mailboxId, { changedSince: before.modseq }),
-    ]);
+    if (highestModseq === null) return;
     let messages = before.messages;
     let expunges = before.expunges;
-    if (gone.length > 0) {
-      const removed = new Set(gone);
+    if (expunged.length > 0) {
+      const removed = new Set(expunged);
       const kept = messages.filter((m) => !removed.has(m.uid));
       if (kept.length < messages.length) [messages, expunges] = [kept, expunges + 1];
     }
     if (changed.length > 0) messages = merge(messages, changed);
-    this.#expungeModseq = Math.max(this.#expungeModseq, mailbox.highestModseq);
     this.#snapshot = {
       messages: messages === before.messages ? messages : Object.freeze(messages),
-      modseq: Math.max(before.modseq, mailbox.highestModseq),
+      modseq: Math.max(before.modseq, highestModseq),
       expunges,
       readAt: performance.now(),
     };
