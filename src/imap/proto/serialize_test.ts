@@ -179,8 +179,12 @@ Deno.test("ResponseWriter writes a 1,000-message FETCH in linear time", () => {
     return { size, ms: performance.now() - started };
   };
   build(1000); // warm up
-  const small = build(2000);
-  const large = build(20_000);
+  // The fastest of three runs each: a garbage collection or another process taking the CPU
+  // slows one run, not the shape of the work.
+  const best = (count: number) =>
+    [build(count), build(count), build(count)].reduce((a, b) => (b.ms < a.ms ? b : a));
+  const small = best(2000);
+  const large = best(20_000);
   assert(large.size > small.size * 9, "sizes");
   assert(large.ms < small.ms * 40 + 50, `20,000 messages took ${large.ms} ms vs ${small.ms} ms`);
 });
