@@ -17,6 +17,8 @@ const LAYER: Record<string, number> = {
   // The resolver: sockets and a cache, no store; mail authentication and the queue sit above.
   dns: 2,
   "smtp/proto": 2,
+  // The outbound client: a connection (net) and the wire format (smtp/proto).
+  "smtp/client": 3,
   // Above mime: ENVELOPE and BODYSTRUCTURE are written from src/mime's parsed structure.
   "imap/proto": 3,
   store: 3,

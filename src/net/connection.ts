@@ -16,8 +16,8 @@
  * @module
  */
 
-import type { Socket } from "node:net";
-import { type SecureContext, TLSSocket } from "node:tls";
+import { connect as tcpConnect, isIP, type Socket } from "node:net";
+import { connect as tlsConnect, type SecureContext, TLSSocket } from "node:tls";
 import { FumiError } from "../util/errors.ts";
 import { normalizeIp } from "./cidr.ts";
 import { LineTooLongError, ReadTimeoutError, WriteTimeoutError } from "./errors.ts";
@@ -57,6 +57,24 @@ export interface StartTlsOptions {
 }
 
 const HIGH_WATER = 256 * 1024;
+/** TLS settings for the client side (outbound SMTP). */
+export interface ClientTlsOptions {
+  /** The name sent in SNI and, with `verify`, checked against the certificate. */
+  readonly servername: string;
+  /** Refuse a certificate that does not verify (MTA-STS enforce, a smarthost). */
+  readonly verify: boolean;
+  /** Trusted roots instead of the system's (tests, a private smarthost). */
+  readonly ca?: readonly string[];
+  readonly handshakeTimeoutMs: number;
+}
+
+/** What a client's handshake settled, and whether the server's certificate verified. */
+export interface ClientTlsState extends TlsState {
+  readonly verified: boolean;
+  /** Why it did not verify (node's code, such as "DEPTH_ZERO_SELF_SIGNED_CERT"), or null. */
+  readonly verifyError: string | null;
+}
+
 /** How long a write may wait for a client that does not read before the connection is cut. */
 export const DEFAULT_WRITE_TIMEOUT_MS = 120_000;
 const encoder = new TextEncoder();
@@ -278,6 +296,58 @@ export class Connection {
     return discarded;
   }
 
+  /**
+   * Client-side TLS on this connection (after the server's "220 Ready" to STARTTLS, or at once
+   * for implicit TLS). Unread plaintext is discarded, as RFC 3207 §4.2 asks of clients too.
+   * With `verify`, a certificate that does not chain to a trusted root or does not name
+   * `servername` fails the handshake; without it the handshake succeeds and
+   * {@link ClientTlsState.verified} says whether it would have.
+   */
+  async startTlsClient(options: ClientTlsOptions): Promise<ClientTlsState> {
+    if (this.#tls) throw new FumiError("TLS is already active");
+    if (this.#closed) throw new FumiError("Connection closed");
+    const raw = this.#socket;
+    this.#detach(raw);
+    raw.on("error", () => {}); // reported through the TLS socket below; never uncaught
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#scanned = 0;
+    const secure = tlsConnect({
+      socket: raw,
+      servername: isIP(options.servername) ? undefined : options.servername,
+      rejectUnauthorized: options.verify,
+      ...(options.ca ? { ca: [...options.ca] } : {}),
+      minVersion: "TLSv1.2",
+    });
+    this.#socket = secure as unknown as Socket;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        timer = setTimeout(() => reject(new ReadTimeoutError()), options.handshakeTimeoutMs);
+        secure.once("secureConnect", () => resolve());
+        secure.on("error", (error: Error) => reject(error));
+        secure.once(
+          "close",
+          () => reject(new FumiError("Connection closed during the TLS handshake")),
+        );
+      });
+    } catch (error) {
+      this.close();
+      raw.destroy();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.#tls = tlsStateOf(secure);
+    this.#attach(this.#socket);
+    const problem = secure.authorizationError;
+    return {
+      ...this.#tls,
+      verified: secure.authorized,
+      verifyError: problem === null || problem === undefined ? null : String(problem),
+    };
+  }
+
   /** Closes the connection (idempotent). */
   close(): void {
     if (this.#closed) return;
@@ -410,4 +480,29 @@ export function tlsStateOf(socket: TLSSocket): TlsState {
  */
 export function normalizeAddress(address: string): string {
   return normalizeIp(address) ?? address;
+}
+
+/**
+ * Opens a TCP connection to `address` (an IP address) and `port`, within `timeoutMs`.
+ *
+ * @throws the socket's error (ECONNREFUSED, EHOSTUNREACH…) or a {@link ReadTimeoutError}.
+ */
+export function connectTo(address: string, port: number, timeoutMs: number): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ host: address, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new ReadTimeoutError());
+    }, timeoutMs);
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      socket.off("error", reject);
+      resolve(new Connection(socket));
+    });
+    socket.once("error", (error: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
+    });
+  });
 }

@@ -48,6 +48,7 @@
  */
 
 export { formatReply, isPositive, MAX_REPLY_LINE_OCTETS, type Reply, reply } from "./reply.ts";
+export { MalformedReplyError, ReplyAssembler, replyText } from "./reply_parser.ts";
 export {
   type CommandLine,
   type MailFrom,
