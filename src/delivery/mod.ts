@@ -35,6 +35,16 @@ export {
   type OriginalRecipient,
 } from "./delivery.ts";
 export {
+  buildDsn,
+  type DsnAction,
+  type DsnEvent,
+  type DsnInput,
+  dsnNeeds8Bit,
+  type DsnRecipient,
+  MAX_RETURNED_SIZE,
+  wantsDsn,
+} from "./dsn.ts";
+export {
   authenticationResults,
   deliveredTo,
   FOLD_AT,
