@@ -28,6 +28,8 @@ const LAYER: Record<string, number> = {
   auth: 4,
   acme: 4,
   delivery: 5,
+  // The queue's worker: DNS, the SMTP client and the store's queue.
+  outbound: 5,
   "bootstrap.ts": 5,
   "tls_reload.ts": 5,
   "smtp/server": 6,

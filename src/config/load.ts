@@ -45,6 +45,7 @@ export interface Config {
   readonly auth: ConfigFile["auth"];
   readonly smtp: ConfigFile["smtp"];
   readonly imap: ConfigFile["imap"];
+  readonly queue: ConfigFile["queue"];
   readonly dns: DnsConfig;
   readonly listeners: Readonly<Record<ListenerName, ListenerConfig>>;
 }
@@ -139,6 +140,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     auth: parsed.auth,
     smtp: parsed.smtp,
     imap: parsed.imap,
+    queue: parsed.queue,
     dns: { ...parsed.dns, nameservers: parsed.dns.nameservers ?? null },
     listeners,
   });

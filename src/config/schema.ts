@@ -132,6 +132,16 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   // Name resolution for outbound delivery and mail authentication. With no name servers given,
   // those of /etc/resolv.conf are used; each is an IP address, with ":port" ("[v6]:port").
+  // Outbound delivery: the retry schedule for temporary failures (RFC 5321 §4.5.4.1: retry
+  // after at least 30 minutes, give up after 4-5 days; a first retry sooner helps greylisting)
+  // and how many connections the workers open.
+  queue: z.strictObject({
+    retry_first: duration.default(5 * 60_000),
+    retry_max: duration.default(4 * 3_600_000),
+    give_up_after: duration.default(5 * 86_400_000),
+    connections: z.number().int().min(1).default(20),
+    connections_per_domain: z.number().int().min(1).default(5),
+  }).prefault({}),
   dns: z.strictObject({
     nameservers: z.array(nameServer).min(1).optional(),
     timeout: duration.default(5_000),

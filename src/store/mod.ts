@@ -66,6 +66,8 @@ export {
 } from "./migrate.ts";
 export { openStore, type Store } from "./open.ts";
 export {
+  type AttemptRecord,
+  type ClaimedRecipient,
   type DsnReturn,
   type NewQueueEntry,
   type NewQueueRecipient,
@@ -75,6 +77,7 @@ export {
   type QueueRecipient,
   type QueueStatus,
   type QueueSummary,
+  QueueWork,
 } from "./queue.ts";
 export { rotateDataKeys, rotationComplete, type RotationReport } from "./rotate.ts";
 export type { TotpEnrolment, TwoFactorState } from "./two_factor.ts";

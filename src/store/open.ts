@@ -26,7 +26,7 @@ import { MailboxChanges } from "./changes.ts";
 import { Messages } from "./messages.ts";
 import { Secrets } from "./secrets.ts";
 import { loadMigrations, migrate } from "./migrate.ts";
-import { Queue } from "./queue.ts";
+import { Queue, QueueWork } from "./queue.ts";
 import { TwoFactor } from "./two_factor.ts";
 import { MasterKeyError, Vault } from "./vault.ts";
 
@@ -50,6 +50,8 @@ export interface Store {
   readonly secrets: Secrets;
   /** The outbound queue. */
   readonly queue: Queue;
+  /** The outbound queue as its workers use it: leases and attempts. */
+  readonly queueWork: QueueWork;
   readonly certificates: Certificates;
   /** DKIM keys per domain (sealed private keys; active ones sign). */
   readonly dkimKeys: DkimKeys;
@@ -99,6 +101,7 @@ export async function openServices(
     minLength: config.accounts.password_min_length,
     rejectCommon: config.accounts.reject_common_passwords,
   };
+  const queue = new Queue(sql, vault);
   return {
     database,
     sql,
@@ -113,7 +116,8 @@ export async function openServices(
     messages: new Messages(sql, vault, changes),
     changes,
     secrets: new Secrets(sql, vault),
-    queue: new Queue(sql, vault),
+    queue,
+    queueWork: new QueueWork(sql, queue),
     certificates: new Certificates(sql, vault),
     dkimKeys: new DkimKeys(sql, vault, domains),
     close: async () => {

@@ -178,6 +178,148 @@ export class Queue {
   }
 }
 
+/** A recipient a worker leased, with what it needs to send. */
+export interface ClaimedRecipient {
+  readonly id: number;
+  readonly queueMessageId: number;
+  readonly address: string;
+  readonly notify: string | null;
+  readonly orcpt: string | null;
+  /** Attempts before this one. */
+  readonly attempts: number;
+  /** When the message was queued (for the retry schedule's end). */
+  readonly queuedAt: Date;
+}
+
+/** The result of one attempt for some recipients. */
+export type AttemptRecord =
+  | { readonly kind: "delivered"; readonly remoteHost: string | null; readonly reply: string }
+  | {
+    readonly kind: "deferred";
+    readonly remoteHost: string | null;
+    readonly error: string;
+    readonly nextAttemptAt: Date;
+  }
+  | { readonly kind: "failed"; readonly remoteHost: string | null; readonly error: string };
+
+/**
+ * The workers' side of the queue: leasing due recipients and recording attempts.
+ *
+ * A lease (`leased_until`) keeps other workers, in this process or another on the same
+ * database, from taking a recipient while one is sending to it; `for update skip locked` lets
+ * concurrent claims pass each other instead of waiting. A worker that dies leaves its leases to
+ * run out, and the recipients are taken again: at worst a message is sent twice after a crash
+ * between the remote's 250 and our record of it, never lost (RFC 5321 §6.1 prefers that).
+ */
+export class QueueWork {
+  constructor(private readonly sql: Sql, private readonly queue: Queue) {}
+
+  /** Leases up to `limit` due recipients of messages not on hold, soonest due first. */
+  async claim(limit: number, leaseMs: number): Promise<ClaimedRecipient[]> {
+    const rows = await this.sql<
+      {
+        id: number;
+        queue_message_id: number;
+        address: string;
+        notify: string | null;
+        orcpt: string | null;
+        attempts: number;
+        created_at: Date;
+      }[]
+    >`
+      with due as (
+        select r.id from queue_recipients r
+        join queue_messages m on m.id = r.queue_message_id
+        where r.status = 'queued' and r.next_attempt_at <= now() and m.held_at is null
+          and (r.leased_until is null or r.leased_until < now())
+        order by r.next_attempt_at, r.id
+        limit ${limit}
+        for update of r skip locked
+      )
+      update queue_recipients r
+      set leased_until = now() + make_interval(secs => ${leaseMs / 1000})
+      from due, queue_messages m
+      where r.id = due.id and m.id = r.queue_message_id
+      returning r.id, r.queue_message_id, r.address, r.notify, r.orcpt, r.attempts,
+                m.created_at`;
+    return rows.map((r) => ({
+      id: r.id,
+      queueMessageId: r.queue_message_id,
+      address: r.address,
+      notify: r.notify,
+      orcpt: r.orcpt,
+      attempts: r.attempts,
+      queuedAt: r.created_at,
+    }));
+  }
+
+  /** The message of a claimed recipient, decrypted. */
+  read(queueMessageId: number): Promise<QueueEntry> {
+    return this.queue.read(queueMessageId);
+  }
+
+  /** Records an attempt for recipients and ends their lease. */
+  async record(recipientIds: readonly number[], attempt: AttemptRecord): Promise<void> {
+    if (recipientIds.length === 0) return;
+    const ids = recipientIds as number[];
+    const status = attempt.kind === "deferred" ? "queued" : attempt.kind;
+    const error = attempt.kind === "delivered" ? attempt.reply : attempt.error;
+    const next = attempt.kind === "deferred" ? attempt.nextAttemptAt : null;
+    await this.sql`
+      update queue_recipients set
+        status = ${status},
+        attempts = attempts + 1,
+        last_error = ${error},
+        remote_host = ${attempt.remoteHost},
+        last_attempt_at = now(),
+        next_attempt_at = coalesce(${next}::timestamptz, next_attempt_at),
+        finished_at = case when ${status} = 'queued' then null else now() end,
+        leased_until = null
+      where id = any(${ids}::bigint[])`;
+  }
+
+  /** Ends leases without an attempt (the worker stopped before sending). */
+  async release(recipientIds: readonly number[]): Promise<void> {
+    if (recipientIds.length === 0) return;
+    await this.sql`
+      update queue_recipients set leased_until = null
+      where id = any(${recipientIds as number[]}::bigint[])`;
+  }
+
+  /** Marks recipients' senders as told of their failure (so they are told once). */
+  async failureNotified(recipientIds: readonly number[]): Promise<void> {
+    if (recipientIds.length === 0) return;
+    await this.sql`
+      update queue_recipients set failure_notified_at = now()
+      where id = any(${recipientIds as number[]}::bigint[])`;
+  }
+
+  /**
+   * Deletes messages whose every recipient is finished and whose failures were reported (or
+   * need none); returns how many.
+   */
+  async removeFinished(): Promise<number> {
+    const rows = await this.sql`
+      delete from queue_messages m
+      where not exists (
+        select 1 from queue_recipients r
+        where r.queue_message_id = m.id
+          and (r.status = 'queued' or (r.status = 'failed' and r.failure_notified_at is null))
+      )
+      returning m.id`;
+    return rows.length;
+  }
+
+  /** When the next recipient is due (not on hold), or null when none is waiting. */
+  async nextDue(): Promise<Date | null> {
+    const [row] = await this.sql<{ next: Date | null }[]>`
+      select min(greatest(r.next_attempt_at, coalesce(r.leased_until, r.next_attempt_at))) as next
+      from queue_recipients r join queue_messages m on m.id = r.queue_message_id
+      where r.status = 'queued' and m.held_at is null`;
+    return row?.next ?? null;
+  }
+}
+
 function toSummary(row: MessageRow, recipients: readonly RecipientRow[]): QueueSummary {
   return {
     id: row.id,

@@ -1,0 +1,10 @@
+/**
+ * Outbound delivery: the queue's worker (worker.ts) delivers queued messages to their
+ * recipients' mail hosts (attempt.ts) and retries on a schedule (schedule.ts).
+ *
+ * @module
+ */
+
+export { type AttemptDeps, type AttemptOutcome, deliverToDomain } from "./attempt.ts";
+export { nextAttempt, type RetrySchedule } from "./schedule.ts";
+export { type FailedRecipient, OutboundWorker, type WorkerDeps } from "./worker.ts";
