@@ -79,6 +79,15 @@ export {
   type QueueSummary,
   QueueWork,
 } from "./queue.ts";
+export {
+  type AccountHold,
+  type AdminQueueDetail,
+  type AdminQueueMessage,
+  type AdminQueueRecipient,
+  type HoldChange,
+  QueueAdmin,
+  type QueueFilter,
+} from "./queue_admin.ts";
 export { rotateDataKeys, rotationComplete, type RotationReport } from "./rotate.ts";
 export type { TotpEnrolment, TwoFactorState } from "./two_factor.ts";
 export { formatKeyId, MasterKeyError } from "./vault.ts";

@@ -27,6 +27,7 @@ import { Messages } from "./messages.ts";
 import { Secrets } from "./secrets.ts";
 import { loadMigrations, migrate } from "./migrate.ts";
 import { Queue, QueueWork } from "./queue.ts";
+import { QueueAdmin } from "./queue_admin.ts";
 import { TwoFactor } from "./two_factor.ts";
 import { MasterKeyError, Vault } from "./vault.ts";
 
@@ -50,6 +51,8 @@ export interface Store {
   readonly secrets: Secrets;
   /** The outbound queue. */
   readonly queue: Queue;
+  /** Administration of the queue: list, show, retry, hold, release, remove; account holds. */
+  readonly queueAdmin: QueueAdmin;
   /** The outbound queue as its workers use it: leases and attempts. */
   readonly queueWork: QueueWork;
   readonly certificates: Certificates;
@@ -118,6 +121,7 @@ export async function openServices(
     secrets: new Secrets(sql, vault),
     queue,
     queueWork: new QueueWork(sql, queue),
+    queueAdmin: new QueueAdmin(sql, vault),
     certificates: new Certificates(sql, vault),
     dkimKeys: new DkimKeys(sql, vault, domains),
     close: async () => {
