@@ -20,7 +20,8 @@ import type {
   Store,
 } from "../store/mod.ts";
 import { formatAddress, type MailAddress } from "../util/address.ts";
-import { InvalidInputError } from "../util/errors.ts";
+import { InvalidInputError, NotFoundError } from "../util/errors.ts";
+import { authorDomain, DkimSignError, signMessage } from "../dkim/mod.ts";
 import { deliveredTo, returnPath } from "./headers.ts";
 import type { LocalResolution } from "./recipients.ts";
 
@@ -68,7 +69,10 @@ export interface AcceptResult {
 
 /** What {@link Delivery} needs. */
 export interface DeliveryDependencies {
-  readonly store: Pick<Store, "messages" | "mailboxes" | "queue">;
+  readonly store: Pick<Store, "messages" | "mailboxes" | "queue"> & {
+    /** The From domain's active DKIM keys (store/dkim_keys.ts); absent: nothing is signed. */
+    readonly dkimKeys?: Pick<Store["dkimKeys"], "signingKeys">;
+  };
   /** Our host name: `postmaster@<hostname>` is the Delivered-To of the bare `<Postmaster>`. */
   readonly hostname: string;
   readonly log: Logger;
@@ -93,10 +97,13 @@ export class Delivery {
    * transaction. Throws OverQuotaError (temporary: 452 4.2.2) when a local copy does not fit;
    * then nothing is stored and nothing is queued.
    */
-  async accept(message: AcceptedMessage): Promise<AcceptResult> {
-    if (message.recipients.length === 0) {
+  async accept(accepted: AcceptedMessage): Promise<AcceptResult> {
+    if (accepted.recipients.length === 0) {
       throw new InvalidInputError("A message needs at least one recipient");
     }
+    const message = accepted.account === null
+      ? accepted
+      : { ...accepted, raw: await this.#sign(accepted.raw) };
     // Each account once, with the recipient that led to it first; each remote address once.
     const local = new Map<number, string>();
     const remote = new Map<string, NewQueueRecipient>();
@@ -162,6 +169,30 @@ export class Delivery {
       quarantine: message.quarantine,
     });
     return { delivered, queueId };
+  }
+
+  /**
+   * Signs a submitted message with its From domain's DKIM keys (RFC 6376, RFC 8463), before
+   * any copy is stored or queued, so local and remote recipients get the same bytes. A From
+   * domain not hosted here, or without keys, leaves the message unsigned (the submission's
+   * sender checks decide whether such a From may be used at all).
+   */
+  async #sign(raw: Uint8Array): Promise<Uint8Array> {
+    const keys = this.#store.dkimKeys;
+    if (keys === undefined) return raw;
+    let domain: string;
+    try {
+      domain = authorDomain(raw);
+    } catch (error) {
+      if (error instanceof DkimSignError) return raw; // no single From: nothing to sign for
+      throw error;
+    }
+    const signing = await keys.signingKeys(domain).catch((error) => {
+      if (error instanceof NotFoundError) return [];
+      throw error;
+    });
+    if (signing.length === 0) return raw;
+    return await signMessage(raw, signing, { now: Date.now() });
   }
 
   /** INBOX, or for quarantined mail the account's \Junk mailbox (INBOX when it has none). */
