@@ -31,6 +31,7 @@ import {
   startSmtpListener,
   storeDeps,
 } from "./smtp/server/mod.ts";
+import { type OutboundWorker, startOutbound } from "./outbound/mod.ts";
 import { openStore, type Store } from "./store/mod.ts";
 import { type LiveTls, liveTls } from "./tls_reload.ts";
 import { ConfigError, FumiError, InvalidInputError } from "./util/errors.ts";
@@ -64,6 +65,7 @@ export async function startServer(
   const tls: LiveTls[] = [];
   let expiry: ReturnType<typeof setInterval> | undefined;
   let renewal: { stop(): Promise<void> } | undefined;
+  let outbound: OutboundWorker | undefined;
   const stopListeners = async () => {
     await Promise.all([
       ...http.map((h) => h.stop()),
@@ -127,6 +129,9 @@ export async function startServer(
       log,
       secret: await store.secrets.get("scram-stand-in"),
     });
+    // The queue's worker, woken by every message queued in this process (others poll).
+    outbound = await startOutbound(config, store, log.child({ component: "outbound" }));
+    const queued = () => outbound?.wake();
     for (const [name, mode, role] of SMTP_LISTENERS) {
       const listener = config.listeners[name];
       if (!listener.enabled) continue;
@@ -142,7 +147,14 @@ export async function startServer(
           tls: live.contexts,
           flow: flowControl(config, bans, log),
           settings,
-          deps: storeDeps({ store, login, scram, settings, log: log.child({ listener: name }) }),
+          deps: storeDeps({
+            store,
+            login,
+            scram,
+            settings,
+            queued,
+            log: log.child({ listener: name }),
+          }),
         }),
       );
     }
@@ -192,6 +204,7 @@ export async function startServer(
       clearInterval(expiry);
       await renewal?.stop();
       await stopListeners();
+      await outbound?.stop();
       await store.close();
     };
     return { store, firstAdministrator, bans, http, smtp, imap, stop };
@@ -199,6 +212,7 @@ export async function startServer(
     clearInterval(expiry);
     await renewal?.stop();
     await stopListeners();
+    await outbound?.stop();
     await store.close();
     throw error;
   }

@@ -28,11 +28,12 @@ const LAYER: Record<string, number> = {
   auth: 4,
   acme: 4,
   delivery: 5,
-  // The queue's worker: DNS, the SMTP client and the store's queue.
-  outbound: 5,
+
   "bootstrap.ts": 5,
   "tls_reload.ts": 5,
   "smtp/server": 6,
+  // The queue's worker: DNS, the SMTP client, the store's queue, and delivery for its reports.
+  outbound: 6,
   "imap/server": 6,
   "server.ts": 7,
   cli: 8,

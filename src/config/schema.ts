@@ -141,6 +141,8 @@ export const configSchema = z.strictObject({
     give_up_after: duration.default(5 * 86_400_000),
     connections: z.number().int().min(1).default(20),
     connections_per_domain: z.number().int().min(1).default(5),
+    // The port of remote mail hosts: 25 (RFC 5321 §4.5.4.2); another only for tests.
+    remote_port: z.number().int().min(1).max(65535).default(25),
   }).prefault({}),
   dns: z.strictObject({
     nameservers: z.array(nameServer).min(1).optional(),

@@ -76,6 +76,8 @@ export interface DeliveryDependencies {
   /** Our host name: `postmaster@<hostname>` is the Delivered-To of the bare `<Postmaster>`. */
   readonly hostname: string;
   readonly log: Logger;
+  /** Called after a commit that queued a message (wakes the outbound worker). */
+  readonly queued?: () => void;
 }
 
 const encoder = new TextEncoder();
@@ -85,8 +87,10 @@ export class Delivery {
   readonly #store: DeliveryDependencies["store"];
   readonly #hostname: string;
   readonly #log: Logger;
+  readonly #queued: () => void;
 
   constructor(dependencies: DeliveryDependencies) {
+    this.#queued = dependencies.queued ?? (() => {});
     this.#store = dependencies.store;
     this.#hostname = dependencies.hostname;
     this.#log = dependencies.log;
@@ -168,6 +172,7 @@ export class Delivery {
       remoteRecipients: remote.size,
       quarantine: message.quarantine,
     });
+    if (queueId !== null) this.#queued();
     return { delivered, queueId };
   }
 

@@ -30,6 +30,8 @@ export interface StoreDepsOptions {
   /** Checks after the built-in ones (SPF, DNSBL, content filters: later issues). */
   readonly checks?: readonly Check[];
   readonly log: Logger;
+  /** Called when a message was queued for remote recipients (wakes the outbound worker). */
+  readonly queued?: () => void;
 }
 
 /** The built-in checks of every SMTP listener: declared size, recipients, header syntax. */
@@ -45,7 +47,12 @@ export function builtinChecks(settings: SmtpSettings): Check[] {
 export function storeDeps(options: StoreDepsOptions): Omit<SmtpDeps, "startTls"> {
   const { store, settings, log } = options;
   const recipients = new Recipients(store);
-  const delivery = new Delivery({ store, hostname: settings.hostname, log });
+  const delivery = new Delivery({
+    store,
+    hostname: settings.hostname,
+    log,
+    ...(options.queued ? { queued: options.queued } : {}),
+  });
   const sasl = new Sasl({ login: options.login, scram: options.scram });
   const chain = new FilterChain([...builtinChecks(settings), ...(options.checks ?? [])], { log });
   return {

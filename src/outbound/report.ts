@@ -1,0 +1,78 @@
+/**
+ * Telling a sender that recipients failed: a delivery status notification (RFC 3464, built by
+ * src/delivery/dsn.ts) delivered like any other mail, from the null reverse-path so that it
+ * can never cause a bounce of its own (RFC 5321 §4.5.5). A local sender gets it in their
+ * INBOX; a remote one (a forward) through the queue.
+ *
+ * Invariants:
+ * - Only recipients whose NOTIFY asks for it (RFC 3461 §4.1; failures by default) are
+ *   reported, and never to the null sender.
+ * - A recipient that ran out of retries is reported with status 4.4.7 (RFC 3463: delivery
+ *   time expired) and its last reply as the diagnostic, as Postfix does.
+ *
+ * @module
+ */
+
+import { buildDsn, type DsnRecipient, wantsDsn } from "../delivery/dsn.ts";
+import type { Delivery, Recipients } from "../delivery/mod.ts";
+import type { Logger } from "../ops/log.ts";
+import type { QueueEntry } from "../store/mod.ts";
+import { parseAddress } from "../util/address.ts";
+import type { FailedRecipient } from "./worker.ts";
+
+/** What reports need. */
+export interface ReportDeps {
+  /** Our host name: Reporting-MTA and MAILER-DAEMON's domain. */
+  readonly hostname: string;
+  readonly recipients: Pick<Recipients, "resolve">;
+  readonly delivery: Pick<Delivery, "accept">;
+  readonly log: Logger;
+}
+
+/** The worker's `onFailed`: builds and delivers the DSN for the recipients that want one. */
+export function failureReporter(
+  deps: ReportDeps,
+): (entry: QueueEntry, failed: readonly FailedRecipient[]) => Promise<void> {
+  return async (entry, failed) => {
+    const reported = failed.filter((f) => wantsDsn(entry.sender, f.recipient.notify, "failure"));
+    if (reported.length === 0) return;
+    const now = new Date();
+    const recipients = reported.map(({ recipient, outcome }): DsnRecipient => ({
+      address: recipient.address,
+      action: "failed",
+      // RFC 3463 §3.5: X.4.7, the message waited too long.
+      status: outcome.outcome === "temporary" ? "4.4.7" : null,
+      remoteHost: outcome.remoteHost,
+      diagnostic: outcome.remoteHost === null ? null : outcome.reply,
+      explanation: outcome.remoteHost === null ? outcome.reply : null,
+      orcpt: recipient.orcpt,
+      lastAttemptAt: now,
+    }));
+    const dsn = buildDsn({
+      hostname: deps.hostname,
+      sender: entry.sender,
+      envid: entry.envid,
+      ret: entry.ret,
+      arrivalDate: entry.createdAt,
+      message: entry.message,
+      recipients,
+      now,
+    });
+    const to = parseAddress(entry.sender);
+    const resolution = await deps.recipients.resolve(to);
+    if (resolution.kind === "unknown") {
+      deps.log.warn("failure report dropped: the sender is unknown here", { queue: entry.id });
+      return;
+    }
+    await deps.delivery.accept({
+      raw: dsn,
+      sender: null,
+      recipients: [{ address: to, resolution, notify: "NEVER", orcpt: null }],
+      quarantine: null,
+      account: null,
+      envid: null,
+      ret: null,
+    });
+    deps.log.info("failure report sent", { queue: entry.id, recipients: reported.length });
+  };
+}

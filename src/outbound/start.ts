@@ -1,0 +1,51 @@
+/**
+ * The outbound worker as `fumi serve` runs it: the resolver from `[dns]`, the schedule and
+ * limits from `[queue]`, reports delivered through the store like any other mail.
+ *
+ * @module
+ */
+
+import type { Config } from "../config/mod.ts";
+import { Delivery, Recipients } from "../delivery/mod.ts";
+import { openResolver } from "../dns/mod.ts";
+import { connectTo } from "../net/connection.ts";
+import type { Logger } from "../ops/log.ts";
+import type { Store } from "../store/mod.ts";
+import { failureReporter } from "./report.ts";
+import { OutboundWorker } from "./worker.ts";
+
+/** How long a TCP connection to a mail host may take (RFC 5321 §4.5.3.2 leaves it open). */
+const CONNECT_TIMEOUT_MS = 30_000;
+
+/** Starts the worker; stop it with its `stop()`. */
+export async function startOutbound(
+  config: Config,
+  store: Store,
+  log: Logger,
+): Promise<OutboundWorker> {
+  const resolver = await openResolver(config.dns);
+  const reports = failureReporter({
+    hostname: config.hostname,
+    recipients: new Recipients(store),
+    delivery: new Delivery({ store, hostname: config.hostname, log }),
+    log,
+  });
+  const worker = new OutboundWorker({
+    work: store.queueWork,
+    resolver,
+    connect: (address, port) => connectTo(address, port, CONNECT_TIMEOUT_MS),
+    heloName: config.hostname,
+    port: config.queue.remote_port,
+    schedule: {
+      retryFirst: config.queue.retry_first,
+      retryMax: config.queue.retry_max,
+      giveUpAfter: config.queue.give_up_after,
+    },
+    connections: config.queue.connections,
+    connectionsPerDomain: config.queue.connections_per_domain,
+    onFailed: reports,
+    log,
+  });
+  worker.start();
+  return worker;
+}
