@@ -35,8 +35,9 @@ Deno.test("usage and configuration errors exit 2 with one line, before any datab
             "fumi migrate [--dry-run]",
             "fumi domain add|list|remove …",
             "fumi dkim show|rotate|remove …",
-            "fumi user add|list|passwd|quota|senders|disable|enable|remove|2fa|app-password …",
+            "fumi user add|list|passwd|quota|senders|disable|enable|hold|unhold|remove|2fa|app-password …",
             "fumi alias add|list|remove …",
+            "fumi queue list|show|retry|hold|release|remove …",
             "fumi keys rotate|list|generate …",
             "fumi version",
           ]
@@ -71,7 +72,7 @@ Deno.test("usage and configuration errors exit 2 with one line, before any datab
     });
 
     await t.step("an unknown subcommand, and a missing one (which also prints usage)", async () => {
-      for (const group of ["domain", "dkim", "user", "alias", "keys"]) {
+      for (const group of ["domain", "dkim", "user", "alias", "queue", "keys"]) {
         assertFails(await run([group, "frob"]), 2, `Unknown command "fumi ${group} frob"; usage:`);
         const missing = await run([group]);
         assertFails(missing, 2, "Missing subcommand; usage: fumi " + group);
@@ -80,7 +81,19 @@ Deno.test("usage and configuration errors exit 2 with one line, before any datab
         assertEquals(help[0], "Usage:");
       }
       const userHelp = (await run(["user", "--help"])).out.join("\n");
-      for (const sub of ["add", "list", "passwd", "quota", "disable", "enable", "remove"]) {
+      for (
+        const sub of [
+          "add",
+          "list",
+          "passwd",
+          "quota",
+          "disable",
+          "enable",
+          "hold",
+          "unhold",
+          "remove",
+        ]
+      ) {
         assertStringIncludes(userHelp, `  fumi user ${sub} `);
       }
       assertStringIncludes(userHelp, "  fumi user 2fa enable|confirm|disable|status …\n");

@@ -18,6 +18,7 @@ import { dkimCommand } from "./commands/dkim.ts";
 import { domainCommand } from "./commands/domain.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { migrateCommand } from "./commands/migrate.ts";
+import { queueCommand } from "./commands/queue.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { userCommand } from "./commands/user.ts";
 import { versionCommand } from "./commands/version.ts";
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   dkimCommand,
   userCommand,
   aliasCommand,
+  queueCommand,
   keysCommand,
   certCommand,
   banCommand,

@@ -1,5 +1,5 @@
 /**
- * `fumi user add|list|passwd|quota|senders|disable|enable|remove|2fa|app-password`.
+ * `fumi user add|list|passwd|quota|senders|disable|enable|hold|unhold|remove|2fa|app-password`.
  *
  * Without `--password-stdin`, `add` and `passwd` generate a strong password and print it once.
  *
@@ -70,17 +70,24 @@ const list: Command = {
     }
     await withStore(io, args, async (store) => {
       const accounts = await store.accounts.list(args.positional[0]);
-      for (const line of accountTable(accounts)) io.out(line);
+      const held = new Set((await store.queueAdmin.heldAccounts()).map((h) => h.address));
+      for (const line of accountTable(accounts, held)) io.out(line);
     });
   },
 };
 
-/** Formats accounts as an aligned table. */
-export function accountTable(accounts: readonly Account[]): string[] {
+/** Formats accounts as an aligned table; `held`: addresses on outbound hold. */
+export function accountTable(
+  accounts: readonly Account[],
+  held: ReadonlySet<string> = new Set(),
+): string[] {
   const rows = [["ADDRESS", "QUOTA", "USED", "STATE"]];
   for (const a of accounts) {
-    const state = [a.isAdmin ? "admin" : "", a.disabled ? "disabled" : "active"].filter(Boolean)
-      .join(",");
+    const state = [
+      a.isAdmin ? "admin" : "",
+      a.disabled ? "disabled" : "active",
+      held.has(a.address) ? "held" : "",
+    ].filter(Boolean).join(",");
     rows.push([
       a.address,
       a.quotaBytes === 0 ? "unlimited" : formatSize(a.quotaBytes),
@@ -193,6 +200,50 @@ const remove = simple(
   },
 );
 
+const hold: Command = {
+  name: "hold",
+  usage: "fumi user hold ADDRESS [--reason TEXT]",
+  summary: "Hold an account's outgoing mail: it is queued but not sent until released.",
+  run: async (io, argv) => {
+    const args = parseArgs(argv, { string: ["config", "reason"] });
+    const [address] = expectPositional(args, ["ADDRESS"], hold.usage);
+    await withStore(io, args, async (store) => {
+      const account = await store.accounts.get(address!);
+      const ids = await store.queueAdmin.holdAccount(
+        account.address,
+        args.strings.get("reason") ?? null,
+      );
+      const reason = (await store.queueAdmin.accountHold(account.id))?.reason;
+      io.out(
+        `${account.address} is on outbound hold${
+          reason ? ` (${reason})` : ""
+        }: what it sends is queued held.`,
+      );
+      if (ids.length > 0) {
+        io.out(
+          `Held ${ids.length === 1 ? "1 queued message" : `${ids.length} queued messages`}: ${
+            ids.join(", ")
+          }.`,
+        );
+      }
+    });
+  },
+};
+
+const unhold = simple(
+  "unhold",
+  "Lift an account's outbound hold; its held messages wait for fumi queue release.",
+  async (store, address) => {
+    const account = await store.accounts.get(address);
+    const ids = await store.queueAdmin.unholdAccount(account.address);
+    const lifted = `Lifted the outbound hold of ${account.address}.`;
+    if (ids.length === 0) return lifted;
+    return `${lifted} Still held: ${ids.length === 1 ? "message" : "messages"} ${
+      ids.join(", ")
+    }; release with fumi queue release --account ${account.address}.`;
+  },
+);
+
 /** `fumi user`. */
 export const userCommand = group("user", "Manage accounts.", [
   add,
@@ -202,6 +253,8 @@ export const userCommand = group("user", "Manage accounts.", [
   senders,
   disable,
   enable,
+  hold,
+  unhold,
   remove,
   twoFactorCommand,
   appPasswordCommand,
