@@ -253,6 +253,32 @@ Deno.test("administration on an embedded data directory", async (t) => {
         );
       });
 
+      await t.step("user limits shows and sets an account's sending limits", async () => {
+        assertEquals(assertOk(await run(["user", "limits", "bob@example.org"])), [
+          "bob@example.org:",
+          "  messages:   0 of 200 per hour",
+          "  recipients: 0 of 2000 per day",
+        ]);
+        const set = ["--messages-per-hour", "0", "--recipients-per-day", "50"];
+        assertEquals(assertOk(await run(["user", "limits", "bob@example.org", ...set])), [
+          "bob@example.org:",
+          "  messages:   no limit (0 in the last hour)",
+          "  recipients: 0 of 50 per day",
+        ]);
+        const back = ["--messages-per-hour", "default"];
+        assertEquals(
+          assertOk(await run(["user", "limits", "bob@example.org", ...back]))[1],
+          [
+            "  messages:   0 of 200 per hour",
+          ][0],
+        );
+        assertFails(
+          await run(["user", "limits", "bob@example.org", "--recipients-per-day", "many"]),
+          2,
+          "takes a number",
+        );
+      });
+
       await t.step("user passwd generates and prints, or reads stdin and does not", async () => {
         const generated = await run(["user", "passwd", "alice@example.org"]);
         const out = assertOk(generated);

@@ -35,7 +35,7 @@ Deno.test("usage and configuration errors exit 2 with one line, before any datab
             "fumi migrate [--dry-run]",
             "fumi domain add|list|remove …",
             "fumi dkim show|rotate|remove …",
-            "fumi user add|list|passwd|quota|senders|disable|enable|hold|unhold|remove|2fa|app-password …",
+            "fumi user add|list|passwd|quota|senders|limits|disable|enable|hold|unhold|remove|2fa|app-password …",
             "fumi alias add|list|remove …",
             "fumi queue list|show|retry|hold|release|remove …",
             "fumi keys rotate|list|generate …",

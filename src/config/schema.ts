@@ -124,6 +124,10 @@ export const configSchema = z.strictObject({
     greet_pause: z.union([z.literal("0").transform(() => 0), duration]).default(0),
     // Name the authenticated user in Received fields of submitted mail.
     received_auth_user: z.boolean().default(false),
+    // Sending limits of each account on submission (0: none); `fumi user limits` sets an
+    // account's own.
+    max_messages_per_hour: z.number().int().min(0).default(200),
+    max_recipients_per_day: z.number().int().min(0).default(2000),
   }).prefault({}),
   // IMAP sessions. Signed-in connections per account and client address (Dovecot's
   // mail_max_userip_connections); a client opens a few per account.

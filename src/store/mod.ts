@@ -33,6 +33,7 @@ export {
   type TlsSnapshot,
 } from "./certificates.ts";
 export type { Database, Sql, TxSql } from "./db.ts";
+export { Sending, type SendingDefaults, type SendingUse } from "./sending.ts";
 export type { DkimKey, DkimKeyState, DkimRotation } from "./dkim_keys.ts";
 export type { Domain } from "./domains.ts";
 export { OverQuotaError } from "./errors.ts";

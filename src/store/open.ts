@@ -27,6 +27,7 @@ import { Messages } from "./messages.ts";
 import { Secrets } from "./secrets.ts";
 import { loadMigrations, migrate } from "./migrate.ts";
 import { Queue, QueueWork } from "./queue.ts";
+import { Sending } from "./sending.ts";
 import { QueueAdmin } from "./queue_admin.ts";
 import { TwoFactor } from "./two_factor.ts";
 import { MasterKeyError, Vault } from "./vault.ts";
@@ -53,6 +54,8 @@ export interface Store {
   readonly queue: Queue;
   /** Administration of the queue: list, show, retry, hold, release, remove; account holds. */
   readonly queueAdmin: QueueAdmin;
+  /** What accounts sent, for the sending limits of submission. */
+  readonly sending: Sending;
   /** The outbound queue as its workers use it: leases and attempts. */
   readonly queueWork: QueueWork;
   readonly certificates: Certificates;
@@ -124,6 +127,10 @@ export async function openServices(
     queueAdmin: new QueueAdmin(sql, vault),
     certificates: new Certificates(sql, vault),
     dkimKeys: new DkimKeys(sql, vault, domains),
+    sending: new Sending(sql, {
+      messagesPerHour: config.smtp.max_messages_per_hour,
+      recipientsPerDay: config.smtp.max_recipients_per_day,
+    }),
     close: async () => {
       await changes.close();
       await database.close();

@@ -1,5 +1,5 @@
 /**
- * `fumi user add|list|passwd|quota|senders|disable|enable|hold|unhold|remove|2fa|app-password`.
+ * `fumi user add|list|passwd|quota|senders|limits|disable|enable|hold|unhold|remove|2fa|app-password`.
  *
  * Without `--password-stdin`, `add` and `passwd` generate a strong password and print it once.
  *
@@ -160,6 +160,45 @@ const senders: Command = {
   },
 };
 
+const limits: Command = {
+  name: "limits",
+  usage:
+    "fumi user limits ADDRESS [--messages-per-hour N|default] [--recipients-per-day N|default]",
+  summary: "Show or set an account's sending limits on submission (0: none).",
+  run: async (io, argv) => {
+    const args = parseArgs(argv, {
+      string: ["config", "messages-per-hour", "recipients-per-day"],
+    });
+    const [address] = expectPositional(args, ["ADDRESS"], limits.usage);
+    const value = (name: string): number | null | undefined => {
+      const text = args.strings.get(name);
+      if (text === undefined) return undefined;
+      if (text === "default") return null;
+      if (!/^\d+$/.test(text)) {
+        throw new UsageError(`--${name} takes a number (0: no limit) or "default"`);
+      }
+      return Number(text);
+    };
+    const messagesPerHour = value("messages-per-hour");
+    const recipientsPerDay = value("recipients-per-day");
+    await withStore(io, args, async (store) => {
+      const account = await store.accounts.get(address!);
+      if (messagesPerHour !== undefined || recipientsPerDay !== undefined) {
+        await store.sending.setLimits(account.id, {
+          ...(messagesPerHour !== undefined ? { messagesPerHour } : {}),
+          ...(recipientsPerDay !== undefined ? { recipientsPerDay } : {}),
+        });
+      }
+      const use = await store.sending.use(account.id);
+      const show = (limit: number | null, used: number, per: string) =>
+        limit === null ? `no limit (${used} in the last ${per})` : `${used} of ${limit} per ${per}`;
+      io.out(`${account.address}:`);
+      io.out(`  messages:   ${show(use.messagesPerHour, use.messagesLastHour, "hour")}`);
+      io.out(`  recipients: ${show(use.recipientsPerDay, use.recipientsLastDay, "day")}`);
+    });
+  },
+};
+
 function simple(
   name: string,
   summary: string,
@@ -251,6 +290,7 @@ export const userCommand = group("user", "Manage accounts.", [
   passwd,
   quota,
   senders,
+  limits,
   disable,
   enable,
   hold,

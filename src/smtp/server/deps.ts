@@ -10,6 +10,7 @@ import type { AcceptedMessage, AcceptResult, RecipientResolution } from "../../d
 import type { ChainResult, FilterContext } from "../../filter/mod.ts";
 import type { StartTlsOptions } from "../../net/connection.ts";
 import type { Logger } from "../../ops/log.ts";
+import type { SendingUse } from "../../store/mod.ts";
 import type { MailAddress } from "../../util/address.ts";
 
 /** What a session needs from the rest of the server. */
@@ -18,6 +19,10 @@ export interface SmtpDeps {
   resolveRecipient(address: MailAddress | "postmaster"): Promise<RecipientResolution>;
   /** The accounts among `accountIds` that have no room for `size` more octets. */
   overQuota(accountIds: readonly number[], size: number): Promise<readonly number[]>;
+  /** The account's sending limits and its use of them (submission). */
+  sendingUse(accountId: number): Promise<SendingUse>;
+  /** Records a message the account submitted, for the sending limits. */
+  recordSent(accountId: number, recipients: number): Promise<void>;
   /** Whether the signed-in account may use `address` as its sender (submission). */
   ownsSender(accountId: number, address: MailAddress | null): Promise<boolean>;
   /** Commits the message for every accepted recipient; resolves only once it is durable. */

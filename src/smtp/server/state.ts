@@ -34,6 +34,8 @@ export interface Transaction {
   readonly sender: MailAddress | null;
   readonly params: MailParams;
   readonly recipients: AcceptedRecipient[];
+  /** Recipients the signed-in account may still send to today (sending limits); null: any. */
+  readonly recipientsLeft: number | null;
 }
 
 /** What a session remembers between commands. */

@@ -59,6 +59,8 @@ export function storeDeps(options: StoreDepsOptions): Omit<SmtpDeps, "startTls">
     resolveRecipient: (address) => recipients.resolve(address),
     overQuota: (accountIds, size) => recipients.overQuota(accountIds, size),
     ownsSender: (accountId, address) => recipients.ownsSender(accountId, address),
+    sendingUse: (accountId) => store.sending.use(accountId),
+    recordSent: (accountId, count) => store.sending.record(accountId, count),
     accept: (message) => delivery.accept(message),
     sasl: (mechanism, context) => sasl.create(mechanism, context),
     filter: (context) => chain.run(context),

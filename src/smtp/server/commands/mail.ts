@@ -33,7 +33,27 @@ export const mail: Command = {
       await session.fail(SENDER_NOT_OWNED);
       return;
     }
-    state.transaction = { sender, params, recipients: [] };
+    let recipientsLeft: number | null = null;
+    if (state.account !== null) {
+      const use = await session.deps.sendingUse(state.account.id);
+      if (use.messagesPerHour !== null && use.messagesLastHour >= use.messagesPerHour) {
+        // A rate: temporary (RFC 3463 §3.8 X.7.1, delivery not authorized for now).
+        session.log.warn("sending limit reached", {
+          account: state.account.address,
+          limit: "messages per hour",
+        });
+        await session.fail(reply(
+          450,
+          "4.7.1",
+          `Sending limit reached: ${use.messagesPerHour} messages per hour; try again later`,
+        ));
+        return;
+      }
+      if (use.recipientsPerDay !== null) {
+        recipientsLeft = Math.max(0, use.recipientsPerDay - use.recipientsLastDay);
+      }
+    }
+    state.transaction = { sender, params, recipients: [], recipientsLeft };
     if (await passFilter(session, session.filterContext("mail")) === null) {
       state.transaction = null;
       return;

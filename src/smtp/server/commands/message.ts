@@ -99,6 +99,12 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
     envid: transaction.params.envid,
     ret: transaction.params.ret,
   });
+  if (state.account !== null) {
+    // The message is stored: a failure to count it must not turn its 250 into an error.
+    await deps.recordSent(state.account.id, transaction.recipients.length).catch((error) =>
+      session.log.error("cannot record a sent message for the sending limits", { error })
+    );
+  }
   session.log.info("message accepted", {
     id,
     size: raw.length,

@@ -30,6 +30,18 @@ export const rcpt: Command = {
       await session.fail(TOO_MANY_RECIPIENTS);
       return;
     }
+    if (
+      transaction.recipientsLeft !== null &&
+      transaction.recipients.length >= transaction.recipientsLeft
+    ) {
+      // RFC 5321 §4.5.3.1.10: 452 for too many recipients; the client may send the rest later.
+      session.log.warn("sending limit reached", {
+        account: state.account?.address,
+        limit: "recipients per day",
+      });
+      await session.fail(reply(452, "4.5.3", "Sending limit reached: recipients per day"));
+      return;
+    }
     const context = session.filterContext("rcpt", {
       recipient: recipient === "postmaster" ? null : recipient,
     });

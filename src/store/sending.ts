@@ -1,0 +1,88 @@
+/**
+ * What accounts sent through submission, for the sending limits: messages per hour and
+ * recipients per day, counted in the database so that every Fumi process on it sees the same
+ * numbers. Rows older than a day are deleted as new ones are written.
+ *
+ * @module
+ */
+
+import type { Sql } from "./db.ts";
+
+/** The limits in force for an account, and what it has used of them. */
+export interface SendingUse {
+  /** Messages per hour; null: no limit. */
+  readonly messagesPerHour: number | null;
+  /** Recipients per day; null: no limit. */
+  readonly recipientsPerDay: number | null;
+  /** Messages in the last hour. */
+  readonly messagesLastHour: number;
+  /** Recipients in the last 24 hours. */
+  readonly recipientsLastDay: number;
+}
+
+/** The configured limits (0: none). */
+export interface SendingDefaults {
+  readonly messagesPerHour: number;
+  readonly recipientsPerDay: number;
+}
+
+/** Sent-message counts and per-account limits. */
+export class Sending {
+  constructor(private readonly sql: Sql, private readonly defaults: SendingDefaults) {}
+
+  /** The account's limits (its own, else the configured) and its use of them. */
+  async use(accountId: number): Promise<SendingUse> {
+    const [row] = await this.sql<
+      {
+        per_hour: number | null;
+        per_day: number | null;
+        messages: number;
+        recipients: number;
+      }[]
+    >`
+      select a.max_messages_per_hour as per_hour, a.max_recipients_per_day as per_day,
+             (select count(*)::int from sent_messages s
+              where s.account_id = a.id and s.sent_at > now() - interval '1 hour') as messages,
+             (select coalesce(sum(recipients), 0)::int from sent_messages s
+              where s.account_id = a.id and s.sent_at > now() - interval '1 day') as recipients
+      from accounts a where a.id = ${accountId}`;
+    const limit = (own: number | null | undefined, configured: number) => {
+      const value = own ?? configured;
+      return value === 0 ? null : value;
+    };
+    return {
+      messagesPerHour: limit(row?.per_hour, this.defaults.messagesPerHour),
+      recipientsPerDay: limit(row?.per_day, this.defaults.recipientsPerDay),
+      messagesLastHour: row?.messages ?? 0,
+      recipientsLastDay: row?.recipients ?? 0,
+    };
+  }
+
+  /** Records a submitted message and forgets what is older than a day. */
+  async record(accountId: number, recipients: number): Promise<void> {
+    await this.sql`
+      with old as (
+        delete from sent_messages
+        where account_id = ${accountId} and sent_at < now() - interval '1 day'
+      )
+      insert into sent_messages (account_id, recipients) values (${accountId}, ${recipients})`;
+  }
+
+  /**
+   * Sets an account's own limits; null: the configured one, 0: no limit. Undefined leaves a
+   * limit as it is. NotFoundError-free: an unknown account changes nothing (returns false).
+   */
+  async setLimits(
+    accountId: number,
+    limits: { messagesPerHour?: number | null; recipientsPerDay?: number | null },
+  ): Promise<boolean> {
+    const rows = await this.sql`
+      update accounts set
+        max_messages_per_hour = case when ${limits.messagesPerHour !== undefined}
+          then ${limits.messagesPerHour ?? null}::int else max_messages_per_hour end,
+        max_recipients_per_day = case when ${limits.recipientsPerDay !== undefined}
+          then ${limits.recipientsPerDay ?? null}::int else max_recipients_per_day end
+      where id = ${accountId} returning id`;
+    return rows.length > 0;
+  }
+}

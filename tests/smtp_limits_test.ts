@@ -1,0 +1,50 @@
+/**
+ * Sending limits on submission (issue 6): messages per hour (450 4.7.1 beyond, a rate, so
+ * temporary) and recipients per day (452 4.5.3 beyond, RFC 5321 §4.5.3.1.10), per account,
+ * counted in the database; an account's own limits override the configured ones.
+ *
+ * @module
+ */
+
+import { assertEquals } from "./assert.ts";
+import { withSmtp } from "./smtp.ts";
+import { message, submission, using } from "./smtp_wire.ts";
+import { GOOD_PASSWORD } from "./store.ts";
+
+Deno.test("submission: messages per hour and recipients per day are bounded per account", async () => {
+  await withSmtp(async (t) => {
+    await t.store.sending.setLimits(t.alice.id, { messagesPerHour: 2, recipientsPerDay: 3 });
+    const body = message("From: alice@example.org", "Subject: limits", "", "x");
+    await using(() => submission(t, "alice@example.org", GOOD_PASSWORD), async (c) => {
+      await c.command("MAIL FROM:<alice@example.org>", "250 2.1.0");
+      await c.command("RCPT TO:<bob@example.org>", "250 2.1.5");
+      await c.command("RCPT TO:<carol@remote.example>", "250 2.1.5");
+      await c.command("DATA", "354");
+      await c.send(`${body}.\r\n`);
+      await c.expect("250 2.0.0");
+      // One recipient left today: the second RCPT is refused, the message still goes.
+      await c.command("MAIL FROM:<alice@example.org>", "250 2.1.0");
+      await c.command("RCPT TO:<bob@example.org>", "250 2.1.5");
+      const refused = await c.command("RCPT TO:<dave@remote.example>", "452 4.5.3");
+      assertEquals(refused.includes("recipients per day"), true, refused);
+      await c.command("DATA", "354");
+      await c.send(`${body}.\r\n`);
+      await c.expect("250 2.0.0");
+      // Two messages this hour: the third waits.
+      const waiting = await c.command("MAIL FROM:<alice@example.org>", "450 4.7.1");
+      assertEquals(waiting.includes("2 messages per hour"), true, waiting);
+    });
+    // Bob has the configured limits, untouched by alice's.
+    await using(() => submission(t, "bob@example.org", GOOD_PASSWORD), async (c) => {
+      await c.command("MAIL FROM:<bob@example.org>", "250 2.1.0");
+      await c.command("RCPT TO:<alice@example.org>", "250 2.1.5");
+    });
+    const use = await t.store.sending.use(t.alice.id);
+    assertEquals([use.messagesLastHour, use.recipientsLastDay], [2, 3]);
+    // 0: no limit for alice; null: back to the configuration's.
+    await t.store.sending.setLimits(t.alice.id, { messagesPerHour: 0 });
+    assertEquals((await t.store.sending.use(t.alice.id)).messagesPerHour, null);
+    await t.store.sending.setLimits(t.alice.id, { messagesPerHour: null });
+    assertEquals((await t.store.sending.use(t.alice.id)).messagesPerHour, 200);
+  });
+});
