@@ -25,6 +25,8 @@ const LAYER: Record<string, number> = {
   filter: 3,
   // DKIM signing: over mime (the From address) and crypto (key types); the store hands it keys.
   dkim: 3,
+  // MTA-STS policies: discovery and fetching over the resolver (dns), parsing, a cache.
+  mtasts: 3,
   auth: 4,
   acme: 4,
   delivery: 5,
