@@ -9,6 +9,9 @@
  *   reported, and never to the null sender.
  * - A recipient that ran out of retries is reported with status 4.4.7 (RFC 3463: delivery
  *   time expired) and its last reply as the diagnostic, as Postfix does.
+ * - A failure no server replied to (a null MX, a domain without mail hosts) carries our own
+ *   reply's enhanced code as its Status (556 5.1.10 → 5.1.10), there being no diagnostic to
+ *   take it from.
  *
  * @module
  */
@@ -40,8 +43,7 @@ export function failureReporter(
     const recipients = reported.map(({ recipient, outcome }): DsnRecipient => ({
       address: recipient.address,
       action: "failed",
-      // RFC 3463 §3.5: X.4.7, the message waited too long.
-      status: outcome.outcome === "temporary" ? "4.4.7" : null,
+      status: statusOf(outcome),
       remoteHost: outcome.remoteHost,
       diagnostic: outcome.remoteHost === null ? null : outcome.reply,
       explanation: outcome.remoteHost === null ? outcome.reply : null,
@@ -75,4 +77,17 @@ export function failureReporter(
     });
     deps.log.info("failure report sent", { queue: entry.id, recipients: reported.length });
   };
+}
+
+/** An enhanced status code in a reply line ("556 5.1.10 …" → "5.1.10"); RFC 3463 §2. */
+const ENHANCED = /^[245]\d\d[ -]([245]\.\d{1,3}\.\d{1,3})(?:[ ]|$)/;
+
+/** The Status of a failed recipient, or null to let the DSN take it from the diagnostic. */
+function statusOf(outcome: FailedRecipient["outcome"]): string | null {
+  // RFC 3463 §3.5: X.4.7, the message waited too long.
+  if (outcome.outcome === "temporary") return "4.4.7";
+  if (outcome.remoteHost !== null) return null;
+  const enhanced = ENHANCED.exec(outcome.reply)?.[1] ?? null;
+  // RFC 3463 §2: the class agrees with the reply code's.
+  return enhanced !== null && enhanced[0] === outcome.reply[0] ? enhanced : null;
 }

@@ -1,0 +1,75 @@
+import { assertMatch } from "../../tests/assert.ts";
+import type { AcceptedMessage } from "../delivery/mod.ts";
+import { silentLogger } from "../ops/log.ts";
+import type { QueueEntry } from "../store/mod.ts";
+import { failureReporter } from "./report.ts";
+import type { FailedRecipient } from "./worker.ts";
+
+const ENTRY: QueueEntry = {
+  id: 1,
+  accountId: null,
+  sender: "alice@example.org",
+  envid: null,
+  ret: null,
+  size: 0,
+  createdAt: new Date("2026-11-28T04:00:00Z"),
+  recipients: [],
+  message: new TextEncoder().encode("From: alice@example.org\r\nSubject: hi\r\n\r\nHi.\r\n"),
+};
+
+/** The DSN text the reporter delivers for one failed recipient. */
+async function report(outcome: FailedRecipient["outcome"]): Promise<string> {
+  const sent: AcceptedMessage[] = [];
+  const reporter = failureReporter({
+    hostname: "mail.example.org",
+    recipients: { resolve: () => Promise.resolve({ kind: "local", accountIds: [1], remote: [] }) },
+    delivery: {
+      accept: (accepted) => {
+        sent.push(accepted);
+        return Promise.resolve({ delivered: [], queueId: null });
+      },
+    },
+    log: silentLogger,
+  });
+  const recipient = {
+    id: 1,
+    queueMessageId: 1,
+    address: outcome.address,
+    notify: null,
+    orcpt: null,
+    attempts: 0,
+    queuedAt: ENTRY.createdAt,
+  };
+  await reporter(ENTRY, [{ recipient, outcome }]);
+  return new TextDecoder().decode(sent[0]!.raw);
+}
+
+Deno.test("report: a failure no server replied to takes its Status from our reply (null MX: 5.1.10)", async () => {
+  const text = await report({
+    address: "bob@nomail.example",
+    outcome: "permanent",
+    reply: "556 5.1.10 nomail.example does not accept mail (null MX)",
+    remoteHost: null,
+  });
+  assertMatch(text, /^Status: 5\.1\.10\r$/m);
+  assertMatch(text, /failed: 556 5\.1\.10 nomail\.example does not accept mail/);
+});
+
+Deno.test("report: a server's 550 gives Status and Diagnostic-Code; expiry is 4.4.7", async () => {
+  const refused = await report({
+    address: "bob@example.net",
+    outcome: "permanent",
+    reply: "550 5.1.1 <bob@example.net>: no such user",
+    remoteHost: "mx.example.net",
+  });
+  assertMatch(refused, /^Status: 5\.1\.1\r$/m);
+  assertMatch(refused, /^Remote-MTA: dns; mx\.example\.net\r$/m);
+  assertMatch(refused, /^Diagnostic-Code: smtp; 550 5\.1\.1 <bob@example\.net>: no such user\r$/m);
+  const expired = await report({
+    address: "bob@example.net",
+    outcome: "temporary",
+    reply: "451 4.4.1 No mail host of example.net could be reached",
+    remoteHost: null,
+  });
+  assertMatch(expired, /^Status: 4\.4\.7\r$/m);
+});
