@@ -11,12 +11,18 @@
  * - TLS is opportunistic (RFC 7435): STARTTLS whenever offered, any certificate accepted; a
  *   host whose TLS handshake fails is tried once more in clear, as MTAs do at that level.
  * - A host that refuses the session (greeting or EHLO not 2xx) is passed over for the next.
+ * - MTA-STS (RFC 8461 §5), when `mtaSts` is given: a domain whose policy is in mode enforce gets
+ *   its mail only from MX hosts the policy names, each over STARTTLS with a certificate valid
+ *   for the host's name, never in clear; when no host qualifies, the recipients fail for now
+ *   (451 4.7.5) and the queue retries, as §5.1 asks. Mode testing delivers as without a policy
+ *   and logs what enforce would have refused; mode none is no policy.
  *
  * @module
  */
 
-import { mxHosts, type Resolver } from "../dns/mod.ts";
-import type { Connection } from "../net/connection.ts";
+import { type MxHost, mxHosts, type Resolver } from "../dns/mod.ts";
+import { type MtaStsPolicies, mxAllowed, type Policy } from "../mtasts/mod.ts";
+import type { ClientTlsState, Connection } from "../net/connection.ts";
 import type { Logger } from "../ops/log.ts";
 import {
   type ClientTimeouts,
@@ -26,6 +32,7 @@ import {
   SessionRefusedError,
   SmtpClient,
   type TlsMode,
+  TlsRequiredError,
 } from "../smtp/client/mod.ts";
 import { type Reply, replyText } from "../smtp/proto/mod.ts";
 
@@ -41,6 +48,8 @@ export interface AttemptDeps {
   /** Trusted roots instead of the system's (tests). */
   readonly ca?: readonly string[];
   readonly timeouts?: Partial<ClientTimeouts>;
+  /** MTA-STS policies of recipient domains (RFC 8461); absent, none are looked up. */
+  readonly mtaSts?: Pick<MtaStsPolicies, "policyFor">;
   readonly log: Logger;
 }
 
@@ -60,13 +69,7 @@ export async function deliverToDomain(
   domain: string,
   message: OutboundMessage,
 ): Promise<AttemptOutcome[]> {
-  const all = (outcome: Outcome, reply: Reply, remoteHost: string | null = null) =>
-    message.recipients.map((r) => ({
-      address: r.address,
-      outcome,
-      reply: replyText(reply),
-      remoteHost,
-    }));
+  const all = (outcome: Outcome, reply: Reply) => failAll(message, outcome, reply);
   const route = await mxHosts(deps.resolver, domain);
   switch (route.status) {
     case "null-mx":
@@ -81,26 +84,129 @@ export async function deliverToDomain(
     case "temperror":
       return all("temporary", { code: 451, enhanced: "4.4.3", lines: [route.reason] });
   }
+  const policy = await stsPolicy(deps, domain);
+  if (policy?.mode === "enforce") return await enforced(deps, domain, route.hosts, policy, message);
   let lastProblem = `No mail host of ${domain} could be reached`;
   for (const host of route.hosts) {
+    if (policy !== null && !mxAllowed(policy, host.host)) {
+      // RFC 8461 §5 mode testing: deliver anyway; say what enforce would have done.
+      deps.log.warn("MTA-STS testing: this mail host is not in the policy", {
+        domain,
+        host: host.host,
+      });
+    }
     if (host.addresses.length === 0) {
       lastProblem = host.temporaryError ?? `${host.host} has no address`;
       continue;
     }
     for (const address of host.addresses) {
       const outcome = await tryHost(deps, host.host, address, message);
-      if (outcome.kind === "done") return outcome.results;
+      if (outcome.kind === "done") {
+        if (policy !== null && outcome.tls?.verified !== true) {
+          deps.log.warn("MTA-STS testing: delivered without a verified certificate", {
+            domain,
+            host: host.host,
+            tls: outcome.tls === null ? "none" : outcome.tls.verifyError,
+          });
+        }
+        return outcome.results;
+      }
       lastProblem = `${host.host} [${address}]: ${outcome.problem}`;
       deps.log.info("mail host failed", { host: host.host, address, problem: outcome.problem });
     }
   }
   // RFC 3463: 4.4.1 no answer from host.
-  return all("temporary", { code: 451, enhanced: "4.4.1", lines: [lastProblem] });
+  return failAll(message, "temporary", { code: 451, enhanced: "4.4.1", lines: [lastProblem] });
+}
+
+/** The domain's policy in force, or null for none or mode none (RFC 8461 §5: as without). */
+async function stsPolicy(deps: AttemptDeps, domain: string): Promise<Policy | null> {
+  if (deps.mtaSts === undefined) return null;
+  const found = await deps.mtaSts.policyFor(domain);
+  if (found.problem !== null) {
+    deps.log.info("MTA-STS policy lookup", {
+      domain,
+      source: found.source,
+      problem: found.problem,
+    });
+  }
+  return found.policy?.mode === "enforce" || found.policy?.mode === "testing" ? found.policy : null;
+}
+
+/**
+ * Delivery under a policy in mode enforce (RFC 8461 §5, §5.1): only MX hosts the policy allows
+ * (§4.1), each with a certificate valid for its name (§4.2), never in clear.
+ */
+async function enforced(
+  deps: AttemptDeps,
+  domain: string,
+  hosts: readonly MxHost[],
+  policy: Policy,
+  message: OutboundMessage,
+): Promise<AttemptOutcome[]> {
+  const allowed = hosts.filter((h) => mxAllowed(policy, h.host));
+  const refused = hosts.filter((h) => !allowed.includes(h)).map((h) => h.host);
+  if (refused.length > 0) {
+    deps.log.info("MTA-STS: mail hosts not in the policy passed over", { domain, refused });
+  }
+  // §5.1: a host that fails validation is passed over for the next; none left, the message is
+  // held and retried (a new policy may have been published meanwhile).
+  let policyProblem = allowed.length === 0
+    ? `none of its MX hosts (${refused.join(", ")}) is in the policy (mx: ${policy.mx.join(", ")})`
+    : null;
+  let otherProblem: string | null = null;
+  for (const host of allowed) {
+    if (host.addresses.length === 0) {
+      otherProblem = host.temporaryError ?? `${host.host} has no address`;
+      continue;
+    }
+    for (const address of host.addresses) {
+      const outcome = await session(deps, host.host, address, "verify", message);
+      if (outcome.kind === "done") return outcome.results;
+      const problem = `${host.host} [${address}]: ${outcome.problem}`;
+      if (outcome.tlsRequired) policyProblem = problem;
+      else otherProblem = problem;
+      deps.log.info("mail host failed", { host: host.host, address, problem: outcome.problem });
+    }
+  }
+  if (policyProblem === null) {
+    return failAll(message, "temporary", {
+      code: 451,
+      enhanced: "4.4.1",
+      lines: [otherProblem ?? `No mail host of ${domain} could be reached`],
+    });
+  }
+  // RFC 3463 X.7.5: cryptographic failure; RFC 8461 §5.1: temporary, the message is retried.
+  const text = `MTA-STS policy of ${domain}: ${policyProblem}` +
+    (otherProblem === null ? "" : `; ${otherProblem}`);
+  return failAll(message, "temporary", { code: 451, enhanced: "4.7.5", lines: [text] });
+}
+
+/** The same outcome for every recipient, before any server answered. */
+function failAll(message: OutboundMessage, outcome: Outcome, reply: Reply): AttemptOutcome[] {
+  return message.recipients.map((r) => ({
+    address: r.address,
+    outcome,
+    reply: replyText(reply),
+    remoteHost: null,
+  }));
 }
 
 type HostOutcome =
-  | { readonly kind: "done"; readonly results: AttemptOutcome[] }
-  | { readonly kind: "next"; readonly problem: string };
+  | {
+    readonly kind: "done";
+    readonly results: AttemptOutcome[];
+    /** The session's TLS, null when in clear. */
+    readonly tls: ClientTlsState | null;
+  }
+  | {
+    readonly kind: "next";
+    readonly problem: string;
+    /** The TLS handshake failed (opportunistic: try in clear). */
+    readonly tlsFailed?: boolean;
+    /** TLS as "verify" requires could not be had (MTA-STS enforce). */
+    readonly tlsRequired?: boolean;
+  };
 
 /** One host at one address: opportunistic TLS first, then in clear if the handshake failed. */
 async function tryHost(
@@ -122,7 +228,7 @@ async function session(
   address: string,
   tls: TlsMode,
   message: OutboundMessage,
-): Promise<HostOutcome & { readonly tlsFailed?: boolean }> {
+): Promise<HostOutcome> {
   let connection: Connection;
   try {
     connection = await deps.connect(address, deps.port);
@@ -142,13 +248,18 @@ async function session(
     if (error instanceof SessionRefusedError) {
       return { kind: "next", problem: `refused the session: ${replyText(error.reply)}` };
     }
+    if (error instanceof TlsRequiredError) {
+      return { kind: "next", problem: error.message, tlsRequired: true };
+    }
     const tlsFailed = error instanceof ConnectionLostError && error.stage === "the TLS handshake";
     return { kind: "next", problem: (error as Error).message, tlsFailed };
   }
   const results = await client.send(message);
+  const state = client.tls;
   await client.quit();
   return {
     kind: "done",
+    tls: state,
     results: results.map((r) => ({
       address: r.address,
       outcome: r.outcome,
