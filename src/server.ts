@@ -258,6 +258,7 @@ export function smtpSettings(config: Config, role: SmtpRole): SmtpSettings {
     dataTotalMs: SMTP_DEFAULTS.dataTotalMs,
     greetPauseMs: config.smtp.greet_pause,
     receivedAuthUser: config.smtp.received_auth_user,
+    burstHold: { floor: config.smtp.burst_hold_after, factor: config.smtp.burst_factor },
   };
 }
 

@@ -48,3 +48,24 @@ Deno.test("submission: messages per hour and recipients per day are bounded per 
     assertEquals((await t.store.sending.use(t.alice.id)).messagesPerHour, 200);
   });
 });
+
+Deno.test("submission: a sudden burst puts the account on outbound hold; its mail is queued held", async () => {
+  await withSmtp(async (t) => {
+    const body = message("From: alice@example.org", "Subject: burst", "", "x");
+    const replies: string[] = [];
+    await using(() => submission(t, "alice@example.org", GOOD_PASSWORD), async (c) => {
+      for (let i = 0; i < 3; i++) {
+        await c.command("MAIL FROM:<alice@example.org>", "250 2.1.0");
+        await c.command(`RCPT TO:<r${i}@remote.example>`, "250 2.1.5");
+        await c.command("DATA", "354");
+        await c.send(`${body}.\r\n`);
+        replies.push(await c.expect("250 2.0.0"));
+      }
+    });
+    assertEquals(replies.map((r) => r.includes("held for review")), [false, false, true]);
+    assertEquals(await t.store.queueAdmin.isAccountHeld(t.alice.id), true);
+    // Everything alice queued waits for an administrator (fumi queue release).
+    const held = await t.store.queueAdmin.list({ held: true });
+    assertEquals(held.length, 3);
+  }, { settings: { burstHold: { floor: 3, factor: 10 } } });
+});

@@ -128,6 +128,10 @@ export const configSchema = z.strictObject({
     // account's own.
     max_messages_per_hour: z.number().int().min(0).default(200),
     max_recipients_per_day: z.number().int().min(0).default(2000),
+    // Outbound spam control: an account that sends at least burst_hold_after messages in an
+    // hour, and burst_factor times its usual hourly number, is put on outbound hold (0: never).
+    burst_hold_after: z.number().int().min(0).default(100),
+    burst_factor: z.number().positive().default(10),
   }).prefault({}),
   // IMAP sessions. Signed-in connections per account and client address (Dovecot's
   // mail_max_userip_connections); a client opens a few per account.
@@ -147,6 +151,8 @@ export const configSchema = z.strictObject({
     connections_per_domain: z.number().int().min(1).default(5),
     // The port of remote mail hosts: 25 (RFC 5321 §4.5.4.2); another only for tests.
     remote_port: z.number().int().min(1).max(65535).default(25),
+    // MTA-STS (RFC 8461): honour the policies recipient domains publish.
+    mta_sts: z.boolean().default(true),
   }).prefault({}),
   dns: z.strictObject({
     nameservers: z.array(nameServer).min(1).optional(),

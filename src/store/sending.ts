@@ -58,6 +58,23 @@ export class Sending {
     };
   }
 
+  /**
+   * True when one more message would make the last hour a burst: at least `floor` messages,
+   * and more than `factor` times the account's hourly average over the 23 hours before it. An
+   * account that always sends a lot is not a burst; one that suddenly sends ten times its usual
+   * (a stolen password, a script gone wrong) is.
+   */
+  async isBurst(accountId: number, burst: { floor: number; factor: number }): Promise<boolean> {
+    const [row] = await this.sql<{ last_hour: number; before: number }[]>`
+      select count(*) filter (where sent_at > now() - interval '1 hour')::int as last_hour,
+             count(*) filter (where sent_at <= now() - interval '1 hour')::int as before
+      from sent_messages
+      where account_id = ${accountId} and sent_at > now() - interval '1 day'`;
+    const lastHour = (row?.last_hour ?? 0) + 1;
+    const usualPerHour = (row?.before ?? 0) / 23;
+    return lastHour >= burst.floor && lastHour > burst.factor * usualPerHour;
+  }
+
   /** Records a submitted message and forgets what is older than a day. */
   async record(accountId: number, recipients: number): Promise<void> {
     await this.sql`

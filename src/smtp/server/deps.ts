@@ -21,6 +21,11 @@ export interface SmtpDeps {
   overQuota(accountIds: readonly number[], size: number): Promise<readonly number[]>;
   /** The account's sending limits and its use of them (submission). */
   sendingUse(accountId: number): Promise<SendingUse>;
+  /**
+   * Outbound spam control before a submitted message is stored: true when the account is on
+   * outbound hold, put there now if this message makes a burst (its queued mail is held).
+   */
+  holdIfBurst(account: { readonly id: number; readonly address: string }): Promise<boolean>;
   /** Records a message the account submitted, for the sending limits. */
   recordSent(accountId: number, recipients: number): Promise<void>;
   /** Whether the signed-in account may use `address` as its sender (submission). */

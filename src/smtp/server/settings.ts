@@ -49,6 +49,11 @@ export interface SmtpSettings {
   readonly greetPauseMs: number;
   /** Name the authenticated user in Received fields (RFC 5321 §4.4 permits, privacy argues against). */
   readonly receivedAuthUser: boolean;
+  /**
+   * Outbound spam control: an account whose messages in the last hour reach `floor` and exceed
+   * `factor` times its usual hourly number is put on outbound hold (0: never).
+   */
+  readonly burstHold: { readonly floor: number; readonly factor: number };
 }
 
 /** Defaults (shared/DESIGN.md "Defaults that matter"). */
@@ -66,4 +71,5 @@ export const SMTP_DEFAULTS = {
   dataTotalMs: 10 * 60_000,
   greetPauseMs: 0,
   receivedAuthUser: false,
+  burstHold: { floor: 100, factor: 10 },
 } as const satisfies Partial<SmtpSettings>;

@@ -61,6 +61,18 @@ export function storeDeps(options: StoreDepsOptions): Omit<SmtpDeps, "startTls">
     ownsSender: (accountId, address) => recipients.ownsSender(accountId, address),
     sendingUse: (accountId) => store.sending.use(accountId),
     recordSent: (accountId, count) => store.sending.record(accountId, count),
+    holdIfBurst: async (account) => {
+      if (await store.queueAdmin.isAccountHeld(account.id)) return true;
+      const { floor, factor } = settings.burstHold;
+      if (floor === 0 || !(await store.sending.isBurst(account.id, { floor, factor }))) {
+        return false;
+      }
+      const reason = `sudden burst: ${floor} or more messages in an hour, ${factor}× the usual`;
+      await store.queueAdmin.holdAccount(account.address, reason);
+      // The event administrators act on: fumi queue list --held, fumi queue release.
+      log.warn("account put on outbound hold", { account: account.address, reason });
+      return true;
+    },
     accept: (message) => delivery.accept(message),
     sasl: (mechanism, context) => sasl.create(mechanism, context),
     filter: (context) => chain.run(context),

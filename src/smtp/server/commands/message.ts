@@ -85,6 +85,7 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
     ...verdict.headers.map(([name, value]) => `${name}: ${value}\r\n`),
   ].join("");
   const raw = concat([encoder.encode(trace), message]);
+  const held = state.account !== null && await deps.holdIfBurst(state.account);
   const result = await deps.accept({
     raw,
     sender: transaction.sender,
@@ -112,7 +113,12 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
     stored: result.delivered.map((d) => d.messageId),
     queue: result.queueId,
   });
-  session.send(reply(250, "2.0.0", `OK: queued as ${id}`));
+  session.send(
+    held && result.queueId !== null
+      // The user is told at once; local recipients have it already (issue: held, not refused).
+      ? reply(250, "2.0.0", `OK: queued as ${id}, but held for review: unusual sending volume`)
+      : reply(250, "2.0.0", `OK: queued as ${id}`),
+  );
 }
 
 /** More trace fields than this is a loop (RFC 5321 §6.3 suggests a large limit, at least 100). */
