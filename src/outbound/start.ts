@@ -1,6 +1,7 @@
 /**
  * The outbound worker as `fumi serve` runs it: the resolver from `[dns]`, the schedule and
- * limits from `[queue]`, reports delivered through the store like any other mail.
+ * limits from `[queue]`, MTA-STS policies (unless `[queue] mta_sts = false`) looked up with
+ * the same resolver, reports delivered through the store like any other mail.
  *
  * @module
  */
@@ -8,6 +9,7 @@
 import type { Config } from "../config/mod.ts";
 import { Delivery, Recipients } from "../delivery/mod.ts";
 import { openResolver } from "../dns/mod.ts";
+import { httpsPolicyFetcher, MtaStsPolicies } from "../mtasts/mod.ts";
 import { connectTo } from "../net/connection.ts";
 import type { Logger } from "../ops/log.ts";
 import type { Store } from "../store/mod.ts";
@@ -30,9 +32,13 @@ export async function startOutbound(
     delivery: new Delivery({ store, hostname: config.hostname, log }),
     log,
   });
+  const mtaSts = config.queue.mta_sts
+    ? new MtaStsPolicies({ resolver, fetch: httpsPolicyFetcher({ resolver }) })
+    : null;
   const worker = new OutboundWorker({
     work: store.queueWork,
     resolver,
+    ...(mtaSts ? { mtaSts } : {}),
     connect: (address, port) => connectTo(address, port, CONNECT_TIMEOUT_MS),
     heloName: config.hostname,
     port: config.queue.remote_port,
