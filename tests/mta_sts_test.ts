@@ -21,6 +21,7 @@ import { connectTo } from "../src/net/connection.ts";
 import { createLogger } from "../src/ops/log.ts";
 import { type AttemptOutcome, deliverToDomain } from "../src/outbound/mod.ts";
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
+import { fumiTaskArgs, REPO_ROOT } from "./cli.ts";
 import { startDnsServer } from "./dns_server.ts";
 import { type SmtpFixture, withSmtp } from "./smtp.ts";
 import { sampleMessage } from "./store.ts";
@@ -193,4 +194,41 @@ Deno.test("MTA-STS testing with a mismatching MX: delivered, and what enforce wo
     assertStringIncludes(logged(), "MTA-STS testing: this mail host is not in the policy");
     assertStringIncludes(logged(), "MTA-STS testing: delivered without a verified certificate");
   });
+});
+
+Deno.test("MTA-STS policy fetch works under the permissions fumi serve runs with", async () => {
+  const pki = await makeTestPki();
+  const web = await pki.issue(["mta-sts.example.net"]);
+  const abort = new AbortController();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: web.certPem,
+    key: web.keyPem,
+    signal: abort.signal,
+    onListen: () => {},
+  }, () => new Response(POLICIES["example.net"], { headers: { "content-type": "text/plain" } }));
+  try {
+    // deno run <the fumi task's permission flags> tests/mta_sts_probe.ts <port> <ca>
+    const flags = fumiTaskArgs().slice(0, -1);
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [...flags, "tests/mta_sts_probe.ts", String(server.addr.port), pki.caFile],
+      cwd: REPO_ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(code, 0, new TextDecoder().decode(stderr));
+    const { trusted, untrusted } = JSON.parse(new TextDecoder().decode(stdout));
+    assertEquals(trusted, {
+      ok: true,
+      policy: { mode: "enforce", mx: ["mail.example.org"], maxAge: 86400 },
+    });
+    // The runtime's roots do not know the test CA: refused for that, not for a permission.
+    assertEquals(untrusted.ok, false);
+    assertStringIncludes(untrusted.reason, "unable to verify the first certificate");
+  } finally {
+    abort.abort();
+    await server.finished;
+    await pki.remove();
+  }
 });

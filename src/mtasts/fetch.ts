@@ -11,14 +11,15 @@
  *   and the media type must be text/plain (§3.2).
  * - Bounded: the body at most `maxBytes` (64 KiB), the whole fetch at most `timeoutMs` (one
  *   minute), as §3.3 suggests. A longer body or a slower server is a failure.
+ * - Needs only `--allow-net`: the TLS socket is ours (node:tls), not an https agent's, which in
+ *   Deno would also want `--allow-sys=ca` (tests/mta_sts_test.ts runs it with fumi's flags).
  *
  * @module
  */
 
 import { request } from "node:https";
 import type { IncomingMessage } from "node:http";
-import type { LookupFunction } from "node:net";
-import type { LookupOptions } from "node:dns";
+import { connect as tlsConnect } from "node:tls";
 import { lookupAddresses, type Resolver } from "../dns/mod.ts";
 import { parsePolicy, type Policy } from "./parse.ts";
 
@@ -73,7 +74,13 @@ export function httpsPolicyFetcher(options: HttpsFetchOptions): PolicyFetcher {
     for (const address of addresses) {
       const left = deadline - Date.now();
       if (left <= 0) break;
-      const got = await get({ host, address, port, ca: options.ca, timeoutMs: left, maxBytes });
+      // A throw (say, a permission the runtime lacks) is a failed fetch like any other: it is
+      // reported as the reason, and delivery goes on as §3.3 says for a policy not had.
+      const got = await get({ host, address, port, ca: options.ca, timeoutMs: left, maxBytes })
+        .catch((error: unknown): Got => ({
+          kind: "failed",
+          reason: `Cannot fetch: ${error instanceof Error ? error.message : String(error)}`,
+        }));
       if (got.kind === "unreachable") {
         problem = `${host} [${address}]: ${got.reason}`;
         continue;
@@ -108,9 +115,12 @@ interface GetOptions {
 
 /** One GET of the policy from one address. */
 function get(o: GetOptions): Promise<Got> {
-  const family = o.address.includes(":") ? 6 : 4;
   return new Promise<Got>((resolve) => {
     let settled = false;
+    const timer = setTimeout(
+      () => finish({ kind: "failed", reason: `No policy within ${o.timeoutMs} ms` }),
+      o.timeoutMs,
+    );
     const finish = (got: Got) => {
       if (settled) return;
       settled = true;
@@ -120,20 +130,21 @@ function get(o: GetOptions): Promise<Got> {
     };
     const req = request({
       host: o.host,
-      servername: o.host,
       port: o.port,
       path: POLICY_PATH,
       method: "GET",
-      agent: false,
-      // Connect to the address our resolver gave, whatever the system's resolver thinks.
-      lookup: ((_name: string, options: LookupOptions, cb: (...args: unknown[]) => void) =>
-        options.all
-          ? cb(null, [{ address: o.address, family }])
-          : cb(null, o.address, family)) as LookupFunction,
       headers: { accept: "text/plain", connection: "close", "cache-control": "no-cache" },
-      rejectUnauthorized: true,
-      minVersion: "TLSv1.2",
-      ...(o.ca ? { ca: [...o.ca] } : {}),
+      // Our own socket, not an agent's: to the address our resolver gave, with SNI and the
+      // certificate check on the name. (Deno's https agent would also ask for --allow-sys=ca.)
+      createConnection: () =>
+        tlsConnect({
+          host: o.address,
+          port: o.port,
+          servername: o.host,
+          rejectUnauthorized: true,
+          minVersion: "TLSv1.2",
+          ...(o.ca ? { ca: [...o.ca] } : {}),
+        }),
     }, (res: IncomingMessage) => {
       // RFC 8461 §3.3: 3xx redirects are not followed; only a 200 is a policy.
       if (res.statusCode !== 200) {
@@ -162,13 +173,8 @@ function get(o: GetOptions): Promise<Got> {
         }
         finish({ kind: "body", body: new TextDecoder().decode(body) });
       });
-      res.on("error", (error: Error) =>
-        finish({ kind: "failed", reason: error.message }));
+      res.on("error", (error: Error) => finish({ kind: "failed", reason: error.message }));
     });
-    const timer = setTimeout(
-      () => finish({ kind: "failed", reason: `No policy within ${o.timeoutMs} ms` }),
-      o.timeoutMs,
-    );
     req.on("error", (error: Error) => finish({ kind: "unreachable", reason: error.message }));
     req.end();
   });
