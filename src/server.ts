@@ -130,7 +130,12 @@ export async function startServer(
       secret: await store.secrets.get("scram-stand-in"),
     });
     // The queue's worker, woken by every message queued in this process (others poll).
-    outbound = await startOutbound(config, store, log.child({ component: "outbound" }));
+    outbound = await startOutbound(
+      config,
+      store,
+      log.child({ component: "outbound" }),
+      env.FUMI_SMARTHOST_PASSWORD ?? null,
+    );
     const queued = () => outbound?.wake();
     for (const [name, mode, role] of SMTP_LISTENERS) {
       const listener = config.listeners[name];

@@ -149,6 +149,13 @@ export const configSchema = z.strictObject({
     give_up_after: duration.default(5 * 86_400_000),
     connections: z.number().int().min(1).default(20),
     connections_per_domain: z.number().int().min(1).default(5),
+    // Relay everything through this host ("host:port"; TLS required, certificate verified;
+    // implicit TLS on 465) instead of delivering to MX hosts, signing in as smarthost_user with
+    // the password in FUMI_SMARTHOST_PASSWORD.
+    smarthost: z.string().regex(/^\[?[^\s\[\]]+\]?:\d{1,5}$/, "expected host:port").optional(),
+    smarthost_user: z.string().min(1).optional(),
+    // TLS from the first byte (true by default for port 465), else STARTTLS.
+    smarthost_implicit_tls: z.boolean().optional(),
     // The port of remote mail hosts: 25 (RFC 5321 §4.5.4.2); another only for tests.
     remote_port: z.number().int().min(1).max(65535).default(25),
     // MTA-STS (RFC 8461): honour the policies recipient domains publish.

@@ -14,6 +14,7 @@ import { connectTo } from "../net/connection.ts";
 import type { Logger } from "../ops/log.ts";
 import type { Store } from "../store/mod.ts";
 import { failureReporter } from "./report.ts";
+import type { Smarthost } from "./smarthost.ts";
 import { OutboundWorker } from "./worker.ts";
 
 /** How long a TCP connection to a mail host may take (RFC 5321 §4.5.3.2 leaves it open). */
@@ -24,6 +25,8 @@ export async function startOutbound(
   config: Config,
   store: Store,
   log: Logger,
+  /** FUMI_SMARTHOST_PASSWORD, kept out of the config file. */
+  smarthostPassword: string | null = null,
 ): Promise<OutboundWorker> {
   const resolver = await openResolver(config.dns);
   const reports = failureReporter({
@@ -47,6 +50,7 @@ export async function startOutbound(
       retryMax: config.queue.retry_max,
       giveUpAfter: config.queue.give_up_after,
     },
+    smarthost: smarthostOf(config.queue, smarthostPassword),
     connections: config.queue.connections,
     connectionsPerDomain: config.queue.connections_per_domain,
     onFailed: reports,
@@ -54,4 +58,18 @@ export async function startOutbound(
   });
   worker.start();
   return worker;
+}
+
+/** `[queue] smarthost` as the worker takes it, or null. */
+function smarthostOf(queue: Config["queue"], password: string | null): Smarthost | null {
+  if (queue.smarthost === undefined) return null;
+  const at = queue.smarthost.lastIndexOf(":");
+  const port = Number(queue.smarthost.slice(at + 1));
+  return {
+    host: queue.smarthost.slice(0, at).replace(/^\[(.*)\]$/, "$1"),
+    port,
+    implicitTls: queue.smarthost_implicit_tls ?? port === 465,
+    user: queue.smarthost_user ?? null,
+    password,
+  };
 }

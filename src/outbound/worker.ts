@@ -21,6 +21,7 @@ import type { OutboundMessage } from "../smtp/client/mod.ts";
 import type { ClaimedRecipient, QueueEntry, QueueWork } from "../store/mod.ts";
 import { type AttemptDeps, type AttemptOutcome, deliverToDomain } from "./attempt.ts";
 import { nextAttempt, type RetrySchedule } from "./schedule.ts";
+import { deliverViaSmarthost, type Smarthost } from "./smarthost.ts";
 
 /** A recipient that failed for good, for the sender's report. */
 export interface FailedRecipient {
@@ -34,6 +35,8 @@ export interface WorkerDeps extends AttemptDeps {
   readonly schedule: RetrySchedule;
   readonly connections: number;
   readonly connectionsPerDomain: number;
+  /** Relay everything through this host instead of MX delivery; null: none. */
+  readonly smarthost?: Smarthost | null;
   /** Tells the sender of `entry` that these recipients failed (a DSN); may do nothing. */
   onFailed(entry: QueueEntry, failed: readonly FailedRecipient[]): Promise<void>;
   readonly log: Logger;
@@ -144,11 +147,11 @@ export class OutboundWorker {
     const { work, schedule, log } = this.#deps;
     try {
       const entry = await work.read(recipients[0]!.queueMessageId);
-      const outcomes = await deliverToDomain(
-        this.#deps,
-        domain,
-        outboundMessage(entry, recipients),
-      );
+      const transaction = outboundMessage(entry, recipients);
+      const smarthost = this.#deps.smarthost ?? null;
+      const outcomes = smarthost === null
+        ? await deliverToDomain(this.#deps, domain, transaction)
+        : await deliverViaSmarthost(this.#deps, smarthost, transaction);
       const now = new Date();
       const failed: FailedRecipient[] = [];
       for (const [i, outcome] of outcomes.entries()) {

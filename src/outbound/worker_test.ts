@@ -1,12 +1,13 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { withSmtp } from "../../tests/smtp.ts";
-import { sampleMessage } from "../../tests/store.ts";
+import { GOOD_PASSWORD, sampleMessage } from "../../tests/store.ts";
 import { type DnsRecord, FakeResolver } from "../dns/mod.ts";
 import { type Connection, connectTo } from "../net/connection.ts";
 import { silentLogger } from "../ops/log.ts";
 import type { QueueEntry, Store } from "../store/mod.ts";
 import { deliverToDomain } from "./attempt.ts";
 import { nextAttempt } from "./schedule.ts";
+import { deliverViaSmarthost } from "./smarthost.ts";
 import { type FailedRecipient, OutboundWorker } from "./worker.ts";
 
 const MINUTE = 60_000;
@@ -245,5 +246,61 @@ Deno.test("worker: a 451 is retried on the schedule; two workers share the queue
       for (const w of workers) await w.stop();
       peer.close();
     }
+  });
+});
+
+Deno.test("smarthost: everything relayed through one host, signed in over verified TLS", async () => {
+  await withSmtp(async (t) => {
+    // The relay is Fumi's own submission service: alice signs in and may send as herself.
+    const message = (to: string) => ({
+      sender: "alice@example.org",
+      recipients: [{ address: to, notify: null, orcpt: null }],
+      envid: null,
+      ret: null,
+      content: new TextEncoder().encode(
+        "From: alice@example.org\r\nTo: bob@example.org\r\nSubject: relayed\r\n\r\nHi\r\n",
+      ),
+      smtputf8: false,
+    });
+    const deps = {
+      resolver: resolver([
+        { type: "A", name: "localhost", ttl: 60, address: "127.0.0.1" },
+        { type: "A", name: "relay.example.net", ttl: 60, address: "127.0.0.1" },
+      ]),
+      connect: (address: string, p: number): Promise<Connection> => connectTo(address, p, 2000),
+      heloName: "out.example.net",
+      port: 25,
+      ca: [t.caPem],
+      log: silentLogger,
+    };
+    const relay = { host: "localhost", user: "alice@example.org", password: GOOD_PASSWORD };
+    for (
+      const [port, implicitTls] of [[t.ports.submissions, true], [
+        t.ports.submission,
+        false,
+      ]] as const
+    ) {
+      const [done] = await deliverViaSmarthost(
+        deps,
+        { ...relay, port, implicitTls },
+        message("bob@example.org"),
+      );
+      assertEquals([done!.outcome, done!.remoteHost], ["delivered", "localhost"]);
+    }
+    assertEquals((await t.inbox(t.bob.id)).length, 2);
+    // A wrong password: the mail waits (4.7.8), for the administrator to fix the password.
+    const [refused] = await deliverViaSmarthost(
+      deps,
+      { ...relay, password: "wrong", port: t.ports.submissions, implicitTls: true },
+      message("bob@example.org"),
+    );
+    assertEquals([refused!.outcome, refused!.reply.slice(0, 9)], ["temporary", "451 4.7.8"]);
+    // A certificate not for the relay's name: nothing is sent.
+    const [unverified] = await deliverViaSmarthost(
+      deps,
+      { ...relay, host: "relay.example.net", port: t.ports.submissions, implicitTls: true },
+      message("bob@example.org"),
+    );
+    assertEquals([unverified!.outcome, unverified!.reply.slice(0, 9)], ["temporary", "451 4.7.5"]);
   });
 });

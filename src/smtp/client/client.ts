@@ -64,6 +64,11 @@ export interface ClientOptions {
   /** Trusted roots instead of the system's (tests, a private smarthost). */
   readonly ca?: readonly string[];
   readonly timeouts?: Partial<ClientTimeouts>;
+  /**
+   * TLS from the first byte (RFC 8314 §3.3, port 465: a smarthost's submissions port), with
+   * the certificate verified; `tls` is then ignored.
+   */
+  readonly implicitTls?: boolean;
 }
 
 /** A recipient of one transaction, with its DSN parameters (RFC 3461 §4). */
@@ -196,11 +201,23 @@ export class SmtpClient {
   }
 
   async #start(options: ClientOptions): Promise<void> {
+    if (options.implicitTls) {
+      try {
+        this.#tls = await this.#connection.startTlsClient({
+          servername: options.serverName,
+          verify: true,
+          ...(options.ca ? { ca: options.ca } : {}),
+          handshakeTimeoutMs: this.#timeouts.tlsHandshake,
+        });
+      } catch (error) {
+        throw new TlsRequiredError(`TLS handshake failed: ${(error as Error).message}`);
+      }
+    }
     this.#greeting = await this.#read("greeting", this.#timeouts.greeting);
     // RFC 5321 §3.1: 554 instead of 220 refuses the session; anything else is no session.
     if (this.#greeting.code !== 220) throw new SessionRefusedError(this.#greeting);
     await this.#hello(options.heloName);
-    if (options.tls === "none") return;
+    if (options.tls === "none" || this.#tls !== null) return;
     if (!this.#extensions.has("STARTTLS")) {
       if (options.tls === "verify") {
         throw new TlsRequiredError("The server does not offer STARTTLS");
