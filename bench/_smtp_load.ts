@@ -1,5 +1,5 @@
 /**
- * An SMTP load generator over node:net, plain text only: `sessions` connections each say EHLO
+ * An SMTP load generator over node:net (or node:tls): `sessions` connections each say EHLO
  * once and then send messages one transaction after another (MAIL, RCPT, DATA, the body) until
  * `messages` have been tried or the time limit has passed. Recipients take turns over the list.
  *
@@ -12,11 +12,15 @@
  *   cap the messages of one connection (Fumi's default is 1000).
  * - A connection that fails is opened again; a session gives up after three failures in a row.
  * - Messages are built and dot-stuffed (RFC 5321 §4.5.2) before the clock starts.
+ * - With `tls`, connections use implicit TLS (RFC 8314 §3.3, a submissions port) and the
+ *   server's certificate is not checked (the benches' servers are self-signed); with `auth`,
+ *   each session says AUTH PLAIN (RFC 4954 §4, RFC 4616) after EHLO.
  *
  * @module
  */
 
 import net from "node:net";
+import tls from "node:tls";
 
 /** What to send, and where. */
 export interface LoadOptions {
@@ -32,6 +36,10 @@ export interface LoadOptions {
   /** Messages sent over one connection before a new one is opened. */
   readonly perConnection: number;
   readonly print: (line: string) => void;
+  /** Implicit TLS, the certificate unchecked. */
+  readonly tls?: boolean;
+  /** Credentials for AUTH PLAIN after EHLO. */
+  readonly auth?: { readonly user: string; readonly password: string };
 }
 
 /** What a load run did. */
@@ -44,6 +52,8 @@ export interface LoadResult {
   readonly latenciesMs: Float64Array;
   /** Per message index: when MAIL was written, epoch ms (NaN if never sent). */
   readonly sentAt: Float64Array;
+  /** Per message index: when its 250 came back, epoch ms (NaN if it was not accepted). */
+  readonly acceptedAt: Float64Array;
   /** Epoch ms when the sessions were open and the first MAIL went out. */
   readonly startedAt: number;
   /** From the start to the last reply. */
@@ -83,6 +93,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const fail = (what: string) => errors.set(what, (errors.get(what) ?? 0) + 1);
   const latencies: number[] = [];
   const sentAt = new Float64Array(messages).fill(NaN);
+  const acceptedAt = new Float64Array(messages).fill(NaN);
 
   const opened = await Promise.all(
     Array.from({ length: options.sessions }, () => openSession(options).catch((e) => e)),
@@ -137,8 +148,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       try {
         const error = await session.transaction(mail, rcpt, data, bodies[index]!);
         lastReply = now();
-        if (error === null) latencies.push(lastReply - start);
-        else fail(error);
+        if (error === null) {
+          latencies.push(lastReply - start);
+          acceptedAt[index] = lastReply;
+        } else fail(error);
         failures = 0;
       } catch (error) {
         fail(`connection: ${describe(error)}`);
@@ -165,6 +178,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     accepted: latencies.length,
     latenciesMs: Float64Array.from(latencies).sort(),
     sentAt,
+    acceptedAt,
     startedAt,
     seconds: (lastReply - startedAt) / 1000,
     errors,
@@ -189,7 +203,9 @@ export function dotStuff(message: Uint8Array): Uint8Array {
 }
 
 async function openSession(options: LoadOptions): Promise<Session> {
-  const socket = net.createConnection({ host: options.host, port: options.port });
+  const socket = options.tls === true
+    ? tls.connect({ host: options.host, port: options.port, rejectUnauthorized: false })
+    : net.createConnection({ host: options.host, port: options.port });
   const session = new Session(socket);
   try {
     const greeting = await session.reply();
@@ -198,6 +214,12 @@ async function openSession(options: LoadOptions): Promise<Session> {
     if (ehlo.code !== 250) throw new Error(`EHLO answered ${firstLine(ehlo)}`);
     // RFC 5321 §4.1.1.1: the keywords follow the first line.
     session.pipelining = ehlo.lines.slice(1).some((l) => /^pipelining\b/i.test(l.slice(4)));
+    if (options.auth !== undefined) {
+      // RFC 4616 §2: authzid NUL authcid NUL passwd; RFC 4954 §4: the initial response.
+      const plain = btoa(`\0${options.auth.user}\0${options.auth.password}`);
+      const auth = await session.command(`AUTH PLAIN ${plain}\r\n`);
+      if (auth.code !== 235) throw new Error(`AUTH answered ${firstLine(auth)}`);
+    }
     return session;
   } catch (error) {
     session.close();
