@@ -6,7 +6,8 @@
  *
  * A config file in the data directory puts the MX listener on a free port of 127.0.0.1 (not
  * 2525, so a Fumi left running cannot answer instead) and, when asked, the imaps listener on
- * another (the IMAP benchmark); it turns the other listeners off and lifts the per-IP
+ * another (the IMAP benchmark) and the submissions listener on another (the outbound
+ * benchmark), with more settings appended as given; it turns the other listeners off and lifts the per-IP
  * connection limits (count, burst, rate per second) above the number of sessions, every
  * session coming from 127.0.0.1, and the total limit too when it is above its default (5000).
  * The CLI prints each generated password once; they are read from its output. The server's
@@ -34,6 +35,10 @@ export interface FumiOptions {
   readonly sessions: number;
   /** Also serve IMAP over implicit TLS (the imaps listener) on a free port. */
   readonly imaps?: boolean;
+  /** Also serve submission over implicit TLS (the submissions listener) on a free port. */
+  readonly submissions?: boolean;
+  /** More TOML for the config file: sections other than firewall, imap and listeners. */
+  readonly config?: string;
 }
 
 /** A running Fumi. */
@@ -41,6 +46,10 @@ export interface FumiServer {
   readonly port: number;
   /** The imaps listener's port, when asked for; else null. */
   readonly imapsPort: number | null;
+  /** The submissions listener's port, when asked for; else null. */
+  readonly submissionsPort: number | null;
+  /** The data directory, where `fumi.log` is. */
+  readonly dataDir: string;
   /** The generated password of each user, by address. */
   readonly passwords: ReadonlyMap<string, string>;
   readonly pid: number;
@@ -72,6 +81,7 @@ export async function startFumi(
   const logPath = `${dataDir}/fumi.log`;
   const port = freePort();
   const imapsPort = options.imaps === true ? freePort() : null;
+  const submissionsPort = options.submissions === true ? freePort() : null;
   let child: Deno.ChildProcess | null = null;
   let drop = () => Promise.resolve();
   let output = Promise.resolve();
@@ -104,7 +114,7 @@ export async function startFumi(
   try {
     const env: Record<string, string> = {
       FUMI_DATA_DIR: dataDir,
-      FUMI_CONFIG: await writeConfig(dataDir, port, imapsPort, options.sessions),
+      FUMI_CONFIG: await writeConfig(dataDir, port, { imapsPort, submissionsPort }, options),
       FUMI_MASTER_KEY: generateMasterKey(),
     };
     let where = "embedded PGlite";
@@ -132,6 +142,8 @@ export async function startFumi(
     return {
       port,
       imapsPort,
+      submissionsPort,
+      dataDir,
       passwords,
       pid,
       description:
@@ -182,17 +194,23 @@ function inheritedEnv(): Record<string, string> {
 async function writeConfig(
   dataDir: string,
   port: number,
-  imapsPort: number | null,
-  sessions: number,
+  ports: { readonly imapsPort: number | null; readonly submissionsPort: number | null },
+  options: FumiOptions,
 ): Promise<string> {
   const path = `${dataDir}/fumi.toml`;
-  const off = LISTENER_NAMES.filter((n) => n !== "smtp" && (n !== "imaps" || imapsPort === null))
-    .map((n) => `[listeners.${n}]\nenabled = false\n`);
-  const limit = Math.max(20, sessions + 10);
+  const { imapsPort, submissionsPort } = ports;
+  const off = LISTENER_NAMES.filter((n) =>
+    n !== "smtp" && (n !== "imaps" || imapsPort === null) &&
+    (n !== "submissions" || submissionsPort === null)
+  ).map((n) => `[listeners.${n}]\nenabled = false\n`);
+  const limit = Math.max(20, options.sessions + 10);
   const total = Math.max(5000, limit); // The schema's default for all addresses together.
   const imaps = imapsPort === null
     ? []
     : [`[listeners.imaps]\naddresses = ["127.0.0.1"]\nport = ${imapsPort}\n`];
+  const submissions = submissionsPort === null
+    ? []
+    : [`[listeners.submissions]\naddresses = ["127.0.0.1"]\nport = ${submissionsPort}\n`];
   await Deno.writeTextFile(
     path,
     [
@@ -201,7 +219,9 @@ async function writeConfig(
       `[imap]\nmax_connections_per_user_ip = ${limit}\n`,
       `[listeners.smtp]\naddresses = ["127.0.0.1"]\nport = ${port}\n`,
       ...imaps,
+      ...submissions,
       ...off,
+      ...(options.config === undefined ? [] : [options.config]),
     ].join("\n"),
   );
   return path;
