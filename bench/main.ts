@@ -18,6 +18,7 @@ export interface Benchmark {
 /** Every benchmark, by name. */
 export const BENCHMARKS: Readonly<Record<string, () => Promise<Benchmark>>> = {
   imap: () => import("./imap.ts"),
+  outbound: () => import("./outbound.ts"),
   smtp: () => import("./smtp.ts"),
   store: () => import("./store.ts"),
   tls: () => import("./tls.ts"),
