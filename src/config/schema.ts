@@ -147,6 +147,10 @@ export const configSchema = z.strictObject({
     retry_first: duration.default(5 * 60_000),
     retry_max: duration.default(4 * 3_600_000),
     give_up_after: duration.default(5 * 86_400_000),
+    // Warn the sender once when a recipient has waited this long ("0": never; RFC 3464).
+    delay_warning_after: z.union([z.literal("0").transform(() => 0), duration]).default(
+      4 * 3_600_000,
+    ),
     connections: z.number().int().min(1).default(20),
     connections_per_domain: z.number().int().min(1).default(5),
     // Relay everything through this host ("host:port"; TLS required, certificate verified;

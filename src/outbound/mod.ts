@@ -6,8 +6,13 @@
  */
 
 export { type AttemptDeps, type AttemptOutcome, deliverToDomain } from "./attempt.ts";
-export { failureReporter, type ReportDeps } from "./report.ts";
+export { delayReporter, failureReporter, type ReportDeps } from "./report.ts";
 export { deliverViaSmarthost, type Smarthost } from "./smarthost.ts";
 export { startOutbound } from "./start.ts";
 export { nextAttempt, type RetrySchedule } from "./schedule.ts";
-export { type FailedRecipient, OutboundWorker, type WorkerDeps } from "./worker.ts";
+export {
+  type DelayedRecipient,
+  type FailedRecipient,
+  OutboundWorker,
+  type WorkerDeps,
+} from "./worker.ts";

@@ -21,7 +21,7 @@ import type { Delivery, Recipients } from "../delivery/mod.ts";
 import type { Logger } from "../ops/log.ts";
 import type { QueueEntry } from "../store/mod.ts";
 import { parseAddress } from "../util/address.ts";
-import type { FailedRecipient } from "./worker.ts";
+import type { DelayedRecipient, FailedRecipient } from "./worker.ts";
 
 /** What reports need. */
 export interface ReportDeps {
@@ -40,43 +40,89 @@ export function failureReporter(
     const reported = failed.filter((f) => wantsDsn(entry.sender, f.recipient.notify, "failure"));
     if (reported.length === 0) return;
     const now = new Date();
-    const recipients = reported.map(({ recipient, outcome }): DsnRecipient => ({
-      address: recipient.address,
-      action: "failed",
-      status: statusOf(outcome),
-      remoteHost: outcome.remoteHost,
-      diagnostic: outcome.remoteHost === null ? null : outcome.reply,
-      explanation: outcome.remoteHost === null ? outcome.reply : null,
-      orcpt: recipient.orcpt,
-      lastAttemptAt: now,
-    }));
-    const dsn = buildDsn({
-      hostname: deps.hostname,
-      sender: entry.sender,
-      envid: entry.envid,
-      ret: entry.ret,
-      arrivalDate: entry.createdAt,
-      message: entry.message,
-      recipients,
+    await report(
+      deps,
+      entry,
       now,
-    });
-    const to = parseAddress(entry.sender);
-    const resolution = await deps.recipients.resolve(to);
-    if (resolution.kind === "unknown") {
-      deps.log.warn("failure report dropped: the sender is unknown here", { queue: entry.id });
-      return;
-    }
-    await deps.delivery.accept({
-      raw: dsn,
-      sender: null,
-      recipients: [{ address: to, resolution, notify: "NEVER", orcpt: null }],
-      quarantine: null,
-      account: null,
-      envid: null,
-      ret: null,
-    });
+      reported.map(({ recipient, outcome }) => ({
+        address: recipient.address,
+        action: "failed",
+        status: statusOf(outcome),
+        remoteHost: outcome.remoteHost,
+        diagnostic: outcome.remoteHost === null ? null : outcome.reply,
+        explanation: outcome.remoteHost === null ? outcome.reply : null,
+        orcpt: recipient.orcpt,
+        lastAttemptAt: now,
+      })),
+    );
     deps.log.info("failure report sent", { queue: entry.id, recipients: reported.length });
   };
+}
+
+/**
+ * The worker's `onDelayed`: a warning that recipients are still being retried (RFC 3464
+ * action "delayed", with Will-Retry-Until), for those whose NOTIFY asks for it or who gave
+ * none (RFC 3461 §4.1: delay notices are the MTA's choice then; Fumi sends one). It returns
+ * nothing: the caller records the recipients as told either way, so each is warned once.
+ */
+export function delayReporter(
+  deps: ReportDeps,
+): (entry: QueueEntry, delayed: readonly DelayedRecipient[]) => Promise<void> {
+  return async (entry, delayed) => {
+    const reported = delayed.filter((d) => wantsDsn(entry.sender, d.recipient.notify, "delay"));
+    if (reported.length === 0) return;
+    const now = new Date();
+    await report(
+      deps,
+      entry,
+      now,
+      reported.map(({ recipient, outcome, retryUntil }) => ({
+        address: recipient.address,
+        action: "delayed",
+        remoteHost: outcome.remoteHost,
+        diagnostic: outcome.remoteHost === null ? null : outcome.reply,
+        explanation: outcome.remoteHost === null ? outcome.reply : null,
+        orcpt: recipient.orcpt,
+        lastAttemptAt: now,
+        willRetryUntil: retryUntil,
+      })),
+    );
+    deps.log.info("delay report sent", { queue: entry.id, recipients: reported.length });
+  };
+}
+
+/** Builds the DSN and delivers it to the sender from <>. */
+async function report(
+  deps: ReportDeps,
+  entry: QueueEntry,
+  now: Date,
+  recipients: DsnRecipient[],
+): Promise<void> {
+  const dsn = buildDsn({
+    hostname: deps.hostname,
+    sender: entry.sender,
+    envid: entry.envid,
+    ret: entry.ret,
+    arrivalDate: entry.createdAt,
+    message: entry.message,
+    recipients,
+    now,
+  });
+  const to = parseAddress(entry.sender);
+  const resolution = await deps.recipients.resolve(to);
+  if (resolution.kind === "unknown") {
+    deps.log.warn("report dropped: the sender is unknown here", { queue: entry.id });
+    return;
+  }
+  await deps.delivery.accept({
+    raw: dsn,
+    sender: null,
+    recipients: [{ address: to, resolution, notify: "NEVER", orcpt: null }],
+    quarantine: null,
+    account: null,
+    envid: null,
+    ret: null,
+  });
 }
 
 /** An enhanced status code in a reply line ("556 5.1.10 …" → "5.1.10"); RFC 3463 §2. */

@@ -1,8 +1,8 @@
-import { assertMatch } from "../../tests/assert.ts";
+import { assertEquals, assertMatch } from "../../tests/assert.ts";
 import type { AcceptedMessage } from "../delivery/mod.ts";
 import { silentLogger } from "../ops/log.ts";
 import type { QueueEntry } from "../store/mod.ts";
-import { failureReporter } from "./report.ts";
+import { delayReporter, failureReporter } from "./report.ts";
 import type { FailedRecipient } from "./worker.ts";
 
 const ENTRY: QueueEntry = {
@@ -39,6 +39,7 @@ async function report(outcome: FailedRecipient["outcome"]): Promise<string> {
     orcpt: null,
     attempts: 0,
     queuedAt: ENTRY.createdAt,
+    delayNotifiedAt: null,
   };
   await reporter(ENTRY, [{ recipient, outcome }]);
   return new TextDecoder().decode(sent[0]!.raw);
@@ -72,4 +73,48 @@ Deno.test("report: a server's 550 gives Status and Diagnostic-Code; expiry is 4.
     remoteHost: null,
   });
   assertMatch(expired, /^Status: 4\.4\.7\r$/m);
+});
+
+Deno.test("report: a delay warning says delayed and until when; NOTIFY=FAILURE gets none", async () => {
+  const sent: AcceptedMessage[] = [];
+  const reporter = delayReporter({
+    hostname: "mail.example.org",
+    recipients: { resolve: () => Promise.resolve({ kind: "local", accountIds: [1], remote: [] }) },
+    delivery: {
+      accept: (accepted) => {
+        sent.push(accepted);
+        return Promise.resolve({ delivered: [], queueId: null });
+      },
+    },
+    log: silentLogger,
+  });
+  const recipient = (address: string, notify: string | null) => ({
+    id: 1,
+    queueMessageId: 1,
+    address,
+    notify,
+    orcpt: null,
+    attempts: 3,
+    queuedAt: ENTRY.createdAt,
+    delayNotifiedAt: null,
+  });
+  const outcome = {
+    address: "bob@example.net",
+    outcome: "temporary" as const,
+    reply: "451 4.7.1 Greylisted",
+    remoteHost: "mx.example.net",
+  };
+  const retryUntil = new Date("2026-12-03T04:00:00Z");
+  await reporter(ENTRY, [{
+    recipient: recipient("bob@example.net", "FAILURE"),
+    outcome,
+    retryUntil,
+  }]);
+  assertEquals(sent.length, 0);
+  await reporter(ENTRY, [{ recipient: recipient("bob@example.net", null), outcome, retryUntil }]);
+  const text = new TextDecoder().decode(sent[0]!.raw);
+  assertMatch(text, /^Action: delayed\r$/m);
+  assertMatch(text, /^Will-Retry-Until: .*3 Dec 2026/m);
+  assertMatch(text, /^Diagnostic-Code: smtp; 451 4\.7\.1 Greylisted\r$/m);
+  assertEquals(sent[0]!.sender, null, "from <>");
 });

@@ -13,7 +13,7 @@ import { httpsPolicyFetcher, MtaStsPolicies } from "../mtasts/mod.ts";
 import { connectTo } from "../net/connection.ts";
 import type { Logger } from "../ops/log.ts";
 import type { Store } from "../store/mod.ts";
-import { failureReporter } from "./report.ts";
+import { delayReporter, failureReporter } from "./report.ts";
 import type { Smarthost } from "./smarthost.ts";
 import { OutboundWorker } from "./worker.ts";
 
@@ -29,12 +29,12 @@ export async function startOutbound(
   smarthostPassword: string | null = null,
 ): Promise<OutboundWorker> {
   const resolver = await openResolver(config.dns);
-  const reports = failureReporter({
+  const reportDeps = {
     hostname: config.hostname,
     recipients: new Recipients(store),
     delivery: new Delivery({ store, hostname: config.hostname, log }),
     log,
-  });
+  };
   const mtaSts = config.queue.mta_sts
     ? new MtaStsPolicies({ resolver, fetch: httpsPolicyFetcher({ resolver }) })
     : null;
@@ -53,7 +53,9 @@ export async function startOutbound(
     smarthost: smarthostOf(config.queue, smarthostPassword),
     connections: config.queue.connections,
     connectionsPerDomain: config.queue.connections_per_domain,
-    onFailed: reports,
+    onFailed: failureReporter(reportDeps),
+    onDelayed: delayReporter(reportDeps),
+    delayWarningAfter: config.queue.delay_warning_after,
     log,
   });
   worker.start();

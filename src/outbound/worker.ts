@@ -29,6 +29,14 @@ export interface FailedRecipient {
   readonly outcome: AttemptOutcome;
 }
 
+/** A recipient still being retried after `delayWarningAfter`, for the sender's warning. */
+export interface DelayedRecipient {
+  readonly recipient: ClaimedRecipient;
+  readonly outcome: AttemptOutcome;
+  /** When the schedule gives up (RFC 3464 §2.3.9 Will-Retry-Until). */
+  readonly retryUntil: Date;
+}
+
 /** What the worker needs. */
 export interface WorkerDeps extends AttemptDeps {
   readonly work: QueueWork;
@@ -39,6 +47,10 @@ export interface WorkerDeps extends AttemptDeps {
   readonly smarthost?: Smarthost | null;
   /** Tells the sender of `entry` that these recipients failed (a DSN); may do nothing. */
   onFailed(entry: QueueEntry, failed: readonly FailedRecipient[]): Promise<void>;
+  /** Warns the sender that these recipients are still being retried; absent: never. */
+  onDelayed?(entry: QueueEntry, delayed: readonly DelayedRecipient[]): Promise<void>;
+  /** How long a recipient may wait before its sender is warned (ms; 0: never). */
+  readonly delayWarningAfter?: number;
   readonly log: Logger;
 }
 
@@ -154,6 +166,7 @@ export class OutboundWorker {
         : await deliverViaSmarthost(this.#deps, smarthost, transaction);
       const now = new Date();
       const failed: FailedRecipient[] = [];
+      const delayed: DelayedRecipient[] = [];
       for (const [i, outcome] of outcomes.entries()) {
         const recipient = recipients[i]!;
         const remoteHost = outcome.remoteHost;
@@ -177,11 +190,23 @@ export class OutboundWorker {
             nextAttemptAt: next,
           });
           log.info("deferred", { queue: entry.id, to: recipient.address, reply: outcome.reply });
+          const warnAfter = this.#deps.delayWarningAfter ?? 0;
+          if (
+            warnAfter > 0 && recipient.delayNotifiedAt === null &&
+            now.getTime() - recipient.queuedAt.getTime() >= warnAfter
+          ) {
+            const retryUntil = new Date(recipient.queuedAt.getTime() + schedule.giveUpAfter);
+            delayed.push({ recipient, outcome, retryUntil });
+          }
           continue;
         }
         await work.record([recipient.id], { kind: "failed", remoteHost, error: outcome.reply });
         log.warn("failed", { queue: entry.id, to: recipient.address, reply: outcome.reply });
         failed.push({ recipient, outcome });
+      }
+      if (delayed.length > 0 && this.#deps.onDelayed) {
+        await this.#deps.onDelayed(entry, delayed);
+        await work.delayNotified(delayed.map((d) => d.recipient.id));
       }
       if (failed.length > 0) {
         await this.#deps.onFailed(entry, failed);

@@ -214,6 +214,7 @@ function flakyPeer(firstRcpt: string[]): { port: number; received: string[]; clo
 Deno.test("worker: a 451 is retried on the schedule; two workers share the queue, each message sent once", async () => {
   await withSmtp(async (t) => {
     const peer = flakyPeer(["451 4.7.1 Greylisted, try again later"]);
+    const delays: string[] = [];
     const workers = [1, 2].map(() =>
       new OutboundWorker({
         work: t.store.queueWork,
@@ -225,6 +226,12 @@ Deno.test("worker: a 451 is retried on the schedule; two workers share the queue
         connections: 3,
         connectionsPerDomain: 2,
         onFailed: () => Promise.resolve(),
+        // Every deferral is past the warning time here: the sender is warned, once.
+        delayWarningAfter: 1,
+        onDelayed: (_entry, delayed) => {
+          delays.push(...delayed.map((d) => d.outcome.reply));
+          return Promise.resolve();
+        },
         log: silentLogger,
       })
     );
@@ -237,6 +244,7 @@ Deno.test("worker: a 451 is retried on the schedule; two workers share the queue
       }
       await new Promise((r) => setTimeout(r, 300)); // any duplicate would arrive by now
       assertEquals(peer.received.length, 12, "each message once, the greylisted one retried");
+      assertEquals(delays, ["451 4.7.1 Greylisted, try again later"]);
       for (let i = 0; i < 100 && (await t.store.queue.list()).length > 0; i++) {
         for (const w of workers) w.wake();
         await new Promise((r) => setTimeout(r, 50));

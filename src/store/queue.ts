@@ -189,6 +189,8 @@ export interface ClaimedRecipient {
   readonly attempts: number;
   /** When the message was queued (for the retry schedule's end). */
   readonly queuedAt: Date;
+  /** When the sender was warned that this recipient is delayed, or null. */
+  readonly delayNotifiedAt: Date | null;
 }
 
 /** The result of one attempt for some recipients. */
@@ -225,6 +227,7 @@ export class QueueWork {
         orcpt: string | null;
         attempts: number;
         created_at: Date;
+        delay_notified_at: Date | null;
       }[]
     >`
       with due as (
@@ -241,7 +244,7 @@ export class QueueWork {
       from due, queue_messages m
       where r.id = due.id and m.id = r.queue_message_id
       returning r.id, r.queue_message_id, r.address, r.notify, r.orcpt, r.attempts,
-                m.created_at`;
+                m.created_at, r.delay_notified_at`;
     return rows.map((r) => ({
       id: r.id,
       queueMessageId: r.queue_message_id,
@@ -250,6 +253,7 @@ export class QueueWork {
       orcpt: r.orcpt,
       attempts: r.attempts,
       queuedAt: r.created_at,
+      delayNotifiedAt: r.delay_notified_at,
     }));
   }
 
@@ -283,6 +287,14 @@ export class QueueWork {
     if (recipientIds.length === 0) return;
     await this.sql`
       update queue_recipients set leased_until = null
+      where id = any(${recipientIds as number[]}::bigint[])`;
+  }
+
+  /** Marks recipients' senders as warned of their delay (so they are warned once). */
+  async delayNotified(recipientIds: readonly number[]): Promise<void> {
+    if (recipientIds.length === 0) return;
+    await this.sql`
+      update queue_recipients set delay_notified_at = now()
       where id = any(${recipientIds as number[]}::bigint[])`;
   }
 
