@@ -252,6 +252,10 @@ export function smtpSettings(config: Config, role: SmtpRole): SmtpSettings {
     role,
     maxMessageSize: config.limits.max_message_size,
     maxHeaderSize: config.limits.max_header_size,
+    attachments: {
+      maxSize: config.limits.max_attachment_size,
+      maxCount: config.limits.max_attachments,
+    },
     maxRecipients: config.limits.max_recipients,
     maxRecipientsPerSession: config.smtp.max_recipients_per_session,
     maxMessagesPerSession: config.smtp.max_messages_per_session,

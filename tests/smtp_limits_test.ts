@@ -69,3 +69,37 @@ Deno.test("submission: a sudden burst puts the account on outbound hold; its mai
     assertEquals(held.length, 3);
   }, { settings: { burstHold: { floor: 3, factor: 10 } } });
 });
+
+Deno.test("submission: too many attachments are refused after DATA (552 5.3.4)", async () => {
+  await withSmtp(async (t) => {
+    const attachment = (name: string) => [
+      "--b",
+      `Content-Type: application/pdf; name="${name}"`,
+      "Content-Disposition: attachment",
+      "Content-Transfer-Encoding: base64",
+      "",
+      "JVBERi0xLjQK",
+    ];
+    const body = message(
+      "From: alice@example.org",
+      'Content-Type: multipart/mixed; boundary="b"',
+      "",
+      "--b",
+      "Content-Type: text/plain",
+      "",
+      "Two files.",
+      ...attachment("one.pdf"),
+      ...attachment("two.pdf"),
+      "--b--",
+    );
+    await using(() => submission(t, "alice@example.org", GOOD_PASSWORD), async (c) => {
+      await c.command("MAIL FROM:<alice@example.org>", "250 2.1.0");
+      await c.command("RCPT TO:<bob@example.org>", "250 2.1.5");
+      await c.command("DATA", "354");
+      await c.send(`${body}.\r\n`);
+      const refused = await c.expect("552 5.3.4");
+      assertEquals(refused.includes("Too many attachments: at most 1"), true, refused);
+    });
+    assertEquals((await t.inbox(t.bob.id)).length, 0);
+  }, { settings: { attachments: { maxSize: 0, maxCount: 1 } } });
+});

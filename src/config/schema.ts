@@ -87,6 +87,9 @@ export const configSchema = z.strictObject({
     max_message_size: size.default(25 * 1024 * 1024),
     max_recipients: z.number().int().min(1).max(10000).default(100),
     max_header_size: size.default(1024 * 1024),
+    // Attachments of submitted mail (0: no limit beyond the message size).
+    max_attachment_size: size.default(0),
+    max_attachments: z.number().int().min(0).default(100),
   }).prefault({}),
   accounts: z.strictObject({
     default_quota: size.default(0),

@@ -1,10 +1,11 @@
 /**
- * Built-in checks: the declared message size, the number of recipients, and the syntax of the
- * header section. Each is pure, fast and cannot fail, so the default `open` policy is moot.
+ * Built-in checks: the declared message size, the number of recipients, the syntax of the
+ * header section, and the attachments of submitted mail. Each is pure, fast and cannot fail, so the default `open` policy is moot.
  *
  * @module
  */
 
+import { type BodyPart, getParam, parseStructure } from "../mime/mod.ts";
 import type { Check, FilterContext } from "./chain.ts";
 import { ACCEPT, reject, tempfail, type Verdict } from "./verdict.ts";
 
@@ -139,4 +140,56 @@ export function headerSyntax(): Check {
       return problem === null ? ACCEPT : reject(554, "5.6.0", problem);
     },
   };
+}
+
+/** Limits on the attachments of submitted mail (0: none). */
+export interface AttachmentLimits {
+  /** Largest attachment, decoded, in octets. */
+  readonly maxSize: number;
+  /** Most attachments in one message. */
+  readonly maxCount: number;
+}
+
+/**
+ * Sending limits on attachments (signed-in users only: what our users send, not what they
+ * receive): more than `maxCount` attachments, or one larger than `maxSize` once decoded, is
+ * refused with 552 5.3.4 (RFC 3463 §3.4: too big for policy), so the user sees it at once.
+ * An attachment is a leaf part with Content-Disposition attachment or a file name (RFC 2183
+ * filename, or the older Content-Type name); base64 is counted at three quarters of its size.
+ */
+export function attachmentPolicy(limits: AttachmentLimits): Check {
+  return {
+    name: "attachments",
+    stages: ["data"],
+    run(context: FilterContext): Verdict {
+      if (context.account === null || context.message === null) return ACCEPT;
+      if (limits.maxSize === 0 && limits.maxCount === 0) return ACCEPT;
+      const attachments = attachmentSizes(parseStructure(context.message.raw));
+      if (limits.maxCount > 0 && attachments.length > limits.maxCount) {
+        return reject(552, "5.3.4", `Too many attachments: at most ${limits.maxCount}`);
+      }
+      const largest = Math.max(0, ...attachments);
+      if (limits.maxSize > 0 && largest > limits.maxSize) {
+        return reject(552, "5.3.4", `An attachment is larger than ${limits.maxSize} octets`);
+      }
+      return ACCEPT;
+    },
+  };
+}
+
+/** The decoded sizes of a message's attachments. */
+function attachmentSizes(root: BodyPart): number[] {
+  const sizes: number[] = [];
+  const walk = (part: BodyPart) => {
+    if (part.parts !== undefined) {
+      for (const child of part.parts) walk(child);
+      return;
+    }
+    const named = getParam(part.disposition?.params ?? [], "filename") !== null ||
+      getParam(part.params, "name") !== null;
+    if (part.disposition?.type !== "attachment" && !named) return;
+    sizes.push(part.encoding === "base64" ? Math.floor(part.size * 3 / 4) : part.size);
+  };
+  walk(root);
+  return sizes;
 }

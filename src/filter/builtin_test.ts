@@ -1,7 +1,14 @@
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { parseAddress } from "../util/address.ts";
-import { headerProblem, headerSyntax, recipientLimit, sizeCheck } from "./builtin.ts";
+import {
+  attachmentPolicy,
+  headerProblem,
+  headerSyntax,
+  recipientLimit,
+  sizeCheck,
+} from "./builtin.ts";
 import { FilterChain, type FilterContext, type FilterStage } from "./chain.ts";
+import { ACCEPT } from "./verdict.ts";
 
 function context(stage: FilterStage, more: Partial<FilterContext> = {}): FilterContext {
   return {
@@ -144,4 +151,48 @@ Deno.test("headerSyntax: a line that is not a field is refused", async () => {
   for (const [header, problem] of cases) {
     assertEquals(headerProblem(encoder.encode(header)), problem, JSON.stringify(header));
   }
+});
+
+Deno.test("attachmentPolicy: counts named or attachment parts of submitted mail, sizes decoded", () => {
+  const part = (name: string, base64: string) =>
+    [
+      "--b",
+      `Content-Type: application/octet-stream; name="${name}"`,
+      "Content-Transfer-Encoding: base64",
+      "",
+      base64,
+    ].join("\r\n");
+  const mail = (parts: string[]) => {
+    const text = [
+      "From: a@example.org",
+      'Content-Type: multipart/mixed; boundary="b"',
+      "",
+      "--b",
+      "Content-Type: text/plain",
+      "",
+      "See attached.",
+      ...parts,
+      "--b--",
+      "",
+    ].join("\r\n");
+    const raw = encoder.encode(text);
+    const header = raw.subarray(0, text.indexOf("\r\n\r\n") + 4);
+    return { size: raw.length, header, raw };
+  };
+  const check = attachmentPolicy({ maxSize: 6, maxCount: 2 });
+  const alice = { id: 1, address: "a@example.org" };
+  const run = (parts: string[], account: typeof alice | null = alice) =>
+    check.run(context("data", { account, message: mail(parts) }), new AbortController().signal);
+  // "QUJDREVG" is base64 of 6 octets: at the limit; 12 octets of base64 are 9.
+  assertEquals(run([part("a.bin", "QUJDREVG"), part("b.bin", "QUJD")]), ACCEPT);
+  assertEquals(run([part("big.bin", "QUJDREVGR0hJ")]), {
+    action: "reject",
+    code: 552,
+    enhanced: "5.3.4",
+    text: "An attachment is larger than 6 octets",
+  });
+  const three = [part("a", "QUJD"), part("b", "QUJD"), part("c", "QUJD")];
+  assertEquals((run(three) as { text: string }).text, "Too many attachments: at most 2");
+  // Mail received as MX (no signed-in user) is not ours to limit.
+  assertEquals(run(three, null), ACCEPT);
 });

@@ -31,7 +31,14 @@ export {
   type FilterStage,
   type SetTimer,
 } from "./chain.ts";
-export { headerProblem, headerSyntax, recipientLimit, sizeCheck } from "./builtin.ts";
+export {
+  type AttachmentLimits,
+  attachmentPolicy,
+  headerProblem,
+  headerSyntax,
+  recipientLimit,
+  sizeCheck,
+} from "./builtin.ts";
 export {
   ACCEPT,
   type HeaderFieldToAdd,

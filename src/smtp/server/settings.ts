@@ -18,6 +18,8 @@ export interface SmtpSettings {
   readonly maxMessageSize: number;
   /** Largest header section accepted. */
   readonly maxHeaderSize: number;
+  /** Attachments of submitted mail (filter/builtin.ts attachmentPolicy; 0: none). */
+  readonly attachments: { readonly maxSize: number; readonly maxCount: number };
   /** Most recipients of one message (RFC 5321 §4.5.3.1.8 asks for at least 100). */
   readonly maxRecipients: number;
   /** Most recipients over a whole session (all its transactions). */
@@ -60,6 +62,7 @@ export interface SmtpSettings {
 export const SMTP_DEFAULTS = {
   maxMessageSize: 25 * 1024 * 1024,
   maxHeaderSize: 1024 * 1024,
+  attachments: { maxSize: 0, maxCount: 100 },
   maxRecipients: 100,
   maxRecipientsPerSession: 1000,
   maxMessagesPerSession: 1000,

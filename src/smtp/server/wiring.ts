@@ -10,6 +10,7 @@ import { Sasl } from "../../auth/sasl/mod.ts";
 import type { ScramLogin } from "../../auth/scram_login.ts";
 import { Delivery, Recipients } from "../../delivery/mod.ts";
 import {
+  attachmentPolicy,
   type Check,
   FilterChain,
   headerSyntax,
@@ -34,12 +35,16 @@ export interface StoreDepsOptions {
   readonly queued?: () => void;
 }
 
-/** The built-in checks of every SMTP listener: declared size, recipients, header syntax. */
+/**
+ * The built-in checks of every SMTP listener: declared size, recipients, header syntax, and
+ * the attachments of submitted mail.
+ */
 export function builtinChecks(settings: SmtpSettings): Check[] {
   return [
     sizeCheck(settings.maxMessageSize),
     recipientLimit(settings.maxRecipients),
     headerSyntax(),
+    attachmentPolicy(settings.attachments),
   ];
 }
 
