@@ -61,6 +61,8 @@ export interface FumiServer {
   /** The server process's peak resident memory (VmHWM), in bytes. */
   peakRss(): Promise<number>;
   logTail(): Promise<string>;
+  /** Runs the `fumi` CLI against it (`["user", "hold", ADDRESS]`); its stdout. */
+  cli(argv: readonly string[]): Promise<string>;
   /** Stops the server, drops the database, removes the data directory; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -164,6 +166,7 @@ export async function startFumi(
         )).map((r) => r.pid),
       peakRss: () => peakRss(pid),
       logTail,
+      cli: (argv) => fumiCli(env, [...argv]),
       stop,
     };
   } catch (error) {

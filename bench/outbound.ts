@@ -22,6 +22,11 @@
  *   file, from its name, µs) minus the time the 250 came back to the submitting client,
  *   matched by the index in the Message-ID; p50, p99, max. It includes Postfix's own share,
  *   from its receipt to that moment (its delay= field), printed beside it;
+ * - with `--backlog`, the sender is on outbound hold (`fumi user hold`) while it submits, and
+ *   everything is released at once after (`fumi user unhold`, `fumi queue release --account`):
+ *   delivery alone, from a full queue, is then reported as messages per second from the first
+ *   arrival to the last, and release to arrival per message instead of 250 to arrival (Fumi's
+ *   worker sees a release made by another process at its next look, within 5 s);
  * - what Fumi's log says of its attempts (delivered, deferred, failed) and Postfix's count of
  *   TLS sessions; the load average before and after, as other work on the machine skews it.
  *
@@ -46,6 +51,7 @@ interface Options {
   readonly perDomain: number;
   readonly budgetSeconds: number;
   readonly drainSeconds: number;
+  readonly backlog: boolean;
 }
 
 const DEFAULTS: Options = {
@@ -57,6 +63,7 @@ const DEFAULTS: Options = {
   perDomain: 20,
   budgetSeconds: 300,
   drainSeconds: 60,
+  backlog: false,
 };
 const USAGE = `Usage: deno task bench outbound [options]
 
@@ -68,6 +75,8 @@ const USAGE = `Usage: deno task bench outbound [options]
   --per-domain N     Fumi's [queue] connections_per_domain (default ${DEFAULTS.perDomain})
   --budget S         seconds of submitting before it stops early (default ${DEFAULTS.budgetSeconds})
   --drain S          seconds without a new arrival before it stops waiting (default ${DEFAULTS.drainSeconds})
+  --backlog          hold the sender's outbound mail while submitting (fumi user hold), then
+                     release it all at once: delivery alone, from a full queue
 
 PostgreSQL: FUMI_BENCH_DATABASE_URL, or else ${DEFAULT_SERVER_URL}.
 Needs root (Postfix starts as root) and: apt-get install postfix knot`;
@@ -177,6 +186,10 @@ async function bench(
     throw new Error(`No password for ${SENDER} in the CLI's output`);
   }
 
+  if (options.backlog) {
+    await server.cli(["user", "hold", SENDER, "--reason", "bench backlog"]);
+    print(`${SENDER} is on outbound hold while it submits (--backlog)`);
+  }
   const loadBefore = loadAverage();
   // Arrivals are counted while the load runs, to print them with its progress.
   let delivered = 0;
@@ -216,6 +229,14 @@ async function bench(
     loading = false;
   }
   accepted = load.accepted;
+  let releasedAt: number | null = null;
+  if (options.backlog) {
+    // Before the CLI starts: its own start-up counts against the drain time, not for it.
+    releasedAt = performance.timeOrigin + performance.now();
+    await server.cli(["user", "unhold", SENDER]);
+    await server.cli(["queue", "release", "--account", SENDER]);
+    print(`Released ${count(load.accepted)} held messages`);
+  }
   lastChange = performance.now();
   await watch.finally(() => clearInterval(progress));
   const loadAfter = loadAverage();
@@ -224,12 +245,14 @@ async function bench(
   const latencies: number[] = [];
   let unmatched = 0;
   let lastArrival = load.startedAt;
+  let firstArrival = Infinity;
   for (const { messageId, at } of arrivals) {
     lastArrival = Math.max(lastArrival, at);
+    firstArrival = Math.min(firstArrival, at);
     const index = Number(/^<(\d+)\./.exec(messageId ?? "")?.[1]) - 1;
     const acceptedAt = load.acceptedAt[index];
     if (acceptedAt === undefined || Number.isNaN(acceptedAt)) unmatched++;
-    else latencies.push(at - acceptedAt);
+    else latencies.push(at - (releasedAt ?? acceptedAt));
   }
   const sorted = Float64Array.from(latencies).sort();
   const postfix = await peer.logFigures();
@@ -263,9 +286,16 @@ async function bench(
     `end to end: ${count(arrivals.length)} arrived at Postfix, ${
       rate(arrivals.length, endSeconds)
     } msg/s (${endSeconds.toFixed(1)} s from the first MAIL to the last arrival)`,
-    `queue to delivery (250 to arrival): p50 ${ms(quantile(sorted, 0.5))}, p99 ${
-      ms(quantile(sorted, 0.99))
-    }, max ${ms(sorted.at(-1) ?? NaN)}`,
+    ...(releasedAt === null ? [] : [
+      `delivery alone: ${rate(arrivals.length - 1, (lastArrival - firstArrival) / 1000)} msg/s (${
+        ((lastArrival - firstArrival) / 1000).toFixed(1)
+      } s from the first arrival to the last; ${
+        ((lastArrival - releasedAt) / 1000).toFixed(1)
+      } s from the release)`,
+    ]),
+    `queue to delivery (${releasedAt === null ? "250" : "release"} to arrival): p50 ${
+      ms(quantile(sorted, 0.5))
+    }, p99 ${ms(quantile(sorted, 0.99))}, max ${ms(sorted.at(-1) ?? NaN)}`,
     `  of which Postfix's own (receipt to Maildir, its delay=): p50 ${
       ms(quantile(postfix.delaysMs, 0.5))
     }, p99 ${ms(quantile(postfix.delaysMs, 0.99))}`,
@@ -323,7 +353,7 @@ function ms(value: number): string {
 /** The options, "" for --help, or an error message. */
 function parseOptions(args: readonly string[]): Options | string {
   let options: Options = DEFAULTS;
-  const keys: Record<string, keyof Options> = {
+  const keys: Record<string, Exclude<keyof Options, "backlog">> = {
     "--messages": "messages",
     "--size": "size",
     "--sessions": "sessions",
@@ -336,6 +366,10 @@ function parseOptions(args: readonly string[]): Options | string {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--help" || arg === "-h") return "";
+    if (arg === "--backlog") {
+      options = { ...options, backlog: true };
+      continue;
+    }
     const [flag, inline] = arg.startsWith("--") && arg.includes("=")
       ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
       : [arg, undefined];
