@@ -13,7 +13,8 @@
  * - a 550 at RCPT fails at once and the sender gets an RFC 3464 report in their INBOX with
  *   Postfix's reply as the diagnostic and mx.peer.test as the Remote-MTA;
  * - a null MX (RFC 7505) fails at once with 5.1.10, without an attempt to connect;
- * - an MX where nothing listens leaves the recipient queued with a 4.4.1 error;
+ * - an MX where nothing listens leaves the recipient queued with a 4.4.1 error, as `fumi
+ *   queue list` shows;
  * - two Fumi processes on one database both working the queue send each of 20 messages once.
  *
  * Ignored without Knot, Postfix, root (Postfix starts as root) or PostgreSQL.
@@ -23,7 +24,7 @@
 
 import postgres from "postgres";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
-import { assertOk, fumi, withTempDir } from "./cli.ts";
+import { assertOk, type Env, fumi, withTempDir } from "./cli.ts";
 import { StubResolver } from "../src/dns/mod.ts";
 import { dkimpyVerify } from "./dkimpy.ts";
 import { type DnsServer, startDnsServer } from "./dns_server.ts";
@@ -91,6 +92,7 @@ Deno.test({
             await steps(t, { a, serve: () => serve("b", ["submissions"], config) }, {
               mx,
               pki,
+              env,
               sql,
               records: recordsOf(shown),
               dns,
@@ -111,6 +113,8 @@ Deno.test({
 interface World {
   readonly mx: PostfixPeer;
   readonly pki: TestPki;
+  /** What `fumi` commands need to reach the database. */
+  readonly env: Env;
   readonly sql: postgres.Sql;
   /** example.org's DKIM records, name → TXT text, from `fumi dkim show`. */
   readonly records: Record<string, string>;
@@ -242,6 +246,10 @@ async function steps(
       row.last_error ?? "",
       /^451 4\.4\.1 mx\.down\.test \[127\.0\.0\.23\]: cannot connect/,
     );
+    // What an administrator sees: mailq's "(reason)" under the queued recipient.
+    const listed = assertOk(await fumi(["queue", "list"], { env: w.env })).join("\n");
+    assertMatch(listed, /^ +someone@down\.test +queued, \d+ attempts?, /m);
+    assertMatch(listed, /^ +\(451 4\.4\.1 mx\.down\.test \[127\.0\.0\.23\]: cannot connect/m);
   });
 
   await step(`two processes share the queue: ${BULK} messages, each sent once`, async () => {
