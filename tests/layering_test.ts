@@ -27,6 +27,8 @@ const LAYER: Record<string, number> = {
   dkim: 3,
   // MTA-STS policies: discovery and fetching over the resolver (dns), parsing, a cache.
   mtasts: 3,
+  // DANE: TLSA lookups over the resolver (dns) and matching a certificate chain against them.
+  dane: 3,
   auth: 4,
   acme: 4,
   delivery: 5,

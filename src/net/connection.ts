@@ -17,7 +17,12 @@
  */
 
 import { connect as tcpConnect, isIP, type Socket } from "node:net";
-import { connect as tlsConnect, type SecureContext, TLSSocket } from "node:tls";
+import {
+  connect as tlsConnect,
+  type DetailedPeerCertificate,
+  type SecureContext,
+  TLSSocket,
+} from "node:tls";
 import { FumiError } from "../util/errors.ts";
 import { normalizeIp } from "./cidr.ts";
 import { LineTooLongError, ReadTimeoutError, WriteTimeoutError } from "./errors.ts";
@@ -73,6 +78,12 @@ export interface ClientTlsState extends TlsState {
   readonly verified: boolean;
   /** Why it did not verify (node's code, such as "DEPTH_ZERO_SELF_SIGNED_CERT"), or null. */
   readonly verifyError: string | null;
+  /**
+   * The server's certificates as DER, its own first, then the chain it sent, each issuer after
+   * the certificate it signed (for DANE, RFC 7672 §3, which judges them without the system's
+   * roots). Empty when the server sent none.
+   */
+  readonly peerCertificates: readonly Uint8Array[];
 }
 
 /** How long a write may wait for a client that does not read before the connection is cut. */
@@ -345,6 +356,7 @@ export class Connection {
       ...this.#tls,
       verified: secure.authorized,
       verifyError: problem === null || problem === undefined ? null : String(problem),
+      peerCertificates: peerChain(secure),
     };
   }
 
@@ -505,4 +517,23 @@ export function connectTo(address: string, port: number, timeoutMs: number): Pro
       reject(error);
     });
   });
+}
+
+/** The most certificates of a peer's chain kept (a chain longer than this is not sane). */
+const MAX_CHAIN = 10;
+
+/** The peer's certificate and the chain after it, as DER, following `issuerCertificate`. */
+function peerChain(secure: TLSSocket): Uint8Array[] {
+  const chain: Uint8Array[] = [];
+  let certificate: DetailedPeerCertificate | undefined = secure.getPeerCertificate(true);
+  while (certificate?.raw !== undefined && chain.length < MAX_CHAIN) {
+    chain.push(new Uint8Array(certificate.raw));
+    const issuer: DetailedPeerCertificate | undefined = certificate.issuerCertificate;
+    // A self-signed certificate is its own issuer; node ends the chain that way.
+    if (issuer === undefined || issuer === certificate || issuer.raw?.equals(certificate.raw)) {
+      break;
+    }
+    certificate = issuer;
+  }
+  return chain;
 }

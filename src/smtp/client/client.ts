@@ -9,7 +9,9 @@
  * - TLS follows the policy: "none" never starts it; "opportunistic" starts it whenever offered
  *   and accepts any certificate (RFC 7435: encryption without authentication beats none);
  *   "verify" requires STARTTLS and a certificate valid for the host (MTA-STS enforce, RFC 8461
- *   §4.2; a smarthost), else {@link TlsRequiredError}. After STARTTLS the client forgets what it
+ *   §4.2; a smarthost), else {@link TlsRequiredError}; "required" is "verify" without the PKIX
+ *   check, for a caller that judges the certificate itself (DANE, RFC 7672 §3) before it sends
+ *   anything. After STARTTLS the client forgets what it
  *   knew and says EHLO again (RFC 3207 §4.2).
  * - A message is sent only as the server can take it: larger than its SIZE, or with 8-bit
  *   content it did not offer 8BITMIME for, or needing SMTPUTF8 it lacks, it fails at once with
@@ -52,7 +54,7 @@ export const RFC_TIMEOUTS: ClientTimeouts = {
 };
 
 /** When to use TLS; see the module documentation. */
-export type TlsMode = "none" | "opportunistic" | "verify";
+export type TlsMode = "none" | "opportunistic" | "required" | "verify";
 
 /** How to open a session on a connection. */
 export interface ClientOptions {
@@ -218,8 +220,9 @@ export class SmtpClient {
     if (this.#greeting.code !== 220) throw new SessionRefusedError(this.#greeting);
     await this.#hello(options.heloName);
     if (options.tls === "none" || this.#tls !== null) return;
+    const mandatory = options.tls === "verify" || options.tls === "required";
     if (!this.#extensions.has("STARTTLS")) {
-      if (options.tls === "verify") {
+      if (mandatory) {
         throw new TlsRequiredError("The server does not offer STARTTLS");
       }
       return;
@@ -227,7 +230,7 @@ export class SmtpClient {
     const ready = await this.#command("STARTTLS", "STARTTLS", this.#timeouts.command);
     if (ready.code !== 220) {
       // RFC 3207 §4: 454 means TLS is unavailable now; without a policy, go on in clear.
-      if (options.tls === "verify") {
+      if (mandatory) {
         throw new TlsRequiredError(`STARTTLS refused: ${replyText(ready)}`);
       }
       return;
@@ -240,7 +243,7 @@ export class SmtpClient {
         handshakeTimeoutMs: this.#timeouts.tlsHandshake,
       });
     } catch (error) {
-      if (options.tls === "verify") {
+      if (mandatory) {
         throw new TlsRequiredError(`TLS handshake failed: ${(error as Error).message}`);
       }
       throw new ConnectionLostError("the TLS handshake", error);
