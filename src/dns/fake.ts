@@ -6,22 +6,41 @@
  */
 
 import { canonicalName, type DnsRecord, type RecordType, type SoaRecord } from "./message.ts";
-import { type Lookup, type Resolver, selectAnswer, temporaryFailure } from "./resolver.ts";
+import {
+  type Lookup,
+  type LookupOptions,
+  type Resolver,
+  selectAnswer,
+  temporaryFailure,
+} from "./resolver.ts";
 
-/** Answers from `records`; names in `failing` answer with a temporary failure. */
+/**
+ * Answers from `records`; names in `failing` answer with a temporary failure. Answers for names
+ * in the zones of `secure` are authenticated when DNSSEC is asked for, as a validating
+ * resolver would say of a signed zone.
+ */
 export class FakeResolver implements Resolver {
   readonly #records: readonly DnsRecord[];
   readonly #failing: ReadonlySet<string>;
+  readonly #secure: readonly string[];
   /** Every lookup asked, as `name TYPE`, in order. */
   readonly asked: string[] = [];
 
-  constructor(records: readonly DnsRecord[], options: { failing?: readonly string[] } = {}) {
+  constructor(
+    records: readonly DnsRecord[],
+    options: { failing?: readonly string[]; secure?: readonly string[] } = {},
+  ) {
     this.#records = records.map((r) => ({ ...r, name: canonicalName(r.name) }));
     this.#failing = new Set((options.failing ?? []).map(canonicalName));
+    this.#secure = (options.secure ?? []).map(canonicalName);
   }
 
   /** Looks a name up in the table; see {@link Resolver}. */
-  lookup<T extends RecordType>(name: string, type: T): Promise<Lookup<T>> {
+  lookup<T extends RecordType>(
+    name: string,
+    type: T,
+    options: LookupOptions = {},
+  ): Promise<Lookup<T>> {
     const owner = canonicalName(name);
     this.asked.push(`${owner} ${type}`);
     if (this.#failing.has(owner)) {
@@ -47,7 +66,8 @@ export class FakeResolver implements Resolver {
       rcode: status === "nxdomain" ? "NXDOMAIN" : "NOERROR",
       records,
       cnames,
-      authenticated: false,
+      authenticated: options.dnssec === true &&
+        this.#secure.some((zone) => owner === zone || owner.endsWith(`.${zone}`)),
       soa: status === "ok" ? null : soa,
     });
   }

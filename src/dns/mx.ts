@@ -13,13 +13,15 @@
  *   is temporary, never a reason to fall back to the implicit MX.
  * - Each host's addresses: IPv6 first, then IPv4. A host whose lookups failed temporarily says
  *   so, so that the queue retries rather than bounces when no host could be reached.
+ * - With `dnssec` (for DANE, RFC 7672 §2.2), every lookup asks for DNSSEC, and the result and
+ *   each host say whether their answers were validated; without it they say nothing.
  *
  * @module
  */
 
 import { lookupAddresses } from "./helpers.ts";
 import { canonicalName } from "./message.ts";
-import type { Resolver } from "./resolver.ts";
+import type { LookupOptions, Resolver } from "./resolver.ts";
 
 /** One host to try, in order. */
 export interface MxHost {
@@ -30,11 +32,22 @@ export interface MxHost {
   readonly addresses: readonly string[];
   /** Why the host's addresses could not be found for now; absent when they could. */
   readonly temporaryError?: string;
+  /** With `dnssec`: the host's address answers were validated (RFC 7672 §2.2.2). */
+  readonly authenticated?: boolean;
 }
 
 /** The outcome of {@link mxHosts}. */
 export type MxResult =
-  | { readonly status: "ok"; readonly implicit: boolean; readonly hosts: readonly MxHost[] }
+  | {
+    readonly status: "ok";
+    readonly implicit: boolean;
+    readonly hosts: readonly MxHost[];
+    /**
+     * With `dnssec`: the MX RRset (or, for an implicit MX, its secure absence) was validated,
+     * which DANE needs before it looks for TLSA records (RFC 7672 §2.2.1).
+     */
+    readonly authenticated?: boolean;
+  }
   /** RFC 7505: the domain says it accepts no mail. Permanent. */
   | { readonly status: "null-mx" }
   /** The domain does not exist, or has neither MX nor addresses. Permanent. */
@@ -46,6 +59,8 @@ export type MxResult =
 export interface MxOptions {
   /** A number in [0, 1), for shuffling hosts of equal preference; tests pass their own. */
   readonly random?: () => number;
+  /** Ask for DNSSEC and report what was validated (DANE). */
+  readonly dnssec?: boolean;
 }
 
 /** Finds the hosts that take mail for `domain`, in the order to try them. */
@@ -55,7 +70,9 @@ export async function mxHosts(
   options: MxOptions = {},
 ): Promise<MxResult> {
   const name = canonicalName(domain);
-  const mx = await resolver.lookup(name, "MX");
+  const lookup = options.dnssec ? { dnssec: true } : {};
+  const mx = await resolver.lookup(name, "MX", lookup);
+  const secure = options.dnssec ? { authenticated: mx.authenticated } : {};
   if (mx.status === "temperror") {
     return { status: "temperror", reason: `MX lookup for ${name}: ${mx.error ?? "failed"}` };
   }
@@ -64,14 +81,14 @@ export async function mxHosts(
   }
   if (mx.status === "nodata") {
     // RFC 5321 §5.1: no MX, so the domain itself is the mail host, if it has an address.
-    const host = await resolveHost(resolver, name, 0);
+    const host = await resolveHost(resolver, name, 0, lookup);
     if (host.temporaryError !== undefined && host.addresses.length === 0) {
       return { status: "temperror", reason: host.temporaryError };
     }
     if (host.addresses.length === 0) {
       return { status: "no-mail-host", reason: `Domain ${name} has no MX and no address` };
     }
-    return { status: "ok", implicit: true, hosts: [host] };
+    return { status: "ok", implicit: true, hosts: [host], ...secure };
   }
   // RFC 7505 §3: one MX whose exchange is the root, "." (read as ""): no mail, ever.
   if (mx.records.length === 1 && mx.records[0]!.exchange === "") return { status: "null-mx" };
@@ -80,16 +97,29 @@ export async function mxHosts(
     options.random ?? Math.random,
   );
   const hosts = await Promise.all(
-    records.map((r) => resolveHost(resolver, r.exchange, r.preference)),
+    records.map((r) => resolveHost(resolver, r.exchange, r.preference, lookup)),
   );
-  return { status: "ok", implicit: false, hosts };
+  return { status: "ok", implicit: false, hosts, ...secure };
 }
 
-async function resolveHost(resolver: Resolver, host: string, preference: number): Promise<MxHost> {
-  const { addresses, temporaryError } = await lookupAddresses(resolver, host);
-  return temporaryError === undefined
-    ? { host, preference, addresses }
-    : { host, preference, addresses, temporaryError };
+async function resolveHost(
+  resolver: Resolver,
+  host: string,
+  preference: number,
+  options: LookupOptions,
+): Promise<MxHost> {
+  const { addresses, temporaryError, authenticated } = await lookupAddresses(
+    resolver,
+    host,
+    options,
+  );
+  return {
+    host,
+    preference,
+    addresses,
+    ...(temporaryError === undefined ? {} : { temporaryError }),
+    ...(authenticated === undefined ? {} : { authenticated }),
+  };
 }
 
 /** Sorts by preference, shuffling each group of equal preference (Fisher–Yates). */

@@ -100,3 +100,22 @@ Deno.test("mx: a host whose address lookups fail says so, and the others still c
   );
   assertEquals(result.hosts[1]!.addresses, ["2001:db8::1", "192.0.2.1"]);
 });
+
+Deno.test("mx: with dnssec, the MX RRset and each host's addresses say whether they were validated", async () => {
+  const records: DnsRecord[] = [
+    { type: "MX", name: "signed.test", ttl: 60, preference: 10, exchange: "mx.signed.test" },
+    { type: "MX", name: "signed.test", ttl: 60, preference: 20, exchange: "mx.plain.test" },
+    { type: "A", name: "mx.signed.test", ttl: 60, address: "192.0.2.1" },
+    { type: "A", name: "mx.plain.test", ttl: 60, address: "192.0.2.2" },
+  ];
+  const fake = new FakeResolver(records, { secure: ["signed.test"] });
+  const result = await mxHosts(fake, "signed.test", { dnssec: true });
+  assertEquals(result.status === "ok" && result.authenticated, true);
+  assertEquals(
+    result.status === "ok" && result.hosts.map((h) => [h.host, h.authenticated]),
+    [["mx.signed.test", true], ["mx.plain.test", false]],
+  );
+  // Without dnssec nothing is said, and a validating resolver's AD bit is not asked for.
+  const plain = await mxHosts(fake, "signed.test");
+  assertEquals(plain.status === "ok" && "authenticated" in plain, false);
+});
