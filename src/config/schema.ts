@@ -167,6 +167,9 @@ export const configSchema = z.strictObject({
     remote_port: z.number().int().min(1).max(65535).default(25),
     // MTA-STS (RFC 8461): honour the policies recipient domains publish.
     mta_sts: z.boolean().default(true),
+    // DANE (RFC 7672): authenticate MX hosts by their TLSA records in signed zones. Needs a
+    // validating resolver in [dns] on loopback or a trusted link (its AD bit is believed).
+    dane: z.boolean().default(true),
   }).prefault({}),
   dns: z.strictObject({
     nameservers: z.array(nameServer).min(1).optional(),

@@ -16,11 +16,19 @@
  *   for the host's name, never in clear; when no host qualifies, the recipients fail for now
  *   (451 4.7.5) and the queue retries, as §5.1 asks. Mode testing delivers as without a policy
  *   and logs what enforce would have refused; mode none is no policy.
+ * - DANE (RFC 7672), when `dane` is set: MX hosts from a validated MX RRset, with validated
+ *   addresses, have their TLSA records looked up with DNSSEC. A host with usable records gets
+ *   the mail only over STARTTLS with a certificate that matches one of them (§3.1), checked
+ *   before MAIL; with records none usable, only over STARTTLS (§2.2); whose lookup failed, not
+ *   at all for now (§2.2.1). When any host of the domain is under DANE, its MTA-STS policy is
+ *   not consulted (RFC 8461 §2); hosts without TLSA records are tried as without DANE. No host
+ *   took the mail and one failed DANE: 451 4.7.5 and a retry (§2.2).
  *
  * @module
  */
 
-import { type MxHost, mxHosts, type Resolver } from "../dns/mod.ts";
+import { type DanePolicy, danePolicy, matchChain } from "../dane/mod.ts";
+import { type MxHost, mxHosts, type MxResult, type Resolver } from "../dns/mod.ts";
 import { type MtaStsPolicies, mxAllowed, type Policy } from "../mtasts/mod.ts";
 import type { ClientTlsState, Connection } from "../net/connection.ts";
 import type { Logger } from "../ops/log.ts";
@@ -50,6 +58,8 @@ export interface AttemptDeps {
   readonly timeouts?: Partial<ClientTimeouts>;
   /** MTA-STS policies of recipient domains (RFC 8461); absent, none are looked up. */
   readonly mtaSts?: Pick<MtaStsPolicies, "policyFor">;
+  /** DANE (RFC 7672): look for TLSA records of MX hosts in signed zones; absent, never. */
+  readonly dane?: boolean;
   readonly log: Logger;
 }
 
@@ -70,7 +80,7 @@ export async function deliverToDomain(
   message: OutboundMessage,
 ): Promise<AttemptOutcome[]> {
   const all = (outcome: Outcome, reply: Reply) => failAll(message, outcome, reply);
-  const route = await mxHosts(deps.resolver, domain);
+  const route = await mxHosts(deps.resolver, domain, deps.dane ? { dnssec: true } : {});
   switch (route.status) {
     case "null-mx":
       return all("permanent", {
@@ -84,6 +94,9 @@ export async function deliverToDomain(
     case "temperror":
       return all("temporary", { code: 451, enhanced: "4.4.3", lines: [route.reason] });
   }
+  const dane = await danePolicies(deps, route);
+  // RFC 8461 §2: where DANE applies, MTA-STS is not consulted.
+  if (dane !== null) return await underDane(deps, domain, dane, message);
   const policy = await stsPolicy(deps, domain);
   if (policy?.mode === "enforce") return await enforced(deps, domain, route.hosts, policy, message);
   let lastProblem = `No mail host of ${domain} could be reached`;
@@ -182,6 +195,73 @@ async function enforced(
   return failAll(message, "temporary", { code: 451, enhanced: "4.7.5", lines: [text] });
 }
 
+/**
+ * Each host's DANE policy, in the route's order, or null when DANE does not apply to the domain:
+ * off, an MX RRset that is not validated (RFC 7672 §2.2.1), or no host with TLSA records.
+ */
+async function danePolicies(
+  deps: AttemptDeps,
+  route: Extract<MxResult, { status: "ok" }>,
+): Promise<[MxHost, DanePolicy][] | null> {
+  if (!deps.dane || route.authenticated !== true) return null;
+  const policies = await Promise.all(route.hosts.map(async (host): Promise<[MxHost, DanePolicy]> =>
+    // RFC 7672 §2.2.2: insecure addresses, no TLSA lookup (its name could be an attacker's).
+    host.authenticated === true && host.addresses.length > 0
+      ? [host, await danePolicy(deps.resolver, host.host)]
+      : [host, { kind: "none" }]
+  ));
+  return policies.some(([, p]) => p.kind !== "none") ? policies : null;
+}
+
+/** Delivery to a domain where DANE applies to some of its hosts (RFC 7672 §2.2). */
+async function underDane(
+  deps: AttemptDeps,
+  domain: string,
+  hosts: readonly [MxHost, DanePolicy][],
+  message: OutboundMessage,
+): Promise<AttemptOutcome[]> {
+  let daneProblem: string | null = null;
+  let otherProblem: string | null = null;
+  for (const [host, dane] of hosts) {
+    if (dane.kind === "temperror") {
+      daneProblem = `${host.host}: ${dane.reason}`;
+      deps.log.info("DANE: mail host passed over", { host: host.host, problem: dane.reason });
+      continue;
+    }
+    if (host.addresses.length === 0) {
+      otherProblem = host.temporaryError ?? `${host.host} has no address`;
+      continue;
+    }
+    for (const address of host.addresses) {
+      const outcome = dane.kind === "none"
+        ? await tryHost(deps, host.host, address, message)
+        : await session(deps, host.host, address, "required", message, async (tls) => {
+          if (dane.kind === "encrypt") return null;
+          // RFC 7672 §3.2.2: the MX host's name, and the next-hop domain, for DANE-TA.
+          const names = [host.host, domain];
+          const match = await matchChain(dane.records, tls.peerCertificates, { names });
+          return match.ok ? null : `DANE: ${match.problem}`;
+        });
+      if (outcome.kind === "done") return outcome.results;
+      const problem = `${host.host} [${address}]: ${outcome.problem}`;
+      if (dane.kind !== "none") daneProblem = problem;
+      else otherProblem = problem;
+      deps.log.info("mail host failed", { host: host.host, address, problem: outcome.problem });
+    }
+  }
+  if (daneProblem === null) {
+    return failAll(message, "temporary", {
+      code: 451,
+      enhanced: "4.4.1",
+      lines: [otherProblem ?? `No mail host of ${domain} could be reached`],
+    });
+  }
+  // RFC 7672 §2.2: no secure delivery possible now; RFC 3463 X.7.5: cryptographic failure.
+  const text = `DANE for ${domain}: ${daneProblem}` +
+    (otherProblem === null ? "" : `; ${otherProblem}`);
+  return failAll(message, "temporary", { code: 451, enhanced: "4.7.5", lines: [text] });
+}
+
 /** The same outcome for every recipient, before any server answered. */
 function failAll(message: OutboundMessage, outcome: Outcome, reply: Reply): AttemptOutcome[] {
   return message.recipients.map((r) => ({
@@ -222,12 +302,17 @@ async function tryHost(
   return first;
 }
 
+/**
+ * One SMTP session that sends `message`. `authenticate`, when given, judges the server's TLS
+ * before anything is sent: a problem it returns ends the session with QUIT.
+ */
 async function session(
   deps: AttemptDeps,
   host: string,
   address: string,
   tls: TlsMode,
   message: OutboundMessage,
+  authenticate?: (tls: ClientTlsState) => Promise<string | null>,
 ): Promise<HostOutcome> {
   let connection: Connection;
   try {
@@ -253,6 +338,13 @@ async function session(
     }
     const tlsFailed = error instanceof ConnectionLostError && error.stage === "the TLS handshake";
     return { kind: "next", problem: (error as Error).message, tlsFailed };
+  }
+  if (authenticate !== undefined) {
+    const problem = client.tls === null ? "no TLS" : await authenticate(client.tls);
+    if (problem !== null) {
+      await client.quit();
+      return { kind: "next", problem, tlsRequired: true };
+    }
   }
   const results = await client.send(message);
   const state = client.tls;

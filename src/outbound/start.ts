@@ -1,7 +1,8 @@
 /**
  * The outbound worker as `fumi serve` runs it: the resolver from `[dns]`, the schedule and
  * limits from `[queue]`, MTA-STS policies (unless `[queue] mta_sts = false`) looked up with
- * the same resolver, reports delivered through the store like any other mail.
+ * the same resolver, DANE (unless `[queue] dane = false`) trusting that resolver's AD bit,
+ * reports delivered through the store like any other mail.
  *
  * @module
  */
@@ -42,6 +43,7 @@ export async function startOutbound(
     work: store.queueWork,
     resolver,
     ...(mtaSts ? { mtaSts } : {}),
+    dane: config.queue.dane,
     connect: (address, port) => connectTo(address, port, CONNECT_TIMEOUT_MS),
     heloName: config.hostname,
     port: config.queue.remote_port,

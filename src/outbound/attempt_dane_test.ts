@@ -1,0 +1,66 @@
+import { assertEquals } from "../../tests/assert.ts";
+import { type DnsRecord, FakeResolver } from "../dns/mod.ts";
+import { silentLogger } from "../ops/log.ts";
+import { type AttemptDeps, deliverToDomain } from "./attempt.ts";
+
+const RECORDS: DnsRecord[] = [
+  { type: "MX", name: "signed.test", ttl: 60, preference: 10, exchange: "mx.signed.test" },
+  { type: "A", name: "mx.signed.test", ttl: 60, address: "192.0.2.1" },
+];
+
+const message = {
+  sender: "carol@example.org",
+  recipients: [{ address: "bob@signed.test", notify: null, orcpt: null }],
+  envid: null,
+  ret: null,
+  content: new TextEncoder().encode("Subject: hi\r\n\r\nhi\r\n"),
+  smtputf8: false,
+};
+
+function deps(resolver: FakeResolver, dane: boolean, connected: string[]): AttemptDeps {
+  return {
+    resolver,
+    connect: (address) => {
+      connected.push(address);
+      return Promise.reject(new Error("no network in this test"));
+    },
+    heloName: "out.example.org",
+    port: 25,
+    dane,
+    log: silentLogger,
+  };
+}
+
+Deno.test("DANE: a failed TLSA lookup in a signed zone makes the host unusable, 451 4.7.5 (RFC 7672 §2.2.1)", async () => {
+  const resolver = new FakeResolver(RECORDS, {
+    secure: ["signed.test"],
+    failing: ["_25._tcp.mx.signed.test"],
+  });
+  const connected: string[] = [];
+  const [outcome] = await deliverToDomain(deps(resolver, true, connected), "signed.test", message);
+  assertEquals(outcome?.outcome, "temporary");
+  assertEquals(
+    outcome?.reply,
+    "451 4.7.5 DANE for signed.test: mx.signed.test: TLSA lookup for _25._tcp.mx.signed.test: " +
+      "SERVFAIL (fake)",
+  );
+  assertEquals(connected, []);
+});
+
+Deno.test("DANE: no TLSA lookup for an insecure MX RRset, nor with dane off", async () => {
+  for (const [secure, dane] of [[[], true], [["signed.test"], false]] as const) {
+    const resolver = new FakeResolver(RECORDS, {
+      secure,
+      failing: ["_25._tcp.mx.signed.test"],
+    });
+    const connected: string[] = [];
+    const [outcome] = await deliverToDomain(
+      deps(resolver, dane, connected),
+      "signed.test",
+      message,
+    );
+    assertEquals(resolver.asked.some((q) => q.endsWith(" TLSA")), false);
+    // Tried as before: the connection (refused here) was attempted.
+    assertEquals([outcome?.outcome, connected], ["temporary", ["192.0.2.1"]]);
+  }
+});
