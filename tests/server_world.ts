@@ -26,6 +26,8 @@ export interface ServerWorld extends TestStore {
   /** The CA that signed the server certificate (PEM file and text). */
   readonly caFile: string;
   readonly caPem: string;
+  /** The server's own certificate (PEM), for tests that pin it (DANE's TLSA records). */
+  readonly certPem: string;
   readonly tls: TlsContexts;
   /** alice@example.org and bob@example.org, both with {@link GOOD_PASSWORD}. */
   readonly alice: TestUser;
@@ -66,6 +68,7 @@ export async function withServerWorld(
       hostname: "mail.example.org",
       caFile: pki!.caFile,
       caPem: pki!.caPem,
+      certPem: leaf!.certPem,
       tls: new TlsContexts({ fallback: leaf!, byName: new Map() }),
       alice,
       bob,
