@@ -1,14 +1,17 @@
 /**
- * DANE for SMTP end to end (RFC 7672): Knot signs a zone, Unbound on loopback validates it
+ * DANE for SMTP end to end (RFC 7672): Knot signs two zones, Unbound on loopback validates them
  * (as tests/dns_dnssec_test.ts), and the outbound attempt asks Unbound through our stub
  * resolver. Fumi's own MX (tests/smtp.ts) receives, with its test certificate for
- * mail.example.org, which names none of the MX hosts below: DANE-EE does not look at names.
+ * mail.example.org, which names none of the *.test MX hosts: DANE-EE does not look at names.
  *
- * | domain         | zone              | its MX's TLSA                        | outcome          |
- * | -------------- | ----------------- | ------------------------------------ | ---------------- |
- * | signed.test    | signed, validated | 3 1 1 of Fumi's key                  | delivered, TLS   |
- * | bad.signed.test| signed, validated | 3 1 1 of another key                 | 451 4.7.5        |
- * | plain.test     | unsigned          | 3 1 1 of another key (not believed)  | delivered, as before |
+ * | domain           | zone      | its MX's TLSA                           | outcome              |
+ * | ---------------- | --------- | --------------------------------------- | -------------------- |
+ * | signed.test      | validated | 3 1 1 of Fumi's key                     | delivered, TLS       |
+ * | bad.signed.test  | validated | 3 1 1 of another key                    | 451 4.7.5            |
+ * | plain.test       | unsigned  | 3 1 1 of another key (not believed)     | delivered, as before |
+ * | pkix.signed.test | validated | 1 1 1 (PKIX-EE: unusable for SMTP)      | delivered, TLS       |
+ * | example.org      | validated | 2 0 0, the test CA in full              | delivered, TLS       |
+ * | ta.signed.test   | validated | 2 0 0, the CA; the cert names neither   | 451 4.7.5            |
  *
  * @module
  */
@@ -23,16 +26,26 @@ import { startDnsServer, startValidatingResolver } from "./dns_server.ts";
 import { type SmtpFixture, withSmtp } from "./smtp.ts";
 import { sampleMessage } from "./store.ts";
 
-const DOMAINS = ["signed.test", "bad.signed.test", "plain.test"];
+const DOMAINS = [
+  "signed.test",
+  "bad.signed.test",
+  "plain.test",
+  "pkix.signed.test",
+  "ta.signed.test",
+];
 const OTHER_KEY = "0123456789abcdef".repeat(4);
 
 async function spkiSha256(certPem: string): Promise<string> {
   const spki = new X509Certificate(certPem).publicKey.export({ type: "spki", format: "der" });
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(spki)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return hex(digest);
 }
 
-function zones(fumiKey: string): Record<string, string> {
+function hex(der: ArrayBuffer | Uint8Array): string {
+  return Array.from(new Uint8Array(der), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function zones(fumiKey: string, caCert: string): Record<string, string> {
   const soa = (origin: string) =>
     `@ SOA ns.signed.test. hostmaster.${origin}. 1 3600 600 86400 60\n@ NS ns.signed.test.`;
   return {
@@ -43,7 +56,17 @@ mx A 127.0.0.1
 _25._tcp.mx TLSA 3 1 1 ${fumiKey}
 bad MX 10 mx.bad
 mx.bad A 127.0.0.1
-_25._tcp.mx.bad TLSA 3 1 1 ${OTHER_KEY}`,
+_25._tcp.mx.bad TLSA 3 1 1 ${OTHER_KEY}
+pkix MX 10 mx.pkix
+mx.pkix A 127.0.0.1
+_25._tcp.mx.pkix TLSA 1 1 1 ${OTHER_KEY}
+ta MX 10 mx.ta
+mx.ta A 127.0.0.1
+_25._tcp.mx.ta TLSA 2 0 0 ${caCert}`,
+    "example.org": `${soa("example.org")}
+@ MX 10 mail
+mail A 127.0.0.1
+_25._tcp.mail TLSA 2 0 0 ${caCert}`,
     "plain.test": `${soa("plain.test")}
 @ MX 10 mx
 mx A 127.0.0.1
@@ -60,11 +83,15 @@ async function withWorld(
   ) => Promise<void>,
 ): Promise<void> {
   await withSmtp(async (t) => {
-    const knot = await startDnsServer(zones(await spkiSha256(t.certPem)), {
-      signed: ["signed.test"],
+    const caCert = hex(new X509Certificate(t.caPem).raw);
+    const knot = await startDnsServer(zones(await spkiSha256(t.certPem), caCert), {
+      signed: ["signed.test", "example.org"],
     });
     try {
-      const unbound = await startValidatingResolver(knot, [await knot.ds("signed.test")]);
+      const unbound = await startValidatingResolver(knot, [
+        await knot.ds("signed.test"),
+        await knot.ds("example.org"),
+      ]);
       try {
         const users: Record<string, number> = {};
         for (const domain of DOMAINS) {
@@ -143,5 +170,36 @@ Deno.test("DANE: TLSA records in an unsigned zone are not believed; delivered as
     const outcome = await deliver("plain.test");
     assertEquals([outcome.outcome, outcome.remoteHost], ["delivered", "mx.plain.test"]);
     assertEquals((await t.inbox(users["plain.test"]!)).length, 1);
+  });
+});
+
+Deno.test("DANE: records none usable (PKIX-EE) still require TLS, and the mail goes over it", async () => {
+  await withWorld(async (deliver, t, users) => {
+    const outcome = await deliver("pkix.signed.test");
+    assertEquals([outcome.outcome, outcome.remoteHost], ["delivered", "mx.pkix.signed.test"]);
+    const inbox = await t.inbox(users["pkix.signed.test"]!);
+    assertStringIncludes(inbox[0]!, "with ESMTPS");
+  });
+});
+
+Deno.test("DANE-TA: 2 0 0 with the CA in full; the server sends only its own certificate, named for the MX", async () => {
+  await withWorld(async (deliver, t) => {
+    const outcome = await deliver("example.org");
+    assertEquals([outcome.outcome, outcome.remoteHost], ["delivered", "mail.example.org"]);
+    const inbox = await t.inbox(t.bob.id);
+    assertEquals(inbox.length, 1);
+    assertStringIncludes(inbox[0]!, "with ESMTPS");
+  });
+});
+
+Deno.test("DANE-TA: a chain to the anchor is not enough; the certificate must name the MX or the domain", async () => {
+  await withWorld(async (deliver, t, users) => {
+    const outcome = await deliver("ta.signed.test");
+    assertEquals(
+      outcome.reply,
+      "451 4.7.5 DANE for ta.signed.test: mx.ta.signed.test [127.0.0.1]: DANE: the server's " +
+        "certificate names none of mx.ta.signed.test, ta.signed.test",
+    );
+    assertEquals(await t.inbox(users["ta.signed.test"]!), []);
   });
 });
