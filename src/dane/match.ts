@@ -4,7 +4,7 @@
  * - DANE-EE (3): the server's own certificate, or its public key (SPKI), matches a record; its
  *   names and validity dates are not looked at (RFC 7672 §3.1.1), the key is what DNSSEC vouches
  *   for.
- * - DANE-TA (2): a certificate the server sent (or, for "2 0 0", the record's own) matches a
+ * - DANE-TA (2): a certificate of the chain (or, for "2 0 0", the record's own) matches a
  *   record and is the trust anchor: each certificate from the server's own up to it is signed by
  *   the next and within its dates, and the server's certificate names the host
  *   (RFC 7672 §3.1.2, §3.2).

@@ -79,9 +79,10 @@ export interface ClientTlsState extends TlsState {
   /** Why it did not verify (node's code, such as "DEPTH_ZERO_SELF_SIGNED_CERT"), or null. */
   readonly verifyError: string | null;
   /**
-   * The server's certificates as DER, its own first, then the chain it sent, each issuer after
-   * the certificate it signed (for DANE, RFC 7672 §3, which judges them without the system's
-   * roots). Empty when the server sent none.
+   * The server's certificates as DER, its own first, then each issuer after the certificate it
+   * signed, as node's TLS put the chain together: what the server sent, and issuers it found
+   * among the trusted roots (for DANE, RFC 7672 §3, which checks each link itself). Empty when
+   * the server sent none.
    */
   readonly peerCertificates: readonly Uint8Array[];
 }

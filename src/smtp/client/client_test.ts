@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { assert, assertEquals, assertRejects } from "../../../tests/assert.ts";
 import { makeTestPki, type TestPki } from "../../../tests/tls.ts";
 import { withSmtp } from "../../../tests/smtp.ts";
@@ -233,6 +234,21 @@ Deno.test("client: TLS policy — verify needs STARTTLS and the right name; oppo
     const client = await open(server.port, { serverName: "other.example.net" });
     assert(client.tls !== null && !client.tls.verified);
     assertEquals(client.tls.verifyError, "ERR_TLS_CERT_ALTNAME_INVALID");
+    await client.quit();
+  });
+});
+
+Deno.test("client: TLS policy — required needs STARTTLS, takes any certificate and hands over the chain", async () => {
+  await withScriptedServer(() => null, { extensions: ["PIPELINING"] }, async (server) => {
+    await assertRejects(() => open(server.port, { tls: "required" }), TlsRequiredError, "STARTTLS");
+  });
+  await withScriptedServer(() => null, {}, async (server) => {
+    // For DANE (RFC 7672 §3.1.1) the caller judges the certificate: a wrong name is no failure.
+    const client = await open(server.port, { tls: "required", serverName: "other.example.net" });
+    assert(client.tls !== null && !client.tls.verified);
+    // The server sent its certificate alone; node adds the issuer it found among `ca`.
+    const der = (pem: string) => new Uint8Array(new X509Certificate(pem).raw);
+    assertEquals(client.tls.peerCertificates, [der(leaf.certPem), der(pki.caPem)]);
     await client.quit();
   });
 });
