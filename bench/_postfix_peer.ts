@@ -242,7 +242,7 @@ async function writeConfig(
 }
 
 /** A self-signed P-256 certificate for `hostname`: `dir/cert.pem` and `dir/key.pem`. */
-async function makeCertificate(dir: string, hostname: string): Promise<void> {
+export async function makeCertificate(dir: string, hostname: string): Promise<void> {
   const made = await output("openssl", [
     "req",
     "-x509",
@@ -267,7 +267,7 @@ async function makeCertificate(dir: string, hostname: string): Promise<void> {
 }
 
 /** The Postfix master's id, from its pid file. */
-async function masterPid(dir: string): Promise<number | null> {
+export async function masterPid(dir: string): Promise<number | null> {
   const text = await Deno.readTextFile(`${dir}/postfix-queue/pid/master.pid`).catch(() => "");
   const pid = Number(text.trim());
   return Number.isInteger(pid) && pid > 0 ? pid : null;

@@ -27,18 +27,25 @@
  *   delivery alone, from a full queue, is then reported as messages per second from the first
  *   arrival to the last, and release to arrival per message instead of 250 to arrival (Fumi's
  *   worker sees a release made by another process at its next look, within 5 s);
- * - what Fumi's log says of its attempts (delivered, deferred, failed) and Postfix's count of
+ * - what Fumi's log says of its attempts (delivered, deferred, failed) and the peer's count of
  *   TLS sessions; the load average before and after, as other work on the machine skews it.
+ *
+ * With `--compare`, the same load then goes through a second private Postfix as the sender
+ * (bench/_postfix_sender.ts) to a fresh peer, and both are printed side by side. Its
+ * submissions port has implicit TLS but no AUTH, and it finds the peer by `transport_maps`,
+ * not by MX: it is spared SASL and DNS, Fumi is not.
  *
  * @module
  */
 
-import { count, rate } from "./_phase.ts";
 import { startFumi } from "./_fumi_server.ts";
 import { messageMaker } from "./_message.ts";
-import { startPostfixPeer } from "./_postfix_peer.ts";
+import { measure, type Measured, printMeasured, printSideBySide } from "./_outbound_measure.ts";
+import { count } from "./_phase.ts";
+import { type PostfixPeer, startPostfixPeer } from "./_postfix_peer.ts";
+import { startPostfixSender } from "./_postfix_sender.ts";
 import { mib } from "./_procs.ts";
-import { type LoadResult, quantile, runLoad } from "./_smtp_load.ts";
+import type { LoadOptions } from "./_smtp_load.ts";
 import { DEFAULT_SERVER_URL } from "./_store_backends.ts";
 import { startDnsServer } from "../tests/dns_server.ts";
 
@@ -52,6 +59,7 @@ interface Options {
   readonly budgetSeconds: number;
   readonly drainSeconds: number;
   readonly backlog: boolean;
+  readonly systems: readonly ("fumi" | "postfix")[];
 }
 
 const DEFAULTS: Options = {
@@ -64,6 +72,7 @@ const DEFAULTS: Options = {
   budgetSeconds: 300,
   drainSeconds: 60,
   backlog: false,
+  systems: ["fumi"],
 };
 const USAGE = `Usage: deno task bench outbound [options]
 
@@ -77,6 +86,8 @@ const USAGE = `Usage: deno task bench outbound [options]
   --drain S          seconds without a new arrival before it stops waiting (default ${DEFAULTS.drainSeconds})
   --backlog          hold the sender's outbound mail while submitting (fumi user hold), then
                      release it all at once: delivery alone, from a full queue
+  --compare          then the same with a second private Postfix as the sender (implicit TLS
+                     submission without AUTH, relaying to the peer without an MX lookup)
 
 PostgreSQL: FUMI_BENCH_DATABASE_URL, or else ${DEFAULT_SERVER_URL}.
 Needs root (Postfix starts as root) and: apt-get install postfix knot`;
@@ -86,8 +97,6 @@ const PEER_HOST = "mx.peer.test";
 const PEER_ADDRESS = "127.0.0.42";
 const SENDER_DOMAIN = "sender.test";
 const SENDER = `load@${SENDER_DOMAIN}`;
-const POLL_MS = 200;
-const PROGRESS_EVERY_MS = 5_000;
 const print = (line: string) => console.log(line);
 
 /** Runs the benchmark; see the module documentation. */
@@ -139,178 +148,188 @@ async function bench(
   options: Options,
   onStop: (stop: () => Promise<void>) => void,
 ): Promise<number> {
-  const users = Array.from({ length: options.users }, (_, i) => `user${i + 1}`);
+  const results: Measured[] = [];
+  for (const system of options.systems) {
+    print(`\n== ${system === "fumi" ? "Fumi" : "Postfix"} as the sender ==`);
+    const result = system === "fumi"
+      ? await benchFumi(options, onStop)
+      : await benchPostfix(options, onStop);
+    printMeasured(result);
+    results.push(result);
+  }
+  if (results.length > 1) printSideBySide(results[0]!, results[1]!);
+  return results.some((r) => r.problems.length > 0) ? 1 : 0;
+}
+
+/** A fresh peer for one sender, stopped when `run` is done. */
+async function withPeer<T>(
+  options: Options,
+  onStop: (stop: () => Promise<void>) => void,
+  run: (peer: PostfixPeer) => Promise<T>,
+): Promise<T> {
   const peer = await startPostfixPeer({
     address: PEER_ADDRESS,
     domain: PEER_DOMAIN,
-    users,
+    users: userNames(options),
     hostname: PEER_HOST,
-    connections: options.connections,
+    connections: Math.max(options.connections, options.perDomain),
   }, onStop);
-  print(peer.description);
-  const soa = `@ SOA ns.${PEER_DOMAIN}. hostmaster.${PEER_DOMAIN}. 1 3600 600 86400 60`;
-  const dns = await startDnsServer({
-    [PEER_DOMAIN]: `${soa}\n@ NS ns\nns A 127.0.0.1\n@ MX 10 mx\nmx A ${PEER_ADDRESS}`,
-  });
-  onStop(() => dns.stop());
-  print(`Knot on ${dns.address}:${dns.port}: ${PEER_DOMAIN} MX 10 ${PEER_HOST} A ${PEER_ADDRESS}`);
-  const config = [
-    "[dns]",
-    `nameservers = ["${dns.address}:${dns.port}"]`,
-    "[queue]",
-    `remote_port = ${peer.port}`,
-    `connections = ${options.connections}`,
-    `connections_per_domain = ${options.perDomain}`,
-    `retry_first = "5s"`,
-    "[smtp]",
-    "max_messages_per_hour = 0",
-    "max_recipients_per_day = 0",
-    "burst_hold_after = 0",
-    "",
-  ].join("\n");
-  const server = await startFumi({
-    database: "postgres",
-    serverUrl: Deno.env.get("FUMI_BENCH_DATABASE_URL") || DEFAULT_SERVER_URL,
-    domain: SENDER_DOMAIN,
-    users: ["load"],
-    sessions: options.sessions,
-    submissions: true,
-    config,
-  }, onStop);
-  print(`${server.description}; submissions on port ${server.submissionsPort}`);
-  print(
-    `[queue] connections = ${options.connections}, connections_per_domain = ${options.perDomain}, remote_port = ${peer.port}; sending limits and burst hold off`,
-  );
-  const password = server.passwords.get(SENDER);
-  if (password === undefined || server.submissionsPort === null) {
-    throw new Error(`No password for ${SENDER} in the CLI's output`);
-  }
-
-  if (options.backlog) {
-    await server.cli(["user", "hold", SENDER, "--reason", "bench backlog"]);
-    print(`${SENDER} is on outbound hold while it submits (--backlog)`);
-  }
-  const loadBefore = loadAverage();
-  // Arrivals are counted while the load runs, to print them with its progress.
-  let delivered = 0;
-  let lastChange = performance.now();
-  let loading = true;
-  let accepted = Infinity;
-  const progress = setInterval(() => {
-    if (!loading) print(`  ${count(delivered)} / ${count(options.messages)} arrived`);
-  }, PROGRESS_EVERY_MS);
-  const watch = (async () => {
-    while (loading || performance.now() - lastChange < options.drainSeconds * 1000) {
-      const now = await peer.delivered();
-      if (now !== delivered) lastChange = performance.now();
-      delivered = now;
-      if (!loading && delivered >= accepted) break;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
-  })();
-  let load: LoadResult;
   try {
-    load = await runLoad({
-      host: "127.0.0.1",
-      port: server.submissionsPort,
-      tls: true,
-      auth: { user: SENDER, password },
-      sessions: options.sessions,
-      messages: options.messages,
-      sender: SENDER,
-      recipients: users.map((u) => `${u}@${PEER_DOMAIN}`),
-      message: fromSender(options.size),
-      timeLimitSeconds: options.budgetSeconds,
-      perConnection: 1000,
-      print: (line) => print(`${line}; ${count(delivered)} arrived`),
-    });
+    print(`peer: ${peer.description}`);
+    return await run(peer);
   } finally {
-    accepted = 0;
-    loading = false;
+    await peer.stop();
   }
-  accepted = load.accepted;
-  let releasedAt: number | null = null;
-  if (options.backlog) {
-    // Before the CLI starts: its own start-up counts against the drain time, not for it.
-    releasedAt = performance.timeOrigin + performance.now();
-    await server.cli(["user", "unhold", SENDER]);
-    await server.cli(["queue", "release", "--account", SENDER]);
-    print(`Released ${count(load.accepted)} held messages`);
-  }
-  lastChange = performance.now();
-  await watch.finally(() => clearInterval(progress));
-  const loadAfter = loadAverage();
+}
 
-  const arrivals = await peer.arrivals();
-  const latencies: number[] = [];
-  let unmatched = 0;
-  let lastArrival = load.startedAt;
-  let firstArrival = Infinity;
-  for (const { messageId, at } of arrivals) {
-    lastArrival = Math.max(lastArrival, at);
-    firstArrival = Math.min(firstArrival, at);
-    const index = Number(/^<(\d+)\./.exec(messageId ?? "")?.[1]) - 1;
-    const acceptedAt = load.acceptedAt[index];
-    if (acceptedAt === undefined || Number.isNaN(acceptedAt)) unmatched++;
-    else latencies.push(at - (releasedAt ?? acceptedAt));
-  }
-  const sorted = Float64Array.from(latencies).sort();
-  const postfix = await peer.logFigures();
-  const fumiLog = await Deno.readTextFile(`${server.dataDir}/fumi.log`).catch(() => "");
-  // --dev logs text (`TIME LEVEL message key=value…`); JSON otherwise.
-  const said = (msg: string) =>
-    (fumiLog.match(new RegExp(`^\\S+ [A-Z]+ +${msg}(?: |$)`, "gm"))?.length ?? 0) +
-    fumiLog.split(`"msg":"${msg}"`).length - 1;
-  const endSeconds = (lastArrival - load.startedAt) / 1000;
-  const errors = [...load.errors.values()].reduce((a, b) => a + b, 0);
-  const problems: string[] = [];
-  if (errors > 0) problems.push(`${count(errors)} submission errors`);
-  if (load.cutShort !== null) problems.push(load.cutShort);
-  if (arrivals.length !== load.accepted) {
-    problems.push(
-      `Postfix holds ${count(arrivals.length)} messages for ${count(load.accepted)} accepted`,
-    );
-  }
-  if (unmatched > 0) problems.push(`${count(unmatched)} arrivals match no accepted message`);
+async function benchFumi(
+  options: Options,
+  onStop: (stop: () => Promise<void>) => void,
+): Promise<Measured> {
+  return await withPeer(options, onStop, async (peer) => {
+    const soa = `@ SOA ns.${PEER_DOMAIN}. hostmaster.${PEER_DOMAIN}. 1 3600 600 86400 60`;
+    const dns = await startDnsServer({
+      [PEER_DOMAIN]: `${soa}\n@ NS ns\nns A 127.0.0.1\n@ MX 10 mx\nmx A ${PEER_ADDRESS}`,
+    });
+    let dnsStopping: Promise<void> | null = null;
+    const stopDns = () => dnsStopping ??= dns.stop();
+    onStop(stopDns);
+    try {
+      print(
+        `Knot on ${dns.address}:${dns.port}: ${PEER_DOMAIN} MX 10 ${PEER_HOST} A ${PEER_ADDRESS}`,
+      );
+      const config = [
+        "[dns]",
+        `nameservers = ["${dns.address}:${dns.port}"]`,
+        "[queue]",
+        `remote_port = ${peer.port}`,
+        `connections = ${options.connections}`,
+        `connections_per_domain = ${options.perDomain}`,
+        `retry_first = "5s"`,
+        "[smtp]",
+        "max_messages_per_hour = 0",
+        "max_recipients_per_day = 0",
+        "burst_hold_after = 0",
+        "",
+      ].join("\n");
+      const server = await startFumi({
+        database: "postgres",
+        serverUrl: Deno.env.get("FUMI_BENCH_DATABASE_URL") || DEFAULT_SERVER_URL,
+        domain: SENDER_DOMAIN,
+        users: ["load"],
+        sessions: options.sessions,
+        submissions: true,
+        config,
+      }, onStop);
+      try {
+        print(`${server.description}; submissions on port ${server.submissionsPort}`);
+        print(
+          `[queue] connections = ${options.connections}, connections_per_domain = ${options.perDomain}, remote_port = ${peer.port}; sending limits and burst hold off`,
+        );
+        const password = server.passwords.get(SENDER);
+        if (password === undefined || server.submissionsPort === null) {
+          throw new Error(`No password for ${SENDER} in the CLI's output`);
+        }
+        const hooks = options.backlog
+          ? {
+            before: async () => {
+              await server.cli(["user", "hold", SENDER, "--reason", "bench backlog"]);
+              print(`${SENDER} is on outbound hold while it submits (--backlog)`);
+            },
+            afterLoad: async () => {
+              await server.cli(["user", "unhold", SENDER]);
+              await server.cli(["queue", "release", "--account", SENDER]);
+              print("Released the held messages");
+            },
+          }
+          : {};
+        const loadBefore = loadAverage();
+        const result = await measure(
+          "Fumi",
+          peer,
+          loadOptions(options, server.submissionsPort, { user: SENDER, password }),
+          options.drainSeconds,
+          hooks,
+        );
+        const log = await Deno.readTextFile(`${server.dataDir}/fumi.log`).catch(() => "");
+        // --dev logs text (`TIME LEVEL message key=value…`); JSON otherwise.
+        const said = (msg: string) =>
+          (log.match(new RegExp(`^\\S+ [A-Z]+ +${msg}(?: |$)`, "gm"))?.length ?? 0) +
+          log.split(`"msg":"${msg}"`).length - 1;
+        result.notes.push(
+          `Fumi's log: ${count(said("delivered"))} delivered, ${
+            count(said("deferred"))
+          } deferred, ${count(said("failed"))} failed, ${
+            count(said("outbound attempt failed"))
+          } attempts broken; its peak RSS ${mib(await server.peakRss())}`,
+          `load average: ${loadBefore} before, ${loadAverage()} after`,
+        );
+        if (result.problems.length > 0) result.notes.push(await server.logTail());
+        return result;
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await stopDns();
+    }
+  });
+}
 
-  const lines = [
-    "-- results --",
-    `load average: ${loadBefore} before, ${loadAfter} after`,
-    `submission: ${count(load.accepted)} of ${
-      count(load.attempted)
-    } accepted over ${load.opened} sessions (${load.pipelined} pipelined), ${
-      rate(load.accepted, load.seconds)
-    } msg/s (${load.seconds.toFixed(1)} s); MAIL to 250 p50 ${
-      ms(quantile(load.latenciesMs, 0.5))
-    }, p99 ${ms(quantile(load.latenciesMs, 0.99))}`,
-    `end to end: ${count(arrivals.length)} arrived at Postfix, ${
-      rate(arrivals.length, endSeconds)
-    } msg/s (${endSeconds.toFixed(1)} s from the first MAIL to the last arrival)`,
-    ...(releasedAt === null ? [] : [
-      `delivery alone: ${rate(arrivals.length - 1, (lastArrival - firstArrival) / 1000)} msg/s (${
-        ((lastArrival - firstArrival) / 1000).toFixed(1)
-      } s from the first arrival to the last; ${
-        ((lastArrival - releasedAt) / 1000).toFixed(1)
-      } s from the release)`,
-    ]),
-    `queue to delivery (${releasedAt === null ? "250" : "release"} to arrival): p50 ${
-      ms(quantile(sorted, 0.5))
-    }, p99 ${ms(quantile(sorted, 0.99))}, max ${ms(sorted.at(-1) ?? NaN)}`,
-    `  of which Postfix's own (receipt to Maildir, its delay=): p50 ${
-      ms(quantile(postfix.delaysMs, 0.5))
-    }, p99 ${ms(quantile(postfix.delaysMs, 0.99))}`,
-    `Fumi's log: ${count(said("delivered"))} delivered, ${count(said("deferred"))} deferred, ${
-      count(said("failed"))
-    } failed, ${count(said("outbound attempt failed"))} attempts broken; peak RSS ${
-      mib(await server.peakRss())
-    }`,
-    `Postfix: ${count(postfix.tlsSessions)} TLS sessions set up`,
-  ];
-  for (const [what, n] of load.errors) lines.push(`  error ×${count(n)}: ${what}`);
-  for (const problem of problems) lines.push(`  ! ${problem}`);
-  print(lines.join("\n"));
-  if (problems.length > 0) print(`${await server.logTail()}\n${await peer.logTail()}`);
-  return problems.length > 0 ? 1 : 0;
+async function benchPostfix(
+  options: Options,
+  onStop: (stop: () => Promise<void>) => void,
+): Promise<Measured> {
+  return await withPeer(options, onStop, async (peer) => {
+    const sender = await startPostfixSender({
+      domain: PEER_DOMAIN,
+      peer,
+      sessions: options.sessions,
+      connections: options.perDomain,
+    }, onStop);
+    try {
+      print(`sender: ${sender.description}`);
+      const loadBefore = loadAverage();
+      const result = await measure(
+        "Postfix",
+        peer,
+        loadOptions(options, sender.port, null),
+        options.drainSeconds,
+      );
+      result.notes.push(
+        `Postfix's smtp client set up ${count(await sender.tlsSessions())} TLS sessions`,
+        `load average: ${loadBefore} before, ${loadAverage()} after`,
+      );
+      if (result.problems.length > 0) result.notes.push(await sender.logTail());
+      return result;
+    } finally {
+      await sender.stop();
+    }
+  });
+}
+
+function loadOptions(
+  options: Options,
+  port: number,
+  auth: { user: string; password: string } | null,
+): LoadOptions {
+  return {
+    host: "127.0.0.1",
+    port,
+    tls: true,
+    ...(auth === null ? {} : { auth }),
+    sessions: options.sessions,
+    messages: options.messages,
+    sender: SENDER,
+    recipients: userNames(options).map((u) => `${u}@${PEER_DOMAIN}`),
+    message: fromSender(options.size),
+    timeLimitSeconds: options.budgetSeconds,
+    perConnection: 1000,
+    print,
+  };
+}
+
+function userNames(options: Options): string[] {
+  return Array.from({ length: options.users }, (_, i) => `user${i + 1}`);
 }
 
 /**
@@ -337,7 +356,7 @@ function printEnvironment(options: Options): void {
       `Load average: ${loadAverage()} (other work on this machine skews the figures)`,
       `${count(options.messages)} messages of ${
         count(options.size)
-      } bytes submitted by ${options.sessions} sessions (submissions, implicit TLS, AUTH PLAIN) to ${options.users} users of ${PEER_DOMAIN}, one recipient each; submitting stops after ${options.budgetSeconds} s`,
+      } bytes submitted by ${options.sessions} sessions (submissions port, implicit TLS; AUTH PLAIN to Fumi) to ${options.users} users of ${PEER_DOMAIN}, one recipient each; submitting stops after ${options.budgetSeconds} s`,
     ].join("\n"),
   );
 }
@@ -346,14 +365,10 @@ function loadAverage(): string {
   return Deno.loadavg().map((n) => n.toFixed(2)).join(" ");
 }
 
-function ms(value: number): string {
-  return Number.isNaN(value) ? "-" : `${value.toFixed(value < 10 ? 1 : 0)} ms`;
-}
-
 /** The options, "" for --help, or an error message. */
 function parseOptions(args: readonly string[]): Options | string {
   let options: Options = DEFAULTS;
-  const keys: Record<string, Exclude<keyof Options, "backlog">> = {
+  const keys: Record<string, Exclude<keyof Options, "backlog" | "systems">> = {
     "--messages": "messages",
     "--size": "size",
     "--sessions": "sessions",
@@ -366,8 +381,10 @@ function parseOptions(args: readonly string[]): Options | string {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--help" || arg === "-h") return "";
-    if (arg === "--backlog") {
-      options = { ...options, backlog: true };
+    if (arg === "--backlog" || arg === "--compare") {
+      options = arg === "--backlog"
+        ? { ...options, backlog: true }
+        : { ...options, systems: ["fumi", "postfix"] };
       continue;
     }
     const [flag, inline] = arg.startsWith("--") && arg.includes("=")
@@ -383,5 +400,6 @@ function parseOptions(args: readonly string[]): Options | string {
     }
     options = { ...options, [key]: number };
   }
+  if (options.backlog && options.systems.length > 1) return "Use --backlog or --compare, not both";
   return options;
 }
