@@ -244,7 +244,8 @@ async function underDane(
         });
       if (outcome.kind === "done") return outcome.results;
       const problem = `${host.host} [${address}]: ${outcome.problem}`;
-      if (dane.kind !== "none") daneProblem = problem;
+      // A host that cannot be reached is no DANE failure; one that cannot be authenticated is.
+      if (dane.kind !== "none" && outcome.tlsRequired) daneProblem = problem;
       else otherProblem = problem;
       deps.log.info("mail host failed", { host: host.host, address, problem: outcome.problem });
     }

@@ -64,3 +64,39 @@ Deno.test("DANE: no TLSA lookup for an insecure MX RRset, nor with dane off", as
     assertEquals([outcome?.outcome, connected], ["temporary", ["192.0.2.1"]]);
   }
 });
+
+Deno.test("DANE takes precedence: where a host is under DANE, MTA-STS is not consulted (RFC 8461 §2)", async () => {
+  const asked: string[] = [];
+  const mtaSts = {
+    policyFor: (domain: string) => {
+      asked.push(domain);
+      return Promise.resolve({ policy: null, id: null, source: "none" as const, problem: null });
+    },
+  };
+  const tlsa: DnsRecord = {
+    type: "TLSA",
+    name: "_25._tcp.mx.signed.test",
+    ttl: 60,
+    usage: 3,
+    selector: 1,
+    matchingType: 1,
+    data: new Uint8Array(32),
+  };
+  const secure = new FakeResolver([...RECORDS, tlsa], { secure: ["signed.test"] });
+  const connected: string[] = [];
+  const [outcome] = await deliverToDomain(
+    { ...deps(secure, true, connected), mtaSts },
+    "signed.test",
+    message,
+  );
+  assertEquals([asked, connected], [[], ["192.0.2.1"]]);
+  // Not reached at all: a connection problem (4.4.1), not a DANE failure (4.7.5).
+  assertEquals(
+    outcome?.reply.startsWith("451 4.4.1 mx.signed.test [192.0.2.1]: cannot connect"),
+    true,
+  );
+  // An insecure MX RRset: no DANE, so the MTA-STS policy is looked up as before.
+  const insecure = new FakeResolver(RECORDS);
+  await deliverToDomain({ ...deps(insecure, true, []), mtaSts }, "signed.test", message);
+  assertEquals(asked, ["signed.test"]);
+});
