@@ -197,7 +197,8 @@ async function enforced(
 
 /**
  * Each host's DANE policy, in the route's order, or null when DANE does not apply to the domain:
- * off, an MX RRset that is not validated (RFC 7672 §2.2.1), or no host with TLSA records.
+ * off, an MX RRset that is not validated (RFC 7672 §2.2.1), or no host with secure TLSA
+ * records or a failed TLSA lookup.
  */
 async function danePolicies(
   deps: AttemptDeps,
