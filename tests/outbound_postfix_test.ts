@@ -26,6 +26,7 @@ import postgres from "postgres";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { assertOk, type Env, fumi, withTempDir } from "./cli.ts";
 import { StubResolver } from "../src/dns/mod.ts";
+import { IDLE_MS } from "../src/outbound/session_pool.ts";
 import { dkimpyVerify } from "./dkimpy.ts";
 import { type DnsServer, startDnsServer } from "./dns_server.ts";
 import { ImapClient } from "./imap.ts";
@@ -180,6 +181,8 @@ async function steps(
 
   await step("451 at RCPT: deferred, then delivered on a retry", async () => {
     await w.mx.setAccess({ "later@peer.test": "451 4.7.1 try later" });
+    // Postfix reads a changed map in its next session; Fumi keeps the last one open a while.
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS + 500));
     await submit(port, w.pki, ["later@peer.test"], "<later-1@example.org>");
     const deferred = await waitFor("the 451 recorded in the queue", async () => {
       const [row] = await w.sql<{ status: string; attempts: number; last_error: string | null }[]>`

@@ -32,6 +32,7 @@ import { type MxHost, mxHosts, type MxResult, type Resolver } from "../dns/mod.t
 import { type MtaStsPolicies, mxAllowed, type Policy } from "../mtasts/mod.ts";
 import type { ClientTlsState, Connection } from "../net/connection.ts";
 import type { Logger } from "../ops/log.ts";
+import type { SessionPool } from "./session_pool.ts";
 import {
   type ClientTimeouts,
   ConnectionLostError,
@@ -60,6 +61,8 @@ export interface AttemptDeps {
   readonly mtaSts?: Pick<MtaStsPolicies, "policyFor">;
   /** DANE (RFC 7672): look for TLSA records of MX hosts in signed zones; absent, never. */
   readonly dane?: boolean;
+  /** Sessions kept open between messages to the same host; absent, one per attempt. */
+  readonly sessions?: SessionPool;
   readonly log: Logger;
 }
 
@@ -316,6 +319,14 @@ async function session(
   message: OutboundMessage,
   authenticate?: (tls: ClientTlsState) => Promise<string | null>,
 ): Promise<HostOutcome> {
+  // A kept session was opened for this host, address and TLS policy, its checks passed.
+  const key = `${host} ${address} ${tls} ${authenticate === undefined ? "" : "checked"}`;
+  const kept = deps.sessions?.take(key) ?? null;
+  if (kept !== null) {
+    const reused = await transaction(deps, key, kept, host, message);
+    // Closed by the server while it waited: a lost connection, not the message's fault.
+    if (!reused.lost) return reused.outcome;
+  }
   let connection: Connection;
   try {
     connection = await deps.connect(address, deps.port);
@@ -348,17 +359,36 @@ async function session(
       return { kind: "next", problem, tlsRequired: true };
     }
   }
+  return (await transaction(deps, key, client, host, message)).outcome;
+}
+
+/** Sends one message on an open session, then keeps the session or says QUIT. */
+async function transaction(
+  deps: AttemptDeps,
+  key: string,
+  client: SmtpClient,
+  host: string,
+  message: OutboundMessage,
+): Promise<{ readonly outcome: HostOutcome; readonly lost: boolean }> {
   const results = await client.send(message);
   const state = client.tls;
-  await client.quit();
+  const lost = results.every((r) => r.local && r.reply.code === 421);
+  // After a temporary failure the next try starts afresh: a server under load, or one that
+  // changed its mind (its configuration, a greylist), speaks for a new session.
+  const keep = !client.closed && !results.some((r) => r.outcome === "temporary");
+  if (keep && deps.sessions !== undefined) deps.sessions.give(key, client);
+  else await client.quit();
   return {
-    kind: "done",
-    tls: state,
-    results: results.map((r) => ({
-      address: r.address,
-      outcome: r.outcome,
-      reply: replyText(r.reply),
-      remoteHost: r.local && r.reply.code === 421 ? null : host,
-    })),
+    lost,
+    outcome: {
+      kind: "done",
+      tls: state,
+      results: results.map((r) => ({
+        address: r.address,
+        outcome: r.outcome,
+        reply: replyText(r.reply),
+        remoteHost: r.local && r.reply.code === 421 ? null : host,
+      })),
+    },
   };
 }

@@ -21,6 +21,7 @@ import type { OutboundMessage } from "../smtp/client/mod.ts";
 import type { ClaimedRecipient, QueueEntry, QueueWork } from "../store/mod.ts";
 import { type AttemptDeps, type AttemptOutcome, deliverToDomain } from "./attempt.ts";
 import { nextAttempt, type RetrySchedule } from "./schedule.ts";
+import { SessionPool } from "./session_pool.ts";
 import { deliverViaSmarthost, type Smarthost } from "./smarthost.ts";
 
 /** A recipient that failed for good, for the sender's report. */
@@ -64,6 +65,8 @@ const CLAIM_PER_SLOT = 10;
 /** The worker; see the module documentation. */
 export class OutboundWorker {
   readonly #deps: WorkerDeps;
+  /** Sessions kept between messages to the same host (session_pool.ts). */
+  readonly #sessions = new SessionPool();
   readonly #running = new Set<Promise<void>>();
   readonly #perDomain = new Map<string, number>();
   #stopped = false;
@@ -90,6 +93,7 @@ export class OutboundWorker {
     this.wake();
     await this.#loop;
     await Promise.all(this.#running);
+    await this.#sessions.close();
   }
 
   async #run(): Promise<void> {
@@ -162,7 +166,7 @@ export class OutboundWorker {
       const transaction = outboundMessage(entry, recipients);
       const smarthost = this.#deps.smarthost ?? null;
       const outcomes = smarthost === null
-        ? await deliverToDomain(this.#deps, domain, transaction)
+        ? await deliverToDomain({ ...this.#deps, sessions: this.#sessions }, domain, transaction)
         : await deliverViaSmarthost(this.#deps, smarthost, transaction);
       const now = new Date();
       const failed: FailedRecipient[] = [];

@@ -143,7 +143,9 @@ Deno.test("attempt: null MX and a missing domain fail for good; an unreachable h
 });
 
 /** A plain SMTP peer that answers the first RCPT of each connection with `firstRcpt`. */
-function flakyPeer(firstRcpt: string[]): { port: number; received: string[]; close(): void } {
+function flakyPeer(
+  firstRcpt: string[],
+): { port: number; received: string[]; connections(): number; close(): void } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const received: string[] = [];
   const conns: Deno.Conn[] = [];
@@ -200,6 +202,7 @@ function flakyPeer(firstRcpt: string[]): { port: number; received: string[]; clo
   return {
     port: (listener.addr as Deno.NetAddr).port,
     received,
+    connections: () => conns.length,
     close: () => {
       listener.close();
       for (const c of conns) {
@@ -245,6 +248,8 @@ Deno.test("worker: a 451 is retried on the schedule; two workers share the queue
       await new Promise((r) => setTimeout(r, 300)); // any duplicate would arrive by now
       assertEquals(peer.received.length, 12, "each message once, the greylisted one retried");
       assertEquals(delays, ["451 4.7.1 Greylisted, try again later"]);
+      // Sessions are kept between messages to the same host: far fewer connections than mails.
+      assert(peer.connections() < 12, `${peer.connections()} connections for 12 messages`);
       for (let i = 0; i < 100 && (await t.store.queue.list()).length > 0; i++) {
         for (const w of workers) w.wake();
         await new Promise((r) => setTimeout(r, 50));
