@@ -135,6 +135,9 @@ export const configSchema = z.strictObject({
     // hour, and burst_factor times its usual hourly number, is put on outbound hold (0: never).
     burst_hold_after: z.number().int().min(0).default(100),
     burst_factor: z.number().positive().default(10),
+    // An account whose mail had this many recipients refused for good by remote servers
+    // within an hour is put on outbound hold (0: never).
+    refused_hold_after: z.number().int().min(0).default(50),
   }).prefault({}),
   // IMAP sessions. Signed-in connections per account and client address (Dovecot's
   // mail_max_userip_connections); a client opens a few per account.

@@ -6,6 +6,7 @@
  */
 
 export { type AttemptDeps, type AttemptOutcome, deliverToDomain } from "./attempt.ts";
+export { refusalWatch, type RefusalWatchDeps } from "./refusal_watch.ts";
 export { delayReporter, failureReporter, type ReportDeps } from "./report.ts";
 export { deliverViaSmarthost, type Smarthost } from "./smarthost.ts";
 export { startOutbound } from "./start.ts";

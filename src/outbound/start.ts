@@ -14,6 +14,7 @@ import { httpsPolicyFetcher, MtaStsPolicies } from "../mtasts/mod.ts";
 import { connectTo } from "../net/connection.ts";
 import type { Logger } from "../ops/log.ts";
 import type { Store } from "../store/mod.ts";
+import { refusalWatch } from "./refusal_watch.ts";
 import { delayReporter, failureReporter } from "./report.ts";
 import type { Smarthost } from "./smarthost.ts";
 import { OutboundWorker } from "./worker.ts";
@@ -39,6 +40,8 @@ export async function startOutbound(
   const mtaSts = config.queue.mta_sts
     ? new MtaStsPolicies({ resolver, fetch: httpsPolicyFetcher({ resolver }) })
     : null;
+  const reports = failureReporter(reportDeps);
+  const refusals = refusalWatch({ store, holdAfter: config.smtp.refused_hold_after, log });
   const worker = new OutboundWorker({
     work: store.queueWork,
     resolver,
@@ -55,7 +58,10 @@ export async function startOutbound(
     smarthost: smarthostOf(config.queue, smarthostPassword),
     connections: config.queue.connections,
     connectionsPerDomain: config.queue.connections_per_domain,
-    onFailed: failureReporter(reportDeps),
+    onFailed: async (entry, failed) => {
+      await reports(entry, failed);
+      await refusals(entry, failed);
+    },
     onDelayed: delayReporter(reportDeps),
     delayWarningAfter: config.queue.delay_warning_after,
     log,

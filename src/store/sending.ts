@@ -1,7 +1,8 @@
 /**
  * What accounts sent through submission, for the sending limits: messages per hour and
- * recipients per day, counted in the database so that every Fumi process on it sees the same
- * numbers. Rows older than a day are deleted as new ones are written.
+ * recipients per day, and recipients remote servers refused (outbound spam control), counted
+ * in the database so that every Fumi process on it sees the same numbers. Rows older than a
+ * day are deleted as new ones are written.
  *
  * @module
  */
@@ -83,6 +84,24 @@ export class Sending {
         where account_id = ${accountId} and sent_at < now() - interval '1 day'
       )
       insert into sent_messages (account_id, recipients) values (${accountId}, ${recipients})`;
+  }
+
+  /**
+   * Records recipients of the account's mail that remote servers refused for good, forgets
+   * what is older than a day, and returns how many were refused in the last hour.
+   */
+  async recordRefused(accountId: number, recipients: number): Promise<number> {
+    await this.sql`
+      with old as (
+        delete from refused_recipients
+        where account_id = ${accountId} and refused_at < now() - interval '1 day'
+      )
+      insert into refused_recipients (account_id, recipients)
+      values (${accountId}, ${recipients})`;
+    const [row] = await this.sql<{ refused: number }[]>`
+      select coalesce(sum(recipients), 0)::int as refused from refused_recipients
+      where account_id = ${accountId} and refused_at > now() - interval '1 hour'`;
+    return row?.refused ?? 0;
   }
 
   /**
