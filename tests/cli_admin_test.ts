@@ -253,6 +253,29 @@ Deno.test("administration on an embedded data directory", async (t) => {
         );
       });
 
+      await t.step("domain limits apply to the domain's accounts without their own", async () => {
+        assertEquals(assertOk(await run(["domain", "limits", "example.org"])), [
+          "example.org:",
+          "  messages:   200 per hour (the configuration's)",
+          "  recipients: 2000 per day (the configuration's)",
+        ]);
+        const set = ["--messages-per-hour", "20", "--recipients-per-day", "0"];
+        assertEquals(assertOk(await run(["domain", "limits", "example.org", ...set])), [
+          "example.org:",
+          "  messages:   20 per hour",
+          "  recipients: no limit",
+        ]);
+        // bob has none of his own: the domain's apply to him.
+        assertEquals(assertOk(await run(["user", "limits", "bob@example.org"])), [
+          "bob@example.org:",
+          "  messages:   0 of 20 per hour",
+          "  recipients: no limit (0 in the last day)",
+        ]);
+        const back = ["--messages-per-hour", "default", "--recipients-per-day", "default"];
+        assertOk(await run(["domain", "limits", "example.org", ...back]));
+        assertFails(await run(["domain", "limits", "nowhere.example"]), 1, "nowhere.example");
+      });
+
       await t.step("user limits shows and sets an account's sending limits", async () => {
         assertEquals(assertOk(await run(["user", "limits", "bob@example.org"])), [
           "bob@example.org:",

@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { PendingQuery, Row } from "postgres";
+import { normalizeDomain } from "../util/address.ts";
 import type { Sql } from "./db.ts";
 
 /** The limits in force for an account, and what it has used of them. */
@@ -21,6 +23,12 @@ export interface SendingUse {
   readonly recipientsLastDay: number;
 }
 
+/** A change to limits: null the next level's, 0 none, a key absent unchanged. */
+export interface SendingLimits {
+  readonly messagesPerHour?: number | null;
+  readonly recipientsPerDay?: number | null;
+}
+
 /** The configured limits (0: none). */
 export interface SendingDefaults {
   readonly messagesPerHour: number;
@@ -31,7 +39,7 @@ export interface SendingDefaults {
 export class Sending {
   constructor(private readonly sql: Sql, private readonly defaults: SendingDefaults) {}
 
-  /** The account's limits (its own, else the configured) and its use of them. */
+  /** The account's limits (its own, else its domain's, else the configured) and its use. */
   async use(accountId: number): Promise<SendingUse> {
     const [row] = await this.sql<
       {
@@ -41,12 +49,13 @@ export class Sending {
         recipients: number;
       }[]
     >`
-      select a.max_messages_per_hour as per_hour, a.max_recipients_per_day as per_day,
+      select coalesce(a.max_messages_per_hour, d.max_messages_per_hour) as per_hour,
+             coalesce(a.max_recipients_per_day, d.max_recipients_per_day) as per_day,
              (select count(*)::int from sent_messages s
               where s.account_id = a.id and s.sent_at > now() - interval '1 hour') as messages,
              (select coalesce(sum(recipients), 0)::int from sent_messages s
               where s.account_id = a.id and s.sent_at > now() - interval '1 day') as recipients
-      from accounts a where a.id = ${accountId}`;
+      from accounts a join domains d on d.id = a.domain_id where a.id = ${accountId}`;
     const limit = (own: number | null | undefined, configured: number) => {
       const value = own ?? configured;
       return value === 0 ? null : value;
@@ -105,20 +114,47 @@ export class Sending {
   }
 
   /**
-   * Sets an account's own limits; null: the configured one, 0: no limit. Undefined leaves a
-   * limit as it is. NotFoundError-free: an unknown account changes nothing (returns false).
+   * Sets a domain's limits for its accounts without their own; null: the configured one, 0:
+   * no limit, undefined: unchanged. Returns false for a domain not hosted here.
    */
-  async setLimits(
-    accountId: number,
-    limits: { messagesPerHour?: number | null; recipientsPerDay?: number | null },
+  setDomainLimits(domainName: string, limits: SendingLimits): Promise<boolean> {
+    return this.#setLimits(
+      this.sql`domains`,
+      this.sql`name = ${normalizeDomain(domainName).ascii}`,
+      limits,
+    );
+  }
+
+  /** A domain's own limits (null: the configured one), or null for a domain not hosted. */
+  async domainLimits(
+    domainName: string,
+  ): Promise<{ messagesPerHour: number | null; recipientsPerDay: number | null } | null> {
+    const [row] = await this.sql<{ per_hour: number | null; per_day: number | null }[]>`
+      select max_messages_per_hour as per_hour, max_recipients_per_day as per_day
+      from domains where name = ${normalizeDomain(domainName).ascii}`;
+    return row ? { messagesPerHour: row.per_hour, recipientsPerDay: row.per_day } : null;
+  }
+
+  /**
+   * Sets an account's own limits; null: its domain's (else the configured), 0: no limit,
+   * undefined: unchanged. Returns false for an unknown account.
+   */
+  setLimits(accountId: number, limits: SendingLimits): Promise<boolean> {
+    return this.#setLimits(this.sql`accounts`, this.sql`id = ${accountId}`, limits);
+  }
+
+  async #setLimits(
+    table: PendingQuery<Row[]>,
+    where: PendingQuery<Row[]>,
+    limits: SendingLimits,
   ): Promise<boolean> {
     const rows = await this.sql`
-      update accounts set
+      update ${table} set
         max_messages_per_hour = case when ${limits.messagesPerHour !== undefined}
           then ${limits.messagesPerHour ?? null}::int else max_messages_per_hour end,
         max_recipients_per_day = case when ${limits.recipientsPerDay !== undefined}
           then ${limits.recipientsPerDay ?? null}::int else max_recipients_per_day end
-      where id = ${accountId} returning id`;
+      where ${where} returning id`;
     return rows.length > 0;
   }
 }

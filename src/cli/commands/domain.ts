@@ -1,5 +1,5 @@
 /**
- * `fumi domain add|list|remove`. Adding a domain also makes its DKIM keys.
+ * `fumi domain add|list|limits|remove`. Adding a domain also makes its DKIM keys.
  *
  * @module
  */
@@ -9,6 +9,7 @@ import { type Command, group } from "../command.ts";
 import { withStore } from "../context.ts";
 import { FumiError } from "../../util/errors.ts";
 import { dkimRecordLine } from "./dkim.ts";
+import { LIMIT_FLAGS, LIMIT_OPTIONS, limitArguments } from "./_limits.ts";
 
 const flags = { string: ["config"] } as const;
 
@@ -101,4 +102,36 @@ export function dnsRecords(domain: string, hostname: string): string[] {
 }
 
 /** `fumi domain`. */
-export const domainCommand = group("domain", "Manage hosted domains.", [add, list, remove]);
+const limits: Command = {
+  name: "limits",
+  usage: `fumi domain limits NAME ${LIMIT_OPTIONS}`,
+  summary: "Show or set the sending limits of a domain's accounts that have none of their own.",
+  run: async (io, argv) => {
+    const args = parseArgs(argv, { string: ["config", ...LIMIT_FLAGS] });
+    const [name] = expectPositional(args, ["NAME"], limits.usage);
+    const changes = limitArguments(args);
+    await withStore(io, args, async (store, config) => {
+      const domain = await store.domains.get(name!);
+      if (Object.keys(changes).length > 0) {
+        await store.sending.setDomainLimits(domain.name, changes);
+      }
+      const own = (await store.sending.domainLimits(domain.name))!;
+      const show = (limit: number | null, configured: number, per: string) =>
+        limit === null
+          ? `${configured === 0 ? "no limit" : `${configured} per ${per}`} (the configuration's)`
+          : limit === 0
+          ? "no limit"
+          : `${limit} per ${per}`;
+      io.out(`${domain.name}:`);
+      io.out(
+        `  messages:   ${show(own.messagesPerHour, config.smtp.max_messages_per_hour, "hour")}`,
+      );
+      io.out(
+        `  recipients: ${show(own.recipientsPerDay, config.smtp.max_recipients_per_day, "day")}`,
+      );
+    });
+  },
+};
+
+/** `fumi domain`. */
+export const domainCommand = group("domain", "Manage hosted domains.", [add, list, limits, remove]);

@@ -15,6 +15,7 @@ import type { CliIo } from "../io.ts";
 import { generatePassword } from "../../crypto/random_password.ts";
 import { passwordFromStdin, withStore } from "../context.ts";
 import { appPasswordCommand, twoFactorCommand } from "./user_second_factor.ts";
+import { LIMIT_FLAGS, LIMIT_OPTIONS, limitArguments } from "./_limits.ts";
 
 function quotaArgument(text: string): number {
   if (text === "unlimited") return 0;
@@ -162,33 +163,15 @@ const senders: Command = {
 
 const limits: Command = {
   name: "limits",
-  usage:
-    "fumi user limits ADDRESS [--messages-per-hour N|default] [--recipients-per-day N|default]",
+  usage: `fumi user limits ADDRESS ${LIMIT_OPTIONS}`,
   summary: "Show or set an account's sending limits on submission (0: none).",
   run: async (io, argv) => {
-    const args = parseArgs(argv, {
-      string: ["config", "messages-per-hour", "recipients-per-day"],
-    });
+    const args = parseArgs(argv, { string: ["config", ...LIMIT_FLAGS] });
     const [address] = expectPositional(args, ["ADDRESS"], limits.usage);
-    const value = (name: string): number | null | undefined => {
-      const text = args.strings.get(name);
-      if (text === undefined) return undefined;
-      if (text === "default") return null;
-      if (!/^\d+$/.test(text)) {
-        throw new UsageError(`--${name} takes a number (0: no limit) or "default"`);
-      }
-      return Number(text);
-    };
-    const messagesPerHour = value("messages-per-hour");
-    const recipientsPerDay = value("recipients-per-day");
+    const changes = limitArguments(args);
     await withStore(io, args, async (store) => {
       const account = await store.accounts.get(address!);
-      if (messagesPerHour !== undefined || recipientsPerDay !== undefined) {
-        await store.sending.setLimits(account.id, {
-          ...(messagesPerHour !== undefined ? { messagesPerHour } : {}),
-          ...(recipientsPerDay !== undefined ? { recipientsPerDay } : {}),
-        });
-      }
+      if (Object.keys(changes).length > 0) await store.sending.setLimits(account.id, changes);
       const use = await store.sending.use(account.id);
       const show = (limit: number | null, used: number, per: string) =>
         limit === null ? `no limit (${used} in the last ${per})` : `${used} of ${limit} per ${per}`;
