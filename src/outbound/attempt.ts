@@ -98,9 +98,10 @@ export async function deliverToDomain(
       return all("temporary", { code: 451, enhanced: "4.4.3", lines: [route.reason] });
   }
   const dane = await danePolicies(deps, route);
-  // RFC 8461 §2: where DANE applies, MTA-STS is not consulted.
-  if (dane !== null) return await underDane(deps, domain, dane, message);
   const policy = await stsPolicy(deps, domain);
+  // RFC 8461 §2: MTA-STS does not override DANE, on the hosts DANE covers; the others keep
+  // the domain's MTA-STS policy (a failed TLSA lookup must not switch enforce off).
+  if (dane !== null) return await underDane(deps, domain, dane, policy, message);
   if (policy?.mode === "enforce") return await enforced(deps, domain, route.hosts, policy, message);
   let lastProblem = `No mail host of ${domain} could be reached`;
   for (const host of route.hosts) {
@@ -222,11 +223,18 @@ async function underDane(
   deps: AttemptDeps,
   domain: string,
   hosts: readonly [MxHost, DanePolicy][],
+  sts: Policy | null,
   message: OutboundMessage,
 ): Promise<AttemptOutcome[]> {
   let daneProblem: string | null = null;
   let otherProblem: string | null = null;
+  const enforce = sts?.mode === "enforce" ? sts : null;
   for (const [host, dane] of hosts) {
+    if (dane.kind === "none" && enforce !== null && !mxAllowed(enforce, host.host)) {
+      // RFC 8461 §4.1: not a host the domain's enforced policy names.
+      daneProblem = `${host.host} is not in the MTA-STS policy`;
+      continue;
+    }
     if (dane.kind === "temperror") {
       daneProblem = `${host.host}: ${dane.reason}`;
       deps.log.info("DANE: mail host passed over", { host: host.host, problem: dane.reason });
@@ -238,7 +246,10 @@ async function underDane(
     }
     for (const address of host.addresses) {
       const outcome = dane.kind === "none"
-        ? await tryHost(deps, host.host, address, message)
+        ? enforce !== null
+          // RFC 8461 §5: a verified certificate, no fallback to clear text.
+          ? await session(deps, host.host, address, "verify", message)
+          : await tryHost(deps, host.host, address, message)
         : await session(deps, host.host, address, "required", message, async (tls) => {
           if (dane.kind === "encrypt") return null;
           // RFC 7672 §3.2.2: the MX host's name, and the next-hop domain, for DANE-TA.
@@ -249,7 +260,7 @@ async function underDane(
       if (outcome.kind === "done") return outcome.results;
       const problem = `${host.host} [${address}]: ${outcome.problem}`;
       // A host that cannot be reached is no DANE failure; one that cannot be authenticated is.
-      if (dane.kind !== "none" && outcome.tlsRequired) daneProblem = problem;
+      if ((dane.kind !== "none" || enforce !== null) && outcome.tlsRequired) daneProblem = problem;
       else otherProblem = problem;
       deps.log.info("mail host failed", { host: host.host, address, problem: outcome.problem });
     }
@@ -265,6 +276,12 @@ async function underDane(
   const text = `DANE for ${domain}: ${daneProblem}` +
     (otherProblem === null ? "" : `; ${otherProblem}`);
   return failAll(message, "temporary", { code: 451, enhanced: "4.7.5", lines: [text] });
+}
+
+/** The recipients' domain: an attempt's recipients share one. */
+function domainOf(message: OutboundMessage): string {
+  const address = message.recipients[0]?.address ?? "";
+  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
 }
 
 /** The same outcome for every recipient, before any server answered. */
@@ -320,7 +337,10 @@ async function session(
   authenticate?: (tls: ClientTlsState) => Promise<string | null>,
 ): Promise<HostOutcome> {
   // A kept session was opened for this host, address and TLS policy, its checks passed.
-  const key = `${host} ${address} ${tls} ${authenticate === undefined ? "" : "checked"}`;
+  // DANE-TA checks the next-hop domain's name too: such a session serves only that domain.
+  const key = `${host} ${address} ${tls} ${
+    authenticate === undefined ? "" : `checked ${domainOf(message)}`
+  }`;
   const kept = deps.sessions?.take(key) ?? null;
   if (kept !== null) {
     const reused = await transaction(deps, key, kept, host, message);

@@ -65,7 +65,7 @@ Deno.test("DANE: no TLSA lookup for an insecure MX RRset, nor with dane off", as
   }
 });
 
-Deno.test("DANE takes precedence: where a host is under DANE, MTA-STS is not consulted (RFC 8461 §2)", async () => {
+Deno.test("DANE takes precedence on the hosts it covers (RFC 8461 §2)", async () => {
   const asked: string[] = [];
   const mtaSts = {
     policyFor: (domain: string) => {
@@ -89,14 +89,45 @@ Deno.test("DANE takes precedence: where a host is under DANE, MTA-STS is not con
     "signed.test",
     message,
   );
-  assertEquals([asked, connected], [[], ["192.0.2.1"]]);
+  assertEquals([asked, connected], [["signed.test"], ["192.0.2.1"]]);
   // Not reached at all: a connection problem (4.4.1), not a DANE failure (4.7.5).
   assertEquals(
     outcome?.reply.startsWith("451 4.4.1 mx.signed.test [192.0.2.1]: cannot connect"),
     true,
   );
-  // An insecure MX RRset: no DANE, so the MTA-STS policy is looked up as before.
+  // An insecure MX RRset: no DANE, the MTA-STS policy as before.
   const insecure = new FakeResolver(RECORDS);
   await deliverToDomain({ ...deps(insecure, true, []), mtaSts }, "signed.test", message);
-  assertEquals(asked, ["signed.test"]);
+  assertEquals(asked, ["signed.test", "signed.test"]);
+});
+
+Deno.test("DANE does not switch MTA-STS enforce off for the hosts without TLSA records", async () => {
+  // mx1's TLSA lookup fails (DANE applies to the domain); mx2 has no TLSA records, and the
+  // enforced policy names only mx1: mx2 must not be tried, in clear or otherwise.
+  const records: DnsRecord[] = [
+    ...RECORDS,
+    { type: "MX", name: "signed.test", ttl: 60, preference: 20, exchange: "mx2.signed.test" },
+    { type: "A", name: "mx2.signed.test", ttl: 60, address: "192.0.2.2" },
+  ];
+  const resolver = new FakeResolver(records, {
+    secure: ["signed.test"],
+    failing: ["_25._tcp.mx.signed.test"],
+  });
+  const policy = {
+    mode: "enforce" as const,
+    mx: ["mx.signed.test"],
+    maxAge: 86400,
+  };
+  const mtaSts = {
+    policyFor: () =>
+      Promise.resolve({ policy, id: "1", source: "fetched" as const, problem: null }),
+  };
+  const connected: string[] = [];
+  const [outcome] = await deliverToDomain(
+    { ...deps(resolver, true, connected), mtaSts },
+    "signed.test",
+    message,
+  );
+  assertEquals(connected, []);
+  assertEquals([outcome?.outcome, outcome?.reply.slice(0, 9)], ["temporary", "451 4.7.5"]);
 });
