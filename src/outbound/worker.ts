@@ -18,7 +18,7 @@
 
 import type { Logger } from "../ops/log.ts";
 import type { OutboundMessage } from "../smtp/client/mod.ts";
-import type { ClaimedRecipient, QueueEntry, QueueWork } from "../store/mod.ts";
+import type { AttemptRecord, ClaimedRecipient, QueueEntry, QueueWork } from "../store/mod.ts";
 import { type AttemptDeps, type AttemptOutcome, deliverToDomain } from "./attempt.ts";
 import { nextAttempt, type RetrySchedule } from "./schedule.ts";
 import { SessionPool } from "./session_pool.ts";
@@ -57,8 +57,12 @@ export interface WorkerDeps extends AttemptDeps {
 
 /** Longest sleep between looks at the queue. */
 const POLL_MS = 5_000;
-/** A lease: longer than any attempt can take (RFC 5321 timeouts add up to ~25 minutes). */
-const LEASE_MS = 30 * 60_000;
+/**
+ * A lease: longer than an attempt takes. RFC 5321's timeouts are per stage, and a large
+ * message to a slow server may take long; two hours leaves room, and a crashed worker's
+ * recipients wait that long at most.
+ */
+const LEASE_MS = 2 * 3_600_000;
 /** Recipients leased per look, per free connection. */
 const CLAIM_PER_SLOT = 10;
 
@@ -171,29 +175,28 @@ export class OutboundWorker {
       const now = new Date();
       const failed: FailedRecipient[] = [];
       const delayed: DelayedRecipient[] = [];
+      const records: [number, AttemptRecord][] = [];
       for (const [i, outcome] of outcomes.entries()) {
         const recipient = recipients[i]!;
         const remoteHost = outcome.remoteHost;
+        const to = recipient.address;
         if (outcome.outcome === "delivered") {
-          await work.record([recipient.id], {
-            kind: "delivered",
-            remoteHost,
-            reply: outcome.reply,
-          });
-          log.info("delivered", { queue: entry.id, to: recipient.address, host: remoteHost });
+          records.push([recipient.id, { kind: "delivered", remoteHost, reply: outcome.reply }]);
+          log.info("delivered", { queue: entry.id, to, host: remoteHost });
           continue;
         }
         const next = outcome.outcome === "temporary"
           ? nextAttempt(schedule, recipient.attempts + 1, recipient.queuedAt, now)
           : null;
         if (next !== null) {
-          await work.record([recipient.id], {
+          const error = outcome.reply;
+          records.push([recipient.id, {
             kind: "deferred",
             remoteHost,
-            error: outcome.reply,
+            error,
             nextAttemptAt: next,
-          });
-          log.info("deferred", { queue: entry.id, to: recipient.address, reply: outcome.reply });
+          }]);
+          log.info("deferred", { queue: entry.id, to, reply: outcome.reply });
           const warnAfter = this.#deps.delayWarningAfter ?? 0;
           if (
             warnAfter > 0 && recipient.delayNotifiedAt === null &&
@@ -204,21 +207,40 @@ export class OutboundWorker {
           }
           continue;
         }
-        await work.record([recipient.id], { kind: "failed", remoteHost, error: outcome.reply });
-        log.warn("failed", { queue: entry.id, to: recipient.address, reply: outcome.reply });
+        records.push([recipient.id, { kind: "failed", remoteHost, error: outcome.reply }]);
+        log.warn("failed", { queue: entry.id, to, reply: outcome.reply });
         failed.push({ recipient, outcome });
       }
+      // All of the attempt at once: a database error cannot leave some recipients recorded
+      // and the others leased, to be sent again.
+      await work.recordAll(records);
+      // Each report on its own: a delay warning that fails does not hold up a failure report.
+      // A report that fails leaves its recipients unreported (fumi queue list shows them).
       if (delayed.length > 0 && this.#deps.onDelayed) {
-        await this.#deps.onDelayed(entry, delayed);
-        await work.delayNotified(delayed.map((d) => d.recipient.id));
+        const onDelayed = this.#deps.onDelayed;
+        if (await this.#report("delay", entry, () => onDelayed(entry, delayed))) {
+          await work.delayNotified(delayed.map((d) => d.recipient.id));
+        }
       }
       if (failed.length > 0) {
-        await this.#deps.onFailed(entry, failed);
-        await work.failureNotified(failed.map((f) => f.recipient.id));
+        if (await this.#report("failure", entry, () => this.#deps.onFailed(entry, failed))) {
+          await work.failureNotified(failed.map((f) => f.recipient.id));
+        }
       }
     } catch (error) {
       // The recipients stay leased until the lease ends, then are taken again.
       log.error("outbound attempt failed", { error, domain });
+    }
+  }
+
+  /** Runs a report; false (logged) when it failed. */
+  async #report(kind: string, entry: QueueEntry, send: () => Promise<void>): Promise<boolean> {
+    try {
+      await send();
+      return true;
+    } catch (error) {
+      this.#deps.log.error(`cannot send a ${kind} report`, { error, queue: entry.id });
+      return false;
     }
   }
 }
