@@ -510,17 +510,15 @@ export class Messages {
     try {
       result = await this.sql.begin(async (tx) => {
         // One statement locks the mailbox row, takes the next modseq and queues the change
-        // notification; when nothing changes, the rollback undoes all three. Flags are not
-        // mail: the commit does not wait for its WAL flush (synchronous_commit off for this
-        // transaction only), so a crash may lose the last moment of flag changes, never a
-        // message, as IMAP servers' index updates without fsync do.
+        // notification; when nothing changes, the rollback undoes all three. The commit is
+        // durable before the client hears the new MODSEQ: a modseq lost in a crash would be
+        // given out again, and RFC 7162 clients would miss that change.
         const [box] = await tx<{ highest_modseq: number }[]>`
           with box as (
             update mailboxes set highest_modseq = highest_modseq + 1 where id = ${mailboxId}
             returning highest_modseq
           )
-          select highest_modseq, pg_notify('fumi_mailbox', ${String(mailboxId)})::text,
-                 set_config('synchronous_commit', 'off', true)
+          select highest_modseq, pg_notify('fumi_mailbox', ${String(mailboxId)})::text
           from box`;
         if (!box) throw new NotFoundError(`No mailbox ${mailboxId}`);
         const modseq = box.highest_modseq;
