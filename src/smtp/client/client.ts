@@ -416,7 +416,8 @@ export class SmtpClient {
       return { address: r.address, outcome: outcomeOf(reply), reply, local: false };
     });
     // A transaction that did not end with the final reply leaves the server mid-way: RSET.
-    if (finalReply === null) await this.reset();
+    // If that fails the connection is done, but the replies already given still stand.
+    if (finalReply === null) await this.reset().catch(() => this.#connection.close());
     return results;
   }
 
