@@ -154,8 +154,9 @@ export interface AttachmentLimits {
  * Sending limits on attachments (signed-in users only: what our users send, not what they
  * receive): more than `maxCount` attachments, or one larger than `maxSize` once decoded, is
  * refused with 552 5.3.4 (RFC 3463 §3.4: too big for policy), so the user sees it at once.
- * An attachment is a leaf part with Content-Disposition attachment or a file name (RFC 2183
- * filename, or the older Content-Type name); base64 is counted at three quarters of its size.
+ * An attachment is a leaf part that is not text, or has Content-Disposition attachment or a
+ * file name (RFC 2183 filename, or the older Content-Type name), also inside a forwarded
+ * message; base64 is counted at three quarters of its size.
  */
 export function attachmentPolicy(limits: AttachmentLimits): Check {
   return {
@@ -185,9 +186,15 @@ function attachmentSizes(root: BodyPart): number[] {
       for (const child of part.parts) walk(child);
       return;
     }
+    // A forwarded message's own attachments count too.
+    if (part.message !== undefined) {
+      walk(part.message.body);
+      return;
+    }
     const named = getParam(part.disposition?.params ?? [], "filename") !== null ||
       getParam(part.params, "name") !== null;
-    if (part.disposition?.type !== "attachment" && !named) return;
+    // Anything that is not text is a file, however it is labelled (inline, no disposition).
+    if (part.disposition?.type !== "attachment" && !named && part.type === "text") return;
     sizes.push(part.encoding === "base64" ? Math.floor(part.size * 3 / 4) : part.size);
   };
   walk(root);

@@ -195,4 +195,34 @@ Deno.test("attachmentPolicy: counts named or attachment parts of submitted mail,
   assertEquals((run(three) as { text: string }).text, "Too many attachments: at most 2");
   // Mail received as MX (no signed-in user) is not ours to limit.
   assertEquals(run(three, null), ACCEPT);
+  // Not text, so a file, whatever its labels; and one inside a forwarded message counts.
+  const unlabelled = [
+    "--b",
+    "Content-Type: image/png",
+    "Content-Transfer-Encoding: base64",
+    "",
+    "QUJDREVGR0hJ",
+  ].join("\r\n");
+  assertEquals(
+    (run([unlabelled]) as { text: string }).text,
+    "An attachment is larger than 6 octets",
+  );
+  const forwarded = [
+    "--b",
+    "Content-Type: message/rfc822",
+    "",
+    "From: c@example.net",
+    'Content-Type: multipart/mixed; boundary="i"',
+    "",
+    "--i",
+    'Content-Type: application/zip; name="x.zip"',
+    "Content-Transfer-Encoding: base64",
+    "",
+    "QUJDREVGR0hJ",
+    "--i--",
+  ].join("\r\n");
+  assertEquals(
+    (run([forwarded]) as { text: string }).text,
+    "An attachment is larger than 6 octets",
+  );
 });
