@@ -92,7 +92,8 @@ interface MessageRow {
   created_at: Date;
 }
 
-interface RecipientRow {
+/** A row of queue_recipients as the queue reads it (queue_admin.ts reads more columns). */
+export interface RecipientRow {
   id: number;
   queue_message_id: number;
   address: string;

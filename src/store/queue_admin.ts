@@ -23,7 +23,7 @@ import type { Placement } from "../crypto/envelope.ts";
 import { parseAddress } from "../util/address.ts";
 import { InvalidInputError, NotFoundError } from "../util/errors.ts";
 import type { Sql, TxSql } from "./db.ts";
-import type { DsnReturn, QueueRecipient, QueueStatus } from "./queue.ts";
+import type { DsnReturn, QueueRecipient, QueueStatus, RecipientRow } from "./queue.ts";
 import type { Vault } from "./vault.ts";
 
 /** Which messages {@link QueueAdmin.list} returns; every filter given must hold. */
@@ -102,16 +102,7 @@ interface MessageRow {
   held_reason: string | null;
 }
 
-interface RecipientRow {
-  id: number;
-  queue_message_id: number;
-  address: string;
-  notify: string | null;
-  orcpt: string | null;
-  status: QueueStatus;
-  attempts: number;
-  next_attempt_at: Date;
-  last_error: string | null;
+interface AdminRecipientRow extends RecipientRow {
   remote_host: string | null;
   last_attempt_at: Date | null;
   finished_at: Date | null;
@@ -161,11 +152,11 @@ export class QueueAdmin {
     }
       order by m.id`;
     if (rows.length === 0) return [];
-    const recipients = await sql<RecipientRow[]>`
+    const recipients = await sql<AdminRecipientRow[]>`
       select ${sql(RECIPIENT_COLUMNS)} from queue_recipients
       where queue_message_id in ${sql(rows.map((r) => r.id))}
       order by queue_message_id, id`;
-    const byMessage = new Map<number, RecipientRow[]>();
+    const byMessage = new Map<number, AdminRecipientRow[]>();
     for (const r of recipients) {
       const list = byMessage.get(r.queue_message_id) ?? [];
       list.push(r);
@@ -346,7 +337,7 @@ export class QueueAdmin {
       from queue_messages m left join accounts a on a.id = m.account_id
       where m.id = ${id}`;
     if (!row) throw new NotFoundError(`No queued message ${id}`);
-    const recipients = await sql<RecipientRow[]>`
+    const recipients = await sql<AdminRecipientRow[]>`
       select ${sql(RECIPIENT_COLUMNS)} from queue_recipients
       where queue_message_id = ${id} order by id`;
     return toMessage(row, recipients);
@@ -390,7 +381,7 @@ function reasonText(reason: string | null): string | null {
   return text;
 }
 
-function toMessage(row: MessageRow, recipients: readonly RecipientRow[]): AdminQueueMessage {
+function toMessage(row: MessageRow, recipients: readonly AdminRecipientRow[]): AdminQueueMessage {
   return {
     id: row.id,
     accountId: row.account_id,
