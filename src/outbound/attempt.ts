@@ -278,9 +278,8 @@ async function underDane(
   return failAll(message, "temporary", { code: 451, enhanced: "4.7.5", lines: [text] });
 }
 
-/** The recipients' domain: an attempt's recipients share one. */
-function domainOf(message: OutboundMessage): string {
-  const address = message.recipients[0]?.address ?? "";
+/** The domain of an address (after the last "@"), lower case: how recipients are grouped. */
+export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
 }
 
@@ -339,7 +338,7 @@ async function session(
   // A kept session was opened for this host, address and TLS policy, its checks passed.
   // DANE-TA checks the next-hop domain's name too: such a session serves only that domain.
   const key = `${host} ${address} ${tls} ${
-    authenticate === undefined ? "" : `checked ${domainOf(message)}`
+    authenticate === undefined ? "" : `checked ${domainOf(message.recipients[0]?.address ?? "")}`
   }`;
   const kept = deps.sessions?.take(key) ?? null;
   if (kept !== null) {

@@ -19,7 +19,7 @@
 import type { Logger } from "../ops/log.ts";
 import type { OutboundMessage } from "../smtp/client/mod.ts";
 import type { AttemptRecord, ClaimedRecipient, QueueEntry, QueueWork } from "../store/mod.ts";
-import { type AttemptDeps, type AttemptOutcome, deliverToDomain } from "./attempt.ts";
+import { type AttemptDeps, type AttemptOutcome, deliverToDomain, domainOf } from "./attempt.ts";
 import { nextAttempt, type RetrySchedule } from "./schedule.ts";
 import { SessionPool } from "./session_pool.ts";
 import { deliverViaSmarthost, type Smarthost } from "./smarthost.ts";
@@ -243,11 +243,6 @@ export class OutboundWorker {
       return false;
     }
   }
-}
-
-/** The domain of an address (after the last "@"), lower case: how recipients are grouped. */
-function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
 }
 
 // deno-lint-ignore no-control-regex -- the range is all of ASCII, controls included
