@@ -1,6 +1,6 @@
 import { assertEquals } from "../../tests/assert.ts";
 import type { SmtpClient } from "../smtp/client/mod.ts";
-import { MAX_PER_KEY, SessionPool } from "./session_pool.ts";
+import { IDLE_MS, MAX_PER_KEY, SessionPool } from "./session_pool.ts";
 
 /** A stand-in session that counts its QUITs. */
 function fake(closed = false) {
@@ -28,4 +28,14 @@ Deno.test("SessionPool: keeps sessions per key, a few at most, and says QUIT to 
   const late = fake();
   pool.give("mx a", late as unknown as SmtpClient);
   assertEquals([pool.size, late.quits], [0, 1], "a closed pool keeps nothing");
+});
+
+Deno.test("SessionPool: a session left unused for IDLE_MS is closed with QUIT", async () => {
+  const pool = new SessionPool();
+  const idle = fake();
+  pool.give("mx a", idle as unknown as SmtpClient);
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS + 200));
+  assertEquals([pool.size, idle.quits], [0, 1]);
+  assertEquals(pool.take("mx a"), null);
+  await pool.close();
 });
