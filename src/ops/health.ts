@@ -1,6 +1,7 @@
 /**
  * The HTTP listener: a health endpoint (`GET /healthz`: 200 when the database answers, 503
- * otherwise) for load balancers and systemd watchdogs, and with `options.httpsPort` a redirect
+ * otherwise) for load balancers and systemd watchdogs, a readiness endpoint (`GET /readyz`:
+ * src/ops/ready.ts) when `options.ready` is given, and with `options.httpsPort` a redirect
  * of every other request to HTTPS (src/ops/https_redirect.ts). The web issue mounts it in the
  * Hono app. `options.routes` answers other paths first (ACME HTTP-01: src/acme/http01.ts); a
  * route that returns null leaves the request to the health endpoint and the redirect.
@@ -13,6 +14,7 @@
 
 import { badRequest, httpsRedirect } from "./https_redirect.ts";
 import type { Logger } from "./log.ts";
+import { type Readiness, readyResponse } from "./ready.ts";
 
 /** A running HTTP listener. */
 export interface HttpListener {
@@ -30,6 +32,8 @@ export interface HealthOptions {
   readonly routes?: HttpRoutes;
   /** Redirect everything else to HTTPS on this port; without it, everything else is a 404. */
   readonly httpsPort?: number;
+  /** Answers `/readyz` (src/ops/ready.ts); without it, `/readyz` is left to the redirect. */
+  readonly ready?: Readiness;
 }
 
 /**
@@ -59,7 +63,8 @@ export function healthHandler(
         return new Response("unavailable\n", { status: 503 });
       }
     }
-    if (url.pathname !== "/healthz") {
+    const ready = url.pathname === "/readyz" ? options.ready : undefined;
+    if (url.pathname !== "/healthz" && ready === undefined) {
       return options.httpsPort === undefined
         ? new Response("Not found\n", { status: 404 })
         : httpsRedirect(request, options.httpsPort);
@@ -70,6 +75,7 @@ export function healthHandler(
         headers: { allow: "GET, HEAD" },
       });
     }
+    if (ready !== undefined) return readyResponse(await ready(), request.method);
     try {
       await check();
       return new Response("ok\n", { headers: { "cache-control": "no-store" } });
