@@ -57,6 +57,7 @@ Deno.test("queue listing reads like mailq: id and mark, size, arrival, sender, t
     sender: "alice@example.org",
     envid: "E1",
     ret: "HDRS",
+    requireTls: null,
     size: 2048,
     createdAt: new Date("2026-11-28T04:00:00Z"),
     heldAt: null,
@@ -98,6 +99,10 @@ Deno.test("queue listing reads like mailq: id and mark, size, arrival, sender, t
   assertEquals(
     queueListing([sending], now)[1],
     "7*  2 KiB  2026-11-28 04:00:00 UTC  alice@example.org",
+  );
+  assertEquals(
+    queueDetail({ ...base, requireTls: true, headers: null }, now)[7],
+    "  TLS:       REQUIRETLS: verified TLS to every hop, or none",
   );
   assertEquals(queueDetail({ ...base, headers: "Subject: Hi\r\nFrom: a@b\r\n" }, now), [
     "Message 7",

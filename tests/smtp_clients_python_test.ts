@@ -12,6 +12,7 @@ import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
 import { type SmtpFixture, withSmtp } from "./smtp.ts";
 import { assertTrace, HELO, runTool } from "./smtp_clients.ts";
 import { GOOD_PASSWORD } from "./store.ts";
+import { mxSession, using } from "./smtp_wire.ts";
 
 /**
  * What every script starts with: `port`, a TLS context trusting only the test CA (certificate
@@ -251,4 +252,46 @@ with connect() as s:
     assertEquals(stored.length, 1, "only the message that fits is stored");
     assertStringIncludes(stored[0]!, "Subject: declared too big\r\n");
   }, { settings: { maxMessageSize: 64 * 1024 } });
+});
+
+Deno.test("smtplib: REQUIRETLS offered after STARTTLS only, and kept with the queued message (RFC 8689)", async () => {
+  await withSmtp(async (t) => {
+    const out = await python(
+      t,
+      t.ports.submission,
+      String.raw`
+body = b"From: alice@example.org\r\nSubject: %s\r\n%s\r\nSecret.\r\n"
+with connect() as s:
+    s.ehlo()
+    out["clear"] = s.has_extn("requiretls")
+    s.starttls(context=context)
+    s.ehlo()
+    out["tls"] = s.has_extn("requiretls")
+    s.login("alice@example.org", password)
+    out["bound"] = s.sendmail("alice@example.org", ["carol@remote.example"],
+        body % (b"bound", b""), mail_options=["REQUIRETLS"])
+    out["waived"] = s.sendmail("alice@example.org", ["dave@remote.example"],
+        body % (b"waived", b"TLS-Required: No\r\n"))
+    out["plain"] = s.sendmail("alice@example.org", ["erin@remote.example"],
+        body % (b"plain", b""))
+`,
+    );
+    assertEquals([out.clear, out.tls], [false, true]);
+    // RFC 8689 §4.1 (and RFC 3207 §4 for the code): only in a TLS session.
+    const inClear = await using(
+      () => mxSession(t),
+      (c) => c.command("MAIL FROM:<x@remote.example> REQUIRETLS", "530 5.7.10"),
+    );
+    assertStringIncludes(inClear, "REQUIRETLS needs a TLS session: send STARTTLS first");
+    assertEquals([out.bound, out.waived, out.plain], [{}, {}, {}]);
+    const queued = await t.store.queue.list();
+    const byRecipient = Object.fromEntries(
+      queued.map((q) => [q.recipients[0]!.address, q.requireTls]),
+    );
+    assertEquals(byRecipient, {
+      "carol@remote.example": true,
+      "dave@remote.example": false,
+      "erin@remote.example": null,
+    });
+  });
 });

@@ -24,6 +24,7 @@ import { InvalidInputError, NotFoundError } from "../util/errors.ts";
 import { authorDomain, DkimSignError, signMessage } from "../dkim/mod.ts";
 import { deliveredTo, returnPath } from "./headers.ts";
 import type { LocalResolution } from "./recipients.ts";
+import { tlsRequirement } from "./require_tls.ts";
 
 /** RFC 3461 §4.1 NOTIFY of a recipient: "NEVER", the events to report, or null (not given). */
 export type Notify = readonly ("SUCCESS" | "FAILURE" | "DELAY")[] | "NEVER" | null;
@@ -57,6 +58,8 @@ export interface AcceptedMessage {
   readonly envid: string | null;
   /** RFC 3461 §4.3 RET. */
   readonly ret: "FULL" | "HDRS" | null;
+  /** RFC 8689 §4.1: MAIL FROM carried REQUIRETLS. Default false. */
+  readonly requireTls?: boolean;
 }
 
 /** What was stored, for the log line and the 250 reply. */
@@ -149,6 +152,8 @@ export class Delivery {
         sender: message.sender === null ? "" : formatAddress(message.sender),
         envid: message.envid,
         ret: message.ret,
+        // RFC 8689 §4.1: the requirement goes with the message to every hop, forwards included.
+        requireTls: tlsRequirement(message.requireTls ?? false, message.raw),
         message: message.raw,
         recipients: [...remote.values()],
       });

@@ -28,53 +28,20 @@
  */
 
 import { type DanePolicy, danePolicy, matchChain } from "../dane/mod.ts";
-import { type MxHost, mxHosts, type MxResult, type Resolver } from "../dns/mod.ts";
-import { type MtaStsPolicies, mxAllowed, type Policy } from "../mtasts/mod.ts";
-import type { ClientTlsState, Connection } from "../net/connection.ts";
-import type { Logger } from "../ops/log.ts";
-import type { SessionPool } from "./session_pool.ts";
+import { type MxHost, mxHosts, type MxResult } from "../dns/mod.ts";
+import { mxAllowed, type Policy } from "../mtasts/mod.ts";
+import type { OutboundMessage, Outcome } from "../smtp/client/mod.ts";
+import type { Reply } from "../smtp/proto/mod.ts";
 import {
-  type ClientTimeouts,
-  ConnectionLostError,
-  type OutboundMessage,
-  type Outcome,
-  SessionRefusedError,
-  SmtpClient,
-  type TlsMode,
-  TlsRequiredError,
-} from "../smtp/client/mod.ts";
-import { type Reply, replyText } from "../smtp/proto/mod.ts";
+  type AttemptDeps,
+  type AttemptOutcome,
+  failAll,
+  session,
+  tryHost,
+} from "./host_session.ts";
+import { requiringTls } from "./require_tls.ts";
 
-/** What an attempt needs from the world. */
-export interface AttemptDeps {
-  readonly resolver: Resolver;
-  /** Opens a TCP connection (net/connection.ts `connectTo`, or a test's). */
-  connect(address: string, port: number): Promise<Connection>;
-  /** Our host name for EHLO. */
-  readonly heloName: string;
-  /** The port of mail hosts: 25 (RFC 5321 §4.5.4.2), another only in tests. */
-  readonly port: number;
-  /** Trusted roots instead of the system's (tests). */
-  readonly ca?: readonly string[];
-  readonly timeouts?: Partial<ClientTimeouts>;
-  /** MTA-STS policies of recipient domains (RFC 8461); absent, none are looked up. */
-  readonly mtaSts?: Pick<MtaStsPolicies, "policyFor">;
-  /** DANE (RFC 7672): look for TLSA records of MX hosts in signed zones; absent, never. */
-  readonly dane?: boolean;
-  /** Sessions kept open between messages to the same host; absent, one per attempt. */
-  readonly sessions?: SessionPool;
-  readonly log: Logger;
-}
-
-/** What became of one recipient in an attempt. */
-export interface AttemptOutcome {
-  readonly address: string;
-  readonly outcome: Outcome;
-  /** The reply on one line: the server's, or ours for a failure before any server answered. */
-  readonly reply: string;
-  /** The mail host that answered, or null when none did. */
-  readonly remoteHost: string | null;
-}
+export { type AttemptDeps, type AttemptOutcome, domainOf } from "./host_session.ts";
 
 /** Tries to deliver `message` (whose recipients are all at `domain`). */
 export async function deliverToDomain(
@@ -83,7 +50,13 @@ export async function deliverToDomain(
   message: OutboundMessage,
 ): Promise<AttemptOutcome[]> {
   const all = (outcome: Outcome, reply: Reply) => failAll(message, outcome, reply);
-  const route = await mxHosts(deps.resolver, domain, deps.dane ? { dnssec: true } : {});
+  // REQUIRETLS needs to know whether the MX RRset was validated (RFC 8689 §4.2.1), as DANE does.
+  const requireTls = message.requireTls === true;
+  const route = await mxHosts(
+    deps.resolver,
+    domain,
+    deps.dane || requireTls ? { dnssec: true } : {},
+  );
   switch (route.status) {
     case "null-mx":
       return all("permanent", {
@@ -97,14 +70,34 @@ export async function deliverToDomain(
     case "temperror":
       return all("temporary", { code: 451, enhanced: "4.4.3", lines: [route.reason] });
   }
+  if (message.requireTls === false) {
+    // RFC 8689 §4.2.2 TLS-Required: No: the sender waives the domain's MTA-STS and DANE
+    // policies; STARTTLS is still used whenever offered.
+    return await anyHost(deps, domain, route.hosts, null, message);
+  }
   const dane = await danePolicies(deps, route);
   const policy = await stsPolicy(deps, domain);
+  if (requireTls) return await requiringTls(deps, domain, route, dane, policy, message);
   // RFC 8461 §2: MTA-STS does not override DANE, on the hosts DANE covers; the others keep
   // the domain's MTA-STS policy (a failed TLSA lookup must not switch enforce off).
   if (dane !== null) return await underDane(deps, domain, dane, policy, message);
   if (policy?.mode === "enforce") return await enforced(deps, domain, route.hosts, policy, message);
+  return await anyHost(deps, domain, route.hosts, policy, message);
+}
+
+/**
+ * Delivery with opportunistic TLS to the first host that takes the transaction; `policy`, in
+ * mode testing, only logs what enforce would have refused (RFC 8461 §5).
+ */
+async function anyHost(
+  deps: AttemptDeps,
+  domain: string,
+  hosts: readonly MxHost[],
+  policy: Policy | null,
+  message: OutboundMessage,
+): Promise<AttemptOutcome[]> {
   let lastProblem = `No mail host of ${domain} could be reached`;
-  for (const host of route.hosts) {
+  for (const host of hosts) {
     if (policy !== null && !mxAllowed(policy, host.host)) {
       // RFC 8461 §5 mode testing: deliver anyway; say what enforce would have done.
       deps.log.warn("MTA-STS testing: this mail host is not in the policy", {
@@ -276,138 +269,4 @@ async function underDane(
   const text = `DANE for ${domain}: ${daneProblem}` +
     (otherProblem === null ? "" : `; ${otherProblem}`);
   return failAll(message, "temporary", { code: 451, enhanced: "4.7.5", lines: [text] });
-}
-
-/** The domain of an address (after the last "@"), lower case: how recipients are grouped. */
-export function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
-}
-
-/** The same outcome for every recipient, before any server answered. */
-function failAll(message: OutboundMessage, outcome: Outcome, reply: Reply): AttemptOutcome[] {
-  return message.recipients.map((r) => ({
-    address: r.address,
-    outcome,
-    reply: replyText(reply),
-    remoteHost: null,
-  }));
-}
-
-type HostOutcome =
-  | {
-    readonly kind: "done";
-    readonly results: AttemptOutcome[];
-    /** The session's TLS, null when in clear. */
-    readonly tls: ClientTlsState | null;
-  }
-  | {
-    readonly kind: "next";
-    readonly problem: string;
-    /** The TLS handshake failed (opportunistic: try in clear). */
-    readonly tlsFailed?: boolean;
-    /** TLS as "verify" requires could not be had (MTA-STS enforce). */
-    readonly tlsRequired?: boolean;
-  };
-
-/** One host at one address: opportunistic TLS first, then in clear if the handshake failed. */
-async function tryHost(
-  deps: AttemptDeps,
-  host: string,
-  address: string,
-  message: OutboundMessage,
-): Promise<HostOutcome> {
-  const first = await session(deps, host, address, "opportunistic", message);
-  if (first.kind === "next" && first.tlsFailed) {
-    return await session(deps, host, address, "none", message);
-  }
-  return first;
-}
-
-/**
- * One SMTP session that sends `message`. `authenticate`, when given, judges the server's TLS
- * before anything is sent: a problem it returns ends the session with QUIT.
- */
-async function session(
-  deps: AttemptDeps,
-  host: string,
-  address: string,
-  tls: TlsMode,
-  message: OutboundMessage,
-  authenticate?: (tls: ClientTlsState) => Promise<string | null>,
-): Promise<HostOutcome> {
-  // A kept session was opened for this host, address and TLS policy, its checks passed.
-  // DANE-TA checks the next-hop domain's name too: such a session serves only that domain.
-  const key = `${host} ${address} ${tls} ${
-    authenticate === undefined ? "" : `checked ${domainOf(message.recipients[0]?.address ?? "")}`
-  }`;
-  const kept = deps.sessions?.take(key) ?? null;
-  if (kept !== null) {
-    const reused = await transaction(deps, key, kept, host, message);
-    // Closed by the server while it waited: a lost connection, not the message's fault.
-    if (!reused.lost) return reused.outcome;
-  }
-  let connection: Connection;
-  try {
-    connection = await deps.connect(address, deps.port);
-  } catch (error) {
-    return { kind: "next", problem: `cannot connect: ${(error as Error).message}` };
-  }
-  let client: SmtpClient;
-  try {
-    client = await SmtpClient.open(connection, {
-      heloName: deps.heloName,
-      tls,
-      serverName: host,
-      ...(deps.ca ? { ca: deps.ca } : {}),
-      ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
-    });
-  } catch (error) {
-    if (error instanceof SessionRefusedError) {
-      return { kind: "next", problem: `refused the session: ${replyText(error.reply)}` };
-    }
-    if (error instanceof TlsRequiredError) {
-      return { kind: "next", problem: error.message, tlsRequired: true };
-    }
-    const tlsFailed = error instanceof ConnectionLostError && error.stage === "the TLS handshake";
-    return { kind: "next", problem: (error as Error).message, tlsFailed };
-  }
-  if (authenticate !== undefined) {
-    const problem = client.tls === null ? "no TLS" : await authenticate(client.tls);
-    if (problem !== null) {
-      await client.quit();
-      return { kind: "next", problem, tlsRequired: true };
-    }
-  }
-  return (await transaction(deps, key, client, host, message)).outcome;
-}
-
-/** Sends one message on an open session, then keeps the session or says QUIT. */
-async function transaction(
-  deps: AttemptDeps,
-  key: string,
-  client: SmtpClient,
-  host: string,
-  message: OutboundMessage,
-): Promise<{ readonly outcome: HostOutcome; readonly lost: boolean }> {
-  const results = await client.send(message);
-  const state = client.tls;
-  const lost = results.every((r) => r.local && r.reply.code === 421);
-  // After a temporary failure the next try starts afresh: a server under load, or one that
-  // changed its mind (its configuration, a greylist), speaks for a new session.
-  const keep = !client.closed && !results.some((r) => r.outcome === "temporary");
-  if (keep && deps.sessions !== undefined) deps.sessions.give(key, client);
-  else await client.quit();
-  return {
-    lost,
-    outcome: {
-      kind: "done",
-      tls: state,
-      results: results.map((r) => ({
-        address: r.address,
-        outcome: r.outcome,
-        reply: replyText(r.reply),
-        remoteHost: r.local && r.reply.code === 421 ? null : host,
-      })),
-    },
-  };
 }

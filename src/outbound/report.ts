@@ -102,7 +102,9 @@ async function report(
     hostname: deps.hostname,
     sender: entry.sender,
     envid: entry.envid,
-    ret: entry.ret,
+    // RFC 8689 §5: a report on a REQUIRETLS message must not carry its content where the
+    // message itself could not go: only its header section is returned.
+    ret: entry.requireTls === true ? "HDRS" : entry.ret,
     arrivalDate: entry.createdAt,
     message: entry.message,
     recipients,
@@ -122,6 +124,8 @@ async function report(
     account: null,
     envid: null,
     ret: null,
+    // RFC 8689 §5: the report travels under REQUIRETLS too, when it must be relayed.
+    requireTls: entry.requireTls === true,
   });
 }
 

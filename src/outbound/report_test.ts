@@ -11,6 +11,7 @@ const ENTRY: QueueEntry = {
   sender: "alice@example.org",
   envid: null,
   ret: null,
+  requireTls: null,
   size: 0,
   createdAt: new Date("2026-11-28T04:00:00Z"),
   recipients: [],
@@ -19,6 +20,14 @@ const ENTRY: QueueEntry = {
 
 /** The DSN text the reporter delivers for one failed recipient. */
 async function report(outcome: FailedRecipient["outcome"]): Promise<string> {
+  return new TextDecoder().decode((await reportOf(outcome)).raw);
+}
+
+/** The DSN the reporter hands to delivery for one failed recipient of `entry`. */
+async function reportOf(
+  outcome: FailedRecipient["outcome"],
+  entry = ENTRY,
+): Promise<AcceptedMessage> {
   const sent: AcceptedMessage[] = [];
   const reporter = failureReporter({
     hostname: "mail.example.org",
@@ -41,9 +50,28 @@ async function report(outcome: FailedRecipient["outcome"]): Promise<string> {
     queuedAt: ENTRY.createdAt,
     delayNotifiedAt: null,
   };
-  await reporter(ENTRY, [{ recipient, outcome }]);
-  return new TextDecoder().decode(sent[0]!.raw);
+  await reporter(entry, [{ recipient, outcome }]);
+  return sent[0]!;
 }
+
+Deno.test("report: on a REQUIRETLS message, headers only, and sent under REQUIRETLS (RFC 8689 §5)", async () => {
+  const outcome = {
+    address: "bob@peer.example",
+    outcome: "permanent" as const,
+    reply: "550 5.7.30 REQUIRETLS support required: mx.peer.example does not offer REQUIRETLS",
+    remoteHost: null,
+  };
+  const body = "Hi.\r\n";
+  const plain = await reportOf(outcome, { ...ENTRY, ret: "FULL" });
+  const bound = await reportOf(outcome, { ...ENTRY, ret: "FULL", requireTls: true });
+  const text = (m: AcceptedMessage) => new TextDecoder().decode(m.raw);
+  assertEquals([plain.requireTls, bound.requireTls], [false, true]);
+  assertMatch(text(plain), /Content-Type: message\/rfc822/);
+  assertEquals(text(plain).includes(body), true);
+  assertMatch(text(bound), /Content-Type: text\/rfc822-headers/);
+  assertEquals(text(bound).includes(body), false);
+  assertMatch(text(bound), /^Status: 5\.7\.30\r$/m);
+});
 
 Deno.test("report: a failure no server replied to takes its Status from our reply (null MX: 5.1.10)", async () => {
   const text = await report({

@@ -260,6 +260,7 @@ function outboundMessage(
     recipients: recipients.map((r) => ({ address: r.address, notify: r.notify, orcpt: r.orcpt })),
     envid: entry.envid,
     ret: entry.ret,
+    requireTls: entry.requireTls,
     content: entry.message,
     // RFC 6531 §3.2: UTF-8 in the envelope or the header section needs SMTPUTF8.
     smtputf8: NON_ASCII.test(entry.sender) || recipients.some((r) => NON_ASCII.test(r.address)) ||

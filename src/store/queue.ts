@@ -42,6 +42,12 @@ export interface NewQueueEntry {
   readonly sender: string;
   readonly envid: string | null;
   readonly ret: DsnReturn | null;
+  /**
+   * RFC 8689: true, REQUIRETLS (verified TLS to a host that offers REQUIRETLS, or no
+   * delivery); false, `TLS-Required: No` (the domain's MTA-STS and DANE are waived); null or
+   * absent, the domain's policies decide.
+   */
+  readonly requireTls?: boolean | null;
   readonly message: Uint8Array;
   readonly recipients: readonly NewQueueRecipient[];
 }
@@ -72,6 +78,8 @@ export interface QueueSummary {
   readonly sender: string;
   readonly envid: string | null;
   readonly ret: DsnReturn | null;
+  /** RFC 8689, as {@link NewQueueEntry.requireTls}. */
+  readonly requireTls: boolean | null;
   readonly size: number;
   readonly createdAt: Date;
   readonly recipients: readonly QueueRecipient[];
@@ -88,6 +96,7 @@ interface MessageRow {
   sender: string;
   envid: string | null;
   ret: DsnReturn | null;
+  require_tls: boolean | null;
   size: number;
   created_at: Date;
 }
@@ -131,6 +140,7 @@ export class Queue {
         sender: entry.sender,
         envid: entry.envid,
         ret: entry.ret,
+        require_tls: entry.requireTls ?? null,
         size: entry.message.length,
         message: sealed,
       })
@@ -149,7 +159,7 @@ export class Queue {
   /** One queued message with its recipients and its bytes; NotFoundError when absent. */
   async read(id: number): Promise<QueueEntry> {
     const [row] = await this.sql<(MessageRow & { message: Uint8Array })[]>`
-      select id, account_id, sender, envid, ret, size, created_at, message
+      select id, account_id, sender, envid, ret, require_tls, size, created_at, message
       from queue_messages where id = ${id}`;
     if (!row) throw new NotFoundError(`No queued message ${id}`);
     const recipients = await this.sql<RecipientRow[]>`
@@ -163,7 +173,7 @@ export class Queue {
   /** Every queued message (oldest first), without bytes. */
   async list(): Promise<QueueSummary[]> {
     const rows = await this.sql<MessageRow[]>`
-      select id, account_id, sender, envid, ret, size, created_at
+      select id, account_id, sender, envid, ret, require_tls, size, created_at
       from queue_messages order by id`;
     const recipients = await this.sql<RecipientRow[]>`
       select id, queue_message_id, address, notify, orcpt, status, attempts, next_attempt_at,
@@ -371,6 +381,7 @@ function toSummary(row: MessageRow, recipients: readonly RecipientRow[]): QueueS
     sender: row.sender,
     envid: row.envid,
     ret: row.ret,
+    requireTls: row.require_tls,
     size: row.size,
     createdAt: row.created_at,
     recipients: recipients.map((r) => ({

@@ -63,6 +63,8 @@ export interface AdminQueueMessage {
   readonly sender: string;
   readonly envid: string | null;
   readonly ret: DsnReturn | null;
+  /** RFC 8689: true REQUIRETLS, false `TLS-Required: No`, null neither. */
+  readonly requireTls: boolean | null;
   readonly size: number;
   readonly createdAt: Date;
   readonly heldAt: Date | null;
@@ -96,6 +98,7 @@ interface MessageRow {
   sender: string;
   envid: string | null;
   ret: DsnReturn | null;
+  require_tls: boolean | null;
   size: number;
   created_at: Date;
   held_at: Date | null;
@@ -122,7 +125,7 @@ export class QueueAdmin {
   async list(filter: QueueFilter = {}): Promise<AdminQueueMessage[]> {
     const sql = this.sql;
     const rows = await sql<MessageRow[]>`
-      select m.id, m.account_id, a.address as account, m.sender, m.envid, m.ret, m.size,
+      select m.id, m.account_id, a.address as account, m.sender, m.envid, m.ret, m.require_tls, m.size,
              m.created_at, m.held_at, m.held_reason
       from queue_messages m left join accounts a on a.id = m.account_id
       where true
@@ -332,7 +335,7 @@ export class QueueAdmin {
 
   private async get(id: number, sql: TxSql = this.sql): Promise<AdminQueueMessage> {
     const [row] = await sql<MessageRow[]>`
-      select m.id, m.account_id, a.address as account, m.sender, m.envid, m.ret, m.size,
+      select m.id, m.account_id, a.address as account, m.sender, m.envid, m.ret, m.require_tls, m.size,
              m.created_at, m.held_at, m.held_reason
       from queue_messages m left join accounts a on a.id = m.account_id
       where m.id = ${id}`;
@@ -389,6 +392,7 @@ function toMessage(row: MessageRow, recipients: readonly AdminRecipientRow[]): A
     sender: row.sender,
     envid: row.envid,
     ret: row.ret,
+    requireTls: row.require_tls,
     size: row.size,
     createdAt: row.created_at,
     heldAt: row.held_at,

@@ -109,6 +109,9 @@ export function queueDetail(message: AdminQueueDetail, now: Date): string[] {
   field("Size", formatSize(message.size));
   if (message.envid !== null) field("ENVID", message.envid);
   if (message.ret !== null) field("RET", message.ret);
+  // RFC 8689: the sender's TLS requirement, when it made one.
+  if (message.requireTls === true) field("TLS", "REQUIRETLS: verified TLS to every hop, or none");
+  if (message.requireTls === false) field("TLS", "TLS-Required: No (MTA-STS and DANE waived)");
   field(
     "Held",
     message.heldAt === null

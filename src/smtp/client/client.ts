@@ -15,7 +15,9 @@
  *   knew and says EHLO again (RFC 3207 §4.2).
  * - A message is sent only as the server can take it: larger than its SIZE, or with 8-bit
  *   content it did not offer 8BITMIME for, or needing SMTPUTF8 it lacks, it fails at once with
- *   a permanent result of our own, nothing sent (RFC 1870 §6, RFC 6152 §3, RFC 6531 §3.4).
+ *   a permanent result of our own, nothing sent (RFC 1870 §6, RFC 6152 §3, RFC 6531 §3.4);
+ *   so does a REQUIRETLS message to a server that does not offer REQUIRETLS under TLS
+ *   (RFC 8689 §4.2.1: 550 5.7.30).
  * - With PIPELINING (RFC 2920 §3.1) MAIL, every RCPT and DATA go in one write and their
  *   replies are read in order; without it, one command at a time. Either way each recipient
  *   gets its own outcome, and the final reply after the dot applies to those RCPT accepted.
@@ -93,6 +95,11 @@ export interface OutboundMessage {
   readonly content: Uint8Array;
   /** The envelope or the header needs SMTPUTF8 (RFC 6531). */
   readonly smtputf8: boolean;
+  /**
+   * RFC 8689: true, the sender asked for REQUIRETLS: sent only under TLS to a server that
+   * offers REQUIRETLS, with the parameter. False (`TLS-Required: No`) or null: as any message.
+   */
+  readonly requireTls?: boolean | null;
 }
 
 /** What became of a recipient. */
@@ -331,6 +338,17 @@ export class SmtpClient {
         `The message (${message.content.length} octets) exceeds the server's limit of ${size}`;
       return { code: 552, enhanced: "5.3.4", lines: [text] };
     }
+    if (
+      message.requireTls === true && (this.#tls === null || !this.#extensions.has("REQUIRETLS"))
+    ) {
+      // RFC 8689 §4.2.1: such a message goes only to a server that offers REQUIRETLS after TLS;
+      // RFC 8689 §7 (RFC 3463 registry) X.7.30 "REQUIRETLS support required".
+      return {
+        code: 550,
+        enhanced: "5.7.30",
+        lines: ["REQUIRETLS support required: the server does not offer REQUIRETLS"],
+      };
+    }
     if (message.smtputf8 && !this.#extensions.has("SMTPUTF8")) {
       // RFC 6531 §3.4: without SMTPUTF8 at the server the message cannot be sent as it is.
       return {
@@ -358,6 +376,7 @@ export class SmtpClient {
       mail.push("BODY=8BITMIME");
     }
     if (message.smtputf8) mail.push("SMTPUTF8");
+    if (message.requireTls === true) mail.push("REQUIRETLS"); // RFC 8689 §4.2.1
     if (dsn && message.ret !== null) mail.push(`RET=${message.ret}`);
     if (dsn && message.envid !== null) mail.push(`ENVID=${encodeXtext(message.envid)}`);
     const rcpts = message.recipients.map((r) => {

@@ -1,11 +1,12 @@
 import { X509Certificate } from "node:crypto";
 import { assert, assertEquals, assertRejects } from "../../../tests/assert.ts";
-import { makeTestPki, type TestPki } from "../../../tests/tls.ts";
+import {
+  removeScriptedPki,
+  scriptedPki,
+  withScriptedServer,
+} from "../../../tests/scripted_smtp.ts";
 import { withSmtp } from "../../../tests/smtp.ts";
-import { type Connection, connectTo } from "../../net/connection.ts";
-import { type RunningListener, startListener } from "../../net/listener.ts";
-import { type CertificatePair, TlsContexts } from "../../net/tls_contexts.ts";
-import { silentLogger } from "../../ops/log.ts";
+import { connectTo } from "../../net/connection.ts";
 import {
   type ClientOptions,
   dotStuff,
@@ -17,88 +18,7 @@ import {
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
-
-/** What a scripted server does with each command line: the reply lines to send (CRLF added). */
-type Script = (command: string, state: { tls: boolean }) => string | null;
-
-interface Scripted {
-  readonly port: number;
-  /** Every command line received, and the message contents after DATA. */
-  readonly seen: string[];
-  readonly contents: string[];
-}
-
-let pki: TestPki;
-let leaf: CertificatePair;
-
-/** A tiny SMTP server whose replies a test scripts; DATA content is collected. */
-async function withScriptedServer(
-  script: Script,
-  options: { greeting?: string; extensions?: string[] },
-  fn: (server: Scripted) => Promise<void>,
-): Promise<void> {
-  pki ??= await makeTestPki();
-  leaf ??= await pki.issue(["mx.example.net", "127.0.0.1"]);
-  const tls = new TlsContexts({ fallback: leaf, byName: new Map() });
-  const seen: string[] = [];
-  const contents: string[] = [];
-  const extensions = options.extensions ?? ["PIPELINING", "8BITMIME", "SIZE 100000", "STARTTLS"];
-  const session = async (conn: Connection, startTls: Parameters<typeof conn.startTls>[1]) => {
-    await conn.write(`${options.greeting ?? "220 mx.example.net ESMTP"}\r\n`);
-    for (;;) {
-      const line = await conn.readLine(2048, 10_000).catch(() => null);
-      if (line === null) return;
-      const command = decoder.decode(line.bytes);
-      seen.push(command);
-      const verb = command.split(" ")[0]!.toUpperCase();
-      if (verb === "EHLO" && script(command, { tls: conn.tls !== null }) === null) {
-        const offered = extensions.filter((e) => conn.tls === null || e !== "STARTTLS");
-        const lines = ["mx.example.net", ...offered];
-        await conn.write(
-          lines.map((l, i) => `250${i < lines.length - 1 ? "-" : " "}${l}\r\n`).join(""),
-        );
-        continue;
-      }
-      if (verb === "STARTTLS" && script(command, { tls: false }) === null) {
-        await conn.startTls("220 2.0.0 Ready\r\n", startTls);
-        continue;
-      }
-      if (verb === "QUIT") {
-        await conn.write("221 2.0.0 Bye\r\n");
-        return;
-      }
-      const answer = script(command, { tls: conn.tls !== null }) ??
-        (verb === "DATA" ? "354 Go ahead" : "250 2.0.0 OK");
-      await conn.write(`${answer}\r\n`);
-      if (verb === "DATA" && answer.startsWith("354")) {
-        const lines: string[] = [];
-        for (;;) {
-          const data = await conn.readLine(2048, 10_000);
-          if (data === null) return;
-          const text = decoder.decode(data.bytes);
-          if (text === ".") break;
-          lines.push(text);
-        }
-        contents.push(lines.join("\r\n"));
-        await conn.write(`${script(".", { tls: conn.tls !== null }) ?? "250 2.0.0 Queued"}\r\n`);
-      }
-    }
-  };
-  const listener: RunningListener = await startListener({
-    name: "scripted",
-    addresses: ["127.0.0.1"],
-    port: 0,
-    mode: "starttls",
-    tls,
-    log: silentLogger,
-    session: (conn, startTls) => session(conn, startTls),
-  });
-  try {
-    await fn({ port: listener.endpoints[0]!.port, seen, contents });
-  } finally {
-    await listener.close();
-  }
-}
+const { pki, leaf } = await scriptedPki();
 
 function clientOptions(overrides: Partial<ClientOptions> = {}): ClientOptions {
   return {
@@ -281,6 +201,41 @@ Deno.test("client: SIZE is respected and DSN parameters are passed on when offer
   );
 });
 
+Deno.test("client: REQUIRETLS only under TLS to a server that offers it (RFC 8689 §4.2.1)", async () => {
+  const extensions = ["PIPELINING", "STARTTLS", "REQUIRETLS"];
+  await withScriptedServer(() => null, { extensions }, async (s) => {
+    const refusedFor = async (client: SmtpClient, text: string) => {
+      const results = await client.send(message({ requireTls: true }));
+      assertEquals(results.map((r) => [r.outcome, r.reply.enhanced, r.local]), [
+        ["permanent", "5.7.30", true],
+        ["permanent", "5.7.30", true],
+      ], text);
+    };
+    // Offered, but in clear: not sent.
+    const clear = await open(s.port, { tls: "none" });
+    await refusedFor(clear, "in clear");
+    await clear.quit();
+    const secure = await open(s.port, { tls: "verify" });
+    const results = await secure.send(message({ requireTls: true }));
+    assertEquals(results.map((r) => r.outcome), ["delivered", "delivered"]);
+    await secure.quit();
+    assertEquals(s.seen.filter((l) => l.startsWith("MAIL")), [
+      "MAIL FROM:<alice@example.org> REQUIRETLS",
+    ]);
+  });
+  await withScriptedServer(() => null, { extensions: ["STARTTLS"] }, async (s) => {
+    // Under TLS, but REQUIRETLS is not offered: nothing is sent.
+    const client = await open(s.port, { tls: "verify" });
+    const results = await client.send(message({ requireTls: true }));
+    assertEquals(results.map((r) => [r.reply.code, r.reply.enhanced]), [
+      [550, "5.7.30"],
+      [550, "5.7.30"],
+    ]);
+    await client.quit();
+    assertEquals(s.seen.filter((l) => l.startsWith("MAIL")), []);
+  });
+});
+
 Deno.test("client: a server that goes silent or away makes every recipient temporary", async () => {
   await withScriptedServer(
     (command) => command === "." ? "" : null, // an empty line: not a reply
@@ -336,12 +291,20 @@ Deno.test("client: delivers into Fumi's own MX, over verified STARTTLS", async (
       ["delivered", 250],
       ["permanent", 550],
     ]);
+    // RFC 8689 §4.1: Fumi's MX offers REQUIRETLS after STARTTLS and takes such a message.
+    assert(client.extensions.has("REQUIRETLS"));
+    const bound = await client.send(message({
+      sender: "bob@peer.example.net",
+      recipients: [{ address: "alice@example.org", notify: null, orcpt: null }],
+      requireTls: true,
+    }));
+    assertEquals(bound.map((r) => [r.outcome, r.reply.code]), [["delivered", 250]]);
     await client.quit();
     const inbox = await t.store.mailboxes.get(t.alice.id, "INBOX");
-    assertEquals((await t.store.messages.list(inbox.id)).length, 1);
+    assertEquals((await t.store.messages.list(inbox.id)).length, 2);
   });
 });
 
 Deno.test("cleanup of the test PKI", async () => {
-  await pki?.remove();
+  await removeScriptedPki();
 });

@@ -1,7 +1,8 @@
 /**
  * ESMTP parameters of MAIL and RCPT (RFC 5321 §4.1.2 esmtp-param) and the values of those
  * Fumi knows: SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531), RET, ENVID, NOTIFY and
- * ORCPT (RFC 3461), AUTH (RFC 4954). Internal to smtp/proto; command.ts re-exports the types.
+ * ORCPT (RFC 3461), AUTH (RFC 4954), REQUIRETLS (RFC 8689). Internal to smtp/proto; command.ts
+ * re-exports the types.
  *
  * @module
  */
@@ -25,6 +26,8 @@ export interface MailParams {
   envid: string | null;
   /** AUTH= (RFC 4954 §5), decoded xtext: an address, or "<>" kept as it is. */
   auth: string | null;
+  /** REQUIRETLS was given (RFC 8689 §4.1): the message must travel over verified TLS only. */
+  requireTls: boolean;
 }
 
 /** The parameters of RCPT TO that Fumi understands (RFC 3461 §4.1, §4.2). */
@@ -122,11 +125,13 @@ function bodyValue(param: Param): "7BIT" | "8BITMIME" {
  *
  * @param smtputf8Offered whether the server offers SMTPUTF8; if not, the parameter is unknown
  * @param esmtp false after HELO: then every parameter is refused
+ * @param requireTlsOffered whether the server offers REQUIRETLS now (under TLS only)
  */
 export function parseMailParams(
   text: string,
   smtputf8Offered: boolean,
   esmtp: boolean,
+  requireTlsOffered = false,
 ): MailParams {
   const result: MailParams = {
     size: null,
@@ -135,6 +140,7 @@ export function parseMailParams(
     ret: null,
     envid: null,
     auth: null,
+    requireTls: false,
   };
   for (const param of splitParams(text, esmtp)) {
     switch (param.keyword) {
@@ -179,6 +185,16 @@ export function parseMailParams(
         result.auth = auth;
         break;
       }
+      case "REQUIRETLS":
+        // RFC 8689 §4.1: only in a session that employs TLS. 530 5.7.10 as for any command
+        // that needs STARTTLS first (RFC 3207 §4, RFC 3463 X.7.10 encryption needed).
+        if (!requireTlsOffered) {
+          refuse(530, "5.7.10", "REQUIRETLS needs a TLS session: send STARTTLS first");
+        }
+        // RFC 8689 §3: the parameter has no value.
+        if (param.value !== null) refuse(501, "5.5.4", "REQUIRETLS takes no value");
+        result.requireTls = true;
+        break;
       default:
         unsupported(param.keyword);
     }

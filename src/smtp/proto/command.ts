@@ -45,6 +45,8 @@ export interface ParseOptions {
   readonly smtputf8: boolean;
   /** False when the session began with HELO rather than EHLO; default true. */
   readonly esmtp?: boolean;
+  /** MAIL: whether the server offers REQUIRETLS now (RFC 8689 §4.1: under TLS); default false. */
+  readonly requireTls?: boolean;
 }
 
 /** A parsed `MAIL FROM:`. */
@@ -145,7 +147,12 @@ export function parseHeloArgument(args: string): string {
 export function parseMailFrom(args: string, options: ParseOptions): MailFrom {
   // RFC 5321 §4.1.1.2: mail = "MAIL FROM:" Reverse-path [SP Mail-parameters] CRLF
   const path = splitPath(args, "FROM:", "sender", "Syntax: MAIL FROM:<address> [parameters]");
-  const params = parseMailParams(path.params, options.smtputf8, options.esmtp ?? true);
+  const params = parseMailParams(
+    path.params,
+    options.smtputf8,
+    options.esmtp ?? true,
+    options.requireTls ?? false,
+  );
   // RFC 5321 §4.1.1.2: Reverse-path = Path / "<>"
   const sender = path.inner === "" ? null : parseMailbox(path.inner, "sender", params.smtputf8);
   return { sender, params };

@@ -137,6 +137,7 @@ Deno.test("parseMailFrom accepts senders and parameters", () => {
     ret: null,
     envid: null,
     auth: null,
+    requireTls: false,
   });
   assertEquals(parseMailFrom("from:<>", ASCII).sender, null); // null reverse-path
   assertEquals(parseMailFrom("FROM: <a@example.org>", ASCII).sender?.local, "a"); // Postfix-style
@@ -148,8 +149,8 @@ Deno.test("parseMailFrom accepts senders and parameters", () => {
   assertEquals(parseMailFrom(`FROM:<${LONGEST}>`, ASCII).sender?.local, "a".repeat(64));
 
   const full = parseMailFrom(
-    "FROM:<> size=1024  body=8bitmime Ret=hdrs ENVID=QQ+2B1 AUTH=<> SMTPUTF8",
-    UTF8,
+    "FROM:<> size=1024  body=8bitmime Ret=hdrs ENVID=QQ+2B1 AUTH=<> SMTPUTF8 requiretls",
+    { ...UTF8, requireTls: true },
   );
   assertEquals(full.params, {
     size: 1024,
@@ -158,6 +159,7 @@ Deno.test("parseMailFrom accepts senders and parameters", () => {
     ret: "HDRS",
     envid: "QQ+1",
     auth: "<>",
+    requireTls: true,
   });
   assertEquals(parseMailFrom("FROM:<> BODY=7BIT SIZE=0", ASCII).params.body, "7BIT");
   assertEquals(parseMailFrom("FROM:<> SIZE=0", ASCII).params.size, 0);
@@ -175,7 +177,8 @@ Deno.test("parseMailFrom accepts senders and parameters", () => {
 });
 
 Deno.test("parseMailFrom refuses with the exact reply", () => {
-  const cases: [string, { smtputf8: boolean }, number, string][] = [
+  const TLS = { ...ASCII, requireTls: true };
+  const cases: [string, { smtputf8: boolean; requireTls?: boolean }, number, string][] = [
     ["FROM alice@example.org", ASCII, 501, "5.5.2"],
     ["FROM:alice@example.org", ASCII, 501, "5.5.2"],
     ["TO:<a@example.org>", ASCII, 501, "5.5.2"],
@@ -212,6 +215,8 @@ Deno.test("parseMailFrom refuses with the exact reply", () => {
     ["FROM:<> FOO=bar", ASCII, 555, "5.5.4"],
     ["FROM:<> X-FOO", ASCII, 555, "5.5.4"],
     ["FROM:<> NOTIFY=NEVER", ASCII, 555, "5.5.4"], // an RCPT parameter
+    ["FROM:<> REQUIRETLS", ASCII, 530, "5.7.10"], // RFC 8689 §4.1: not without TLS
+    ["FROM:<> REQUIRETLS=yes", TLS, 501, "5.5.4"], // RFC 8689 §3: no value
     ["FROM:<> =x", ASCII, 501, "5.5.4"],
     ["FROM:<> SIZE=1=2", ASCII, 501, "5.5.4"],
     ["FROM:<> -SIZE=1", ASCII, 501, "5.5.4"],

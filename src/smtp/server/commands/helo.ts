@@ -24,6 +24,9 @@ export function extensions(session: SmtpSession): string[] {
     "DSN", // RFC 3461
   ];
   if (connection.tls === null && session.deps.startTls !== null) list.push("STARTTLS"); // RFC 3207
+  // RFC 8689 §4.1: REQUIRETLS is advertised in the EHLO response after STARTTLS (or under
+  // implicit TLS), never in clear, where the parameter could not be honoured.
+  if (connection.tls !== null) list.push("REQUIRETLS");
   // RFC 4954 §4 with RFC 3207 §4 and RFC 8314 §3.3: AUTH only on submission, only under TLS.
   if (settings.role === "submission" && connection.tls !== null && state.account === null) {
     list.push(`AUTH ${SASL_MECHANISMS.join(" ")}`);

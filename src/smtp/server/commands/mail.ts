@@ -22,7 +22,11 @@ export const mail: Command = {
       await session.end(reply(421, "4.7.0", "Too many messages in one session, reconnect"));
       return;
     }
-    const { sender, params } = parseMailFrom(args, { esmtp: state.esmtp, smtputf8: true });
+    const { sender, params } = parseMailFrom(args, {
+      esmtp: state.esmtp,
+      smtputf8: true,
+      requireTls: session.connection.tls !== null,
+    });
     if (params.auth !== null && settings.role !== "submission") {
       // RFC 5321 §4.1.1.11: a parameter of an extension not offered here (no AUTH on MX).
       await session.fail(reply(555, "5.5.4", "AUTH parameter not supported here"));

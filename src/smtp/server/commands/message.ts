@@ -99,6 +99,7 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
     account: state.account ? { id: state.account.id, address: state.account.address } : null,
     envid: transaction.params.envid,
     ret: transaction.params.ret,
+    requireTls: transaction.params.requireTls,
   });
   if (state.account !== null) {
     // The message is stored: a failure to count it must not turn its 250 into an error.
