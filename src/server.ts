@@ -9,6 +9,7 @@ import { Acme, http01Handler, startRenewal, storedChallenges } from "./acme/mod.
 import { Bans } from "./auth/bans.ts";
 import { ensureAdministrator, type FirstAdministrator } from "./bootstrap.ts";
 import { parseCidr } from "./net/cidr.ts";
+import { openResolver } from "./dns/mod.ts";
 import type { Config } from "./config/mod.ts";
 import { type HttpListener, serveHealth } from "./ops/health.ts";
 import type { Logger } from "./ops/log.ts";
@@ -33,6 +34,8 @@ import {
 } from "./smtp/server/mod.ts";
 import { type OutboundWorker, startOutbound } from "./outbound/mod.ts";
 import { openStore, type Store } from "./store/mod.ts";
+import { Greylist } from "./store/greylist.ts";
+import { reputationChecks, reputationSettings } from "./reputation/mod.ts";
 import { type LiveTls, liveTls } from "./tls_reload.ts";
 import { ConfigError, FumiError, InvalidInputError } from "./util/errors.ts";
 
@@ -137,6 +140,16 @@ export async function startServer(
       env.FUMI_SMARTHOST_PASSWORD ?? null,
     );
     const queued = () => outbound?.wake();
+    // Inbound reputation (DNS lists, FCrDNS, HELO, greylisting): the MX only, never submission.
+    const reputation = reputationSettings(config);
+    const mxChecks = reputation.enabled
+      ? reputationChecks(reputation, {
+        resolver: await openResolver(config.dns),
+        log: log.child({ component: "reputation" }),
+        hostname: config.hostname,
+        greylist: new Greylist(store.sql),
+      })
+      : [];
     for (const [name, mode, role] of SMTP_LISTENERS) {
       const listener = config.listeners[name];
       if (!listener.enabled) continue;
@@ -158,6 +171,7 @@ export async function startServer(
             scram,
             settings,
             queued,
+            ...(role === "mx" ? { checks: mxChecks } : {}),
             log: log.child({ listener: name }),
           }),
         }),

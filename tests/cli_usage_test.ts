@@ -54,11 +54,14 @@ Deno.test("usage and configuration errors exit 2 with one line, before any datab
     await t.step("version and --version", async () => {
       for (const argv of [["version"], ["--version"]]) {
         const out = assertOk(await run(argv));
-        assertEquals(out.length, 1);
+        assertEquals(out.length, 3);
         assertEquals(
           out[0],
           `fumi ${denoJson.version} (deno ${Deno.version.deno}, ${Deno.build.target})`,
         );
+        // From source: the checkout's commit (tests/compile_test.ts checks a compiled stamp).
+        assertMatch(out[1]!, /^commit: [0-9a-f]{40}$/);
+        assertEquals(out[2], "built:  from source");
       }
     });
 

@@ -31,6 +31,9 @@ const LAYER: Record<string, number> = {
   dane: 3,
   auth: 4,
   acme: 4,
+  // Inbound reputation: checks of the filter chain over the resolver (dns) and mime; its
+  // greylisting state comes from the store through an interface, wired by server.ts.
+  reputation: 4,
   delivery: 5,
 
   "bootstrap.ts": 5,

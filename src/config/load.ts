@@ -46,6 +46,8 @@ export interface Config {
   readonly smtp: ConfigFile["smtp"];
   readonly imap: ConfigFile["imap"];
   readonly queue: ConfigFile["queue"];
+  /** Inbound reputation (`[reputation]`); `enabled` and absent lists resolved by the server. */
+  readonly reputation: ConfigFile["reputation"];
   readonly dns: DnsConfig;
   readonly listeners: Readonly<Record<ListenerName, ListenerConfig>>;
 }
@@ -141,6 +143,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     smtp: parsed.smtp,
     imap: parsed.imap,
     queue: parsed.queue,
+    reputation: parsed.reputation,
     dns: { ...parsed.dns, nameservers: parsed.dns.nameservers ?? null },
     listeners,
   });

@@ -56,6 +56,80 @@ const nameServer = z.string().transform((value, ctx) => {
   return { address, port: portNumber };
 });
 
+/** Text shown in replies and header fields: printable, no line breaks. */
+const label = z.string().regex(
+  /^[\x20-\x7e]{1,80}$/,
+  "expected up to 80 printable ASCII characters",
+);
+
+/** A DNS zone name (a DQS key as its first label allowed). */
+const zone = z.string().regex(
+  /^(?=.{1,200}$)[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i,
+  "expected a DNS zone such as zen.spamhaus.org",
+);
+
+const listAction = z.enum(["reject", "tag", "score", "accept"]);
+
+/** One DNS list (`[[reputation.dnsbl]]`, `[[reputation.uribl]]`); codes default to the known list's. */
+const dnsList = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,39}$/i, "expected a short name like spamhaus-zen"),
+  zone,
+  weight: z.number().min(-100).max(100).optional(),
+  action: listAction.optional(),
+  // Documented return codes: "127.0.0.2" or a range "127.0.0.4-127.0.0.7".
+  codes: z.array(z.strictObject({
+    code: z.string().regex(
+      /^127(\.\d{1,3}){3}(-127(\.\d{1,3}){3})?$/,
+      "expected 127.x.x.x[-127.x.x.x]",
+    ),
+    meaning: label,
+    weight: z.number().min(-100).max(100).optional(),
+    action: listAction.optional(),
+    refused: z.boolean().optional(),
+  })).optional(),
+  // Domain lists: ask for the registrable domain (true) or the host name as found.
+  registrable: z.boolean().optional(),
+});
+
+/** `[reputation]`: lists absent take the defaults of the mode (none in `--dev`). */
+function reputationSchema() {
+  const weight = z.number().min(0).max(100);
+  return z.strictObject({
+    // Default: on in production, off in --dev (which must stay offline).
+    enabled: z.boolean().optional(),
+    dnsbl: z.array(dnsList).optional(),
+    uribl: z.array(dnsList).optional(),
+    max_uri_domains: z.number().int().min(0).max(200).default(20),
+    lookup_timeout: duration.default(2_000),
+    junk_score: z.number().default(5),
+    reject_score: z.number().default(10),
+    weights: z.strictObject({
+      fcrdns_missing: weight.default(1),
+      fcrdns_mismatch: weight.default(1.5),
+      helo_literal_mismatch: weight.default(2),
+      helo_no_dot: weight.default(1),
+      helo_ours: weight.default(3),
+      helo_unresolvable: weight.default(1.5),
+    }).prefault({}),
+    // Greylisting (RFC 6647), off by default.
+    greylisting: z.strictObject({
+      enabled: z.boolean().default(false),
+      delay: duration.default(5 * 60_000),
+      window: duration.default(24 * 3_600_000),
+      allow_period: duration.default(35 * 86_400_000),
+      // Clients whose forward-confirmed PTR name lies under one of these are not greylisted.
+      exempt_domains: z.array(zone).default([
+        "google.com",
+        "outlook.com",
+        "yahoo.com",
+        "icloud.com",
+        "amazonses.com",
+        "protonmail.ch",
+      ]),
+    }).prefault({}),
+  }).prefault({});
+}
+
 /** One listener: where it binds. Protocol behaviour comes from its name. */
 const listener = z.strictObject({
   enabled: z.boolean().optional(),
@@ -178,6 +252,22 @@ export const configSchema = z.strictObject({
     nameservers: z.array(nameServer).min(1).optional(),
     timeout: duration.default(5_000),
     attempts: z.number().int().min(1).max(5).default(2),
+  }).prefault({}),
+  // Inbound reputation on the MX (src/reputation): DNS lists, FCrDNS, HELO, one score.
+  reputation: reputationSchema(),
+  // Inbound mail authentication on the MX (src/mailauth): SPF, DKIM, DMARC, ARC.
+  mailauth: z.strictObject({
+    // Default: on in production, off in --dev (which must stay offline).
+    enabled: z.boolean().optional(),
+    // The whole evaluation of one message; past it, lookups are temperror and mail delivers.
+    timeout: duration.default(10_000),
+    // ARC sealers (mailing list hosts) whose passing chain overrides a DMARC failure.
+    trusted_arc_sealers: z.array(
+      z.string().regex(
+        /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i,
+        "expected a domain such as lists.example.org",
+      ),
+    ).default([]),
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(["debug", "info", "warn", "error"]).default("info"),

@@ -1,0 +1,143 @@
+import { assert, assertEquals, assertStringIncludes } from "../../tests/assert.ts";
+import { type DnsRecord, FakeResolver } from "../dns/mod.ts";
+import { FilterChain, type FilterContext, type FilterStage } from "../filter/mod.ts";
+import { silentLogger } from "../ops/log.ts";
+import { parseAddress } from "../util/address.ts";
+import { DEFAULT_IDENTITY_WEIGHTS } from "./identity.ts";
+import { SPAMHAUS_DBL, SPAMHAUS_ZEN } from "./presets.ts";
+import { Reputation, type ReputationOptions } from "./reputation.ts";
+import { toList } from "./settings.ts";
+
+const A = (name: string, address: string): DnsRecord => ({ type: "A", name, ttl: 60, address });
+
+/** Client 192.0.2.10 is PBL-listed (score), 192.0.2.4 XBL (reject); mail.good.example confirms. */
+const RECORDS: DnsRecord[] = [
+  A("10.2.0.192.zen.test", "127.0.0.10"),
+  A("4.2.0.192.zen.test", "127.0.0.4"),
+  A("phish.example.dbl.test", "127.0.1.4"),
+  A("spammy.example.dbl.test", "127.0.1.2"),
+  A("mail.good.example", "192.0.2.20"),
+  { type: "PTR", name: "20.2.0.192.in-addr.arpa", ttl: 60, target: "mail.good.example" },
+  A("mail.spammy.example", "192.0.2.10"),
+];
+
+function reputation(overrides: Partial<ReputationOptions> = {}): Reputation {
+  return new Reputation({
+    resolver: new FakeResolver(RECORDS),
+    log: silentLogger,
+    hostname: "mx.example.org",
+    dnsbl: [toList({ ...SPAMHAUS_ZEN, zone: "zen.test" }, "ip")],
+    uribl: [toList({ ...SPAMHAUS_DBL, zone: "dbl.test" }, "domain")],
+    maxUriDomains: 20,
+    junkScore: 5,
+    rejectScore: 10,
+    weights: DEFAULT_IDENTITY_WEIGHTS,
+    lookupTimeoutMs: 1000,
+    ...overrides,
+  });
+}
+
+function context(
+  stage: FilterStage,
+  ip: string,
+  options: { helo?: string; sender?: string; body?: string } = {},
+): FilterContext {
+  const raw = new TextEncoder().encode(
+    `From: <someone@${options.sender ?? "good.example"}>\r\nSubject: hi\r\n\r\n${
+      options.body ?? "hello"
+    }\r\n`,
+  );
+  return {
+    stage,
+    connection: { ip, port: 40000, tls: null, role: "mx" },
+    helo: options.helo ?? "mail.good.example",
+    account: null,
+    sender: parseAddress(`someone@${options.sender ?? "good.example"}`),
+    declaredSize: null,
+    recipients: [],
+    recipient: null,
+    message: stage === "data" ? { size: raw.length, header: raw, raw } : null,
+  };
+}
+
+Deno.test("connect: a client listed with action reject is refused, 554 5.7.1 naming the list", async () => {
+  const chain = new FilterChain(reputation().checks());
+  const { verdict } = await chain.run(context("connect", "192.0.2.4"));
+  assertEquals(verdict.action, "reject");
+  if (verdict.action !== "reject") return;
+  assertEquals([verdict.code, verdict.enhanced], [554, "5.7.1"]);
+  assertStringIncludes(verdict.text, "192.0.2.4 is listed by spamhaus-zen (XBL)");
+  assertEquals((await chain.run(context("connect", "192.0.2.10"))).verdict.action, "accept");
+});
+
+Deno.test("connect: submission is never checked", async () => {
+  const chain = new FilterChain(reputation().checks());
+  const ctx = context("connect", "192.0.2.4");
+  const { verdict } = await chain.run({
+    ...ctx,
+    connection: { ...ctx.connection, role: "submission" },
+  });
+  assertEquals(verdict.action, "accept");
+});
+
+Deno.test("data: a clean confirmed client is tagged with score 0", async () => {
+  const chain = new FilterChain(reputation().checks());
+  const result = await chain.run(context("data", "192.0.2.20"));
+  assertEquals(result.verdict.action, "accept");
+  assertEquals(result.headers, [
+    ["X-Spam-Score", "0.0"],
+    ["X-Spam-Status", "No, score=0.0 junk=5.0 reject=10.0 tests=none"],
+  ]);
+});
+
+Deno.test("data: PBL, no PTR and a bare HELO add up to Junk", async () => {
+  const chain = new FilterChain(reputation().checks());
+  const result = await chain.run(context("data", "192.0.2.10", { helo: "box" }));
+  // PBL 3 + FCRDNS_MISSING 1 + HELO_NO_DOT 1 = 5: the junk score.
+  assertEquals(result.verdict.action, "quarantine");
+  assertEquals(result.quarantine, "spam score 5.0");
+  const status = result.headers.find(([name]) => name === "X-Spam-Status")![1];
+  assertEquals(
+    status,
+    "Yes, score=5.0 junk=5.0 reject=10.0 tests=spamhaus-zen(PBL)=3.0,FCRDNS_MISSING=1.0,HELO_NO_DOT=1.0",
+  );
+});
+
+Deno.test("data: a listed body URL adds its weight; past reject_score the message is refused", async () => {
+  const chain = new FilterChain(reputation().checks());
+  const spam = await chain.run(
+    context("data", "192.0.2.20", { body: "buy at http://www.spammy.example/now" }),
+  );
+  assertEquals(spam.verdict.action, "quarantine", "DBL spam domain weighs 6");
+  const phish = await chain.run(
+    context("data", "192.0.2.10", { body: "log in at https://login.phish.example/" }),
+  );
+  assertEquals(phish.verdict.action, "reject");
+  if (phish.verdict.action !== "reject") return;
+  assertEquals([phish.verdict.code, phish.verdict.enhanced], [550, "5.7.1"]);
+  assertStringIncludes(phish.verdict.text, "spamhaus-dbl(phish_domain:login.phish.example)");
+});
+
+Deno.test("mail: a sender domain on a domain list with action reject is refused", async () => {
+  const rep = reputation({
+    uribl: [toList({ name: "dbl", zone: "dbl.test", action: "reject" }, "domain")],
+  });
+  const chain = new FilterChain(rep.checks());
+  const { verdict } = await chain.run(context("mail", "192.0.2.20", { sender: "spammy.example" }));
+  assertEquals(verdict.action, "reject");
+  if (verdict.action !== "reject") return;
+  assertEquals([verdict.code, verdict.enhanced], [550, "5.7.1"]);
+  assertStringIncludes(verdict.text, "spammy.example is listed by dbl");
+});
+
+Deno.test("identity: HELO literal, our own name, an unknown name", async () => {
+  const rep = reputation();
+  const tests = async (helo: string) =>
+    (await rep.evaluate(context("data", "192.0.2.20", { helo }))).items.map((i) => i.test);
+  assertEquals(await tests("[192.0.2.20]"), []);
+  assertEquals(await tests("[192.0.2.99]"), ["HELO_LITERAL_MISMATCH"]);
+  assertEquals(await tests("mx.example.org"), ["HELO_OURS"]);
+  assertEquals(await tests("nowhere.invalid.example"), ["HELO_UNRESOLVABLE"]);
+  const mismatch = await rep.evaluate(context("data", "192.0.2.99"));
+  assert(mismatch.items.some((i) => i.test === "FCRDNS_MISSING"));
+});

@@ -1,0 +1,236 @@
+/**
+ * One permission list: deno.json's "fumi" task. `deno task start` runs that task, compile.sh
+ * reads it; here all three are run and the flags each really hands to deno are compared, and
+ * the list itself is compared with the documented one (README.md, "Permissions"), so a flag
+ * cannot be added without a reason. Then a server started with exactly those flags on a new
+ * data directory takes mail over SMTP, shows it over IMAP and answers /healthz: nothing it does
+ * needs more than it is given.
+ *
+ * @module
+ */
+
+import { ImapFlow } from "imapflow";
+import nodemailer from "nodemailer";
+import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
+import {
+  cleanEnv,
+  freePort,
+  fumiProcess,
+  fumiTaskArgs,
+  get,
+  REPO_ROOT,
+  spawnFumi,
+  withTempDir,
+} from "./cli.ts";
+import { GOOD_PASSWORD } from "./store.ts";
+
+/** Every flag the server runs with, and why (README.md, "Permissions", says the same). */
+const WHY: Record<string, string> = {
+  "--allow-net": "listeners, outbound SMTP, DNS, ACME, MTA-STS, external PostgreSQL",
+  "--allow-read": "config, data directory, credentials, resolv.conf; paths chosen at run time",
+  "--allow-write": "the data directory (PGlite, master.key, run/ socket); chosen at run time",
+  "--allow-env=FUMI_*,PG*,CREDENTIALS_DIRECTORY,USER,USERNAME":
+    "Fumi's variables, the systemd credentials, and what postgres.js reads for its defaults",
+  "--allow-sys=hostname": "the host name when none is configured",
+  "--no-prompt": "a missing permission fails at once instead of waiting on a terminal",
+};
+
+async function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  const output = await new Deno.Command(args[0]!, {
+    args: args.slice(1),
+    cwd: REPO_ROOT,
+    env: cleanEnv({ NO_COLOR: "1", ...env }),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    out: decoder.decode(output.stdout),
+    err: decoder.decode(output.stderr),
+  };
+}
+
+/** The flags of the `deno run` that `deno task` printed as "Task fumi deno run … main.ts …". */
+function taskFlags(stderr: string): { flags: string[]; args: string[] } {
+  const line = stderr.split("\n").find((l) => l.startsWith("Task fumi deno run "));
+  assert(line !== undefined, `deno task printed no "Task fumi" line: ${stderr}`);
+  const words = line.slice("Task fumi deno run ".length).split(" ");
+  const main = words.indexOf("main.ts");
+  assert(main > 0, line);
+  return {
+    flags: words.slice(0, main),
+    args: words.slice(main + 1).map((w) => w.replace(/^'(.*)'$/, "$1")),
+  };
+}
+
+Deno.test("compile.sh, deno task fumi and deno task start hand deno the same documented flags", async (t) => {
+  const documented = Object.keys(WHY);
+
+  await t.step("deno task fumi", async () => {
+    const result = await run([Deno.execPath(), "task", "fumi", "version"]);
+    assertEquals(result.code, 0, result.err);
+    const { flags, args } = taskFlags(result.err);
+    assertEquals(flags, documented);
+    assertEquals(args, ["version"]);
+    // What the other tests run as "the real executable" (tests/cli.ts) is the same.
+    assertEquals(fumiTaskArgs(), ["run", ...documented, "main.ts"]);
+  });
+
+  await t.step("deno task start runs the fumi task: serve --dev", async () => {
+    // An unknown option makes serve stop at once, after deno task has shown what it ran.
+    const result = await run([Deno.execPath(), "task", "start", "--no-such-option"]);
+    assertEquals(result.code, 2, result.err);
+    assertStringIncludes(result.err, 'fumi: Unknown option "--no-such-option"');
+    const { flags, args } = taskFlags(result.err);
+    assertEquals(flags, documented);
+    assertEquals(args, ["serve", "--dev", "--no-such-option"]);
+  });
+
+  await t.step("compile.sh", async () => {
+    await withTempDir(async (tmp) => {
+      // A `deno` first on PATH that records `deno compile`'s arguments instead of compiling
+      // and passes everything else (compile.sh reads deno.json with `deno eval`) to the real one.
+      const log = `${tmp}/argv`;
+      await Deno.writeTextFile(
+        `${tmp}/deno`,
+        [
+          "#!/bin/sh",
+          `if [ "$1" = compile ]; then printf '%s\\n' "$@" > '${log}'; exit 0; fi`,
+          `exec '${Deno.execPath()}' "$@"`,
+          "",
+        ].join("\n"),
+        { mode: 0o755 },
+      );
+      const result = await run(["bash", "compile.sh", "--output", `${tmp}/fumi`], {
+        PATH: `${tmp}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+      });
+      assertEquals(result.code, 0, result.err);
+      const argv = (await Deno.readTextFile(log)).trimEnd().split("\n");
+      assertEquals(argv, [
+        "compile",
+        ...documented,
+        "--include",
+        "static",
+        "--include",
+        "migrations",
+        "--include",
+        "dist/build_info.json",
+        "--output",
+        `${tmp}/fumi`,
+        "main.ts",
+      ]);
+    });
+  });
+
+  await t.step("no subprocesses, no FFI, nothing unrestricted beyond net, read and write", () => {
+    for (const flag of documented) {
+      assert(!/^--allow-(run|ffi|all)|^-A$|^--allow-(env|sys)$/.test(flag), flag);
+    }
+  });
+});
+
+Deno.test("a server with exactly those permissions: SMTP delivery, IMAP FETCH, /healthz", async () => {
+  await withTempDir(async (tmp) => {
+    // A new data directory: PGlite is created, the schema migrated and the master key written
+    // by the server itself, under the permissions it ships with.
+    const dataDir = `${tmp}/data`;
+    const ports = {
+      smtp: freePort(),
+      submission: freePort(),
+      submissions: freePort(),
+      imap: freePort(),
+      imaps: freePort(),
+      https: freePort(),
+      http: freePort(),
+    };
+    const config = `${tmp}/fumi.toml`;
+    await Deno.writeTextFile(
+      config,
+      Object.entries(ports)
+        .map(([name, port]) => `[listeners.${name}]\naddresses = ["127.0.0.1"]\nport = ${port}\n`)
+        .join("\n"),
+    );
+    const env = { FUMI_DATA_DIR: dataDir, FUMI_ADMIN_PASSWORD: GOOD_PASSWORD };
+    const server = spawnFumi(["serve", "--dev", "--config", config], { env });
+    try {
+      await server.waitForOut(/^ {2}health: +http:\/\//, 120_000);
+      assertEquals(await get(`http://127.0.0.1:${ports.http}/healthz`), {
+        status: 200,
+        body: "ok\n",
+      });
+
+      const added = await fumiProcess(["user", "add", "alice@localhost", "--password-stdin"], {
+        env: { FUMI_DATA_DIR: dataDir },
+        stdin: `${GOOD_PASSWORD}\n`,
+      });
+      assertEquals(added.code, 0, added.err.join("\n"));
+
+      const transport = nodemailer.createTransport({
+        host: "127.0.0.1",
+        port: ports.smtp,
+        secure: false,
+        name: "client.example",
+        // The dev certificate is self-signed; STARTTLS is still taken.
+        tls: { rejectUnauthorized: false },
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+      });
+      try {
+        const sent = await transport.sendMail({
+          envelope: { from: "sender@client.example", to: ["alice@localhost"] },
+          raw: [
+            "From: Sender <sender@client.example>",
+            "To: Alice <alice@localhost>",
+            "Subject: permissions smoke test",
+            "Message-ID: <permissions-smoke@client.example>",
+            "Date: Sat, 28 Nov 2026 07:00:00 +0000",
+            "",
+            "Delivered by a server that has only its own permissions.",
+            "",
+          ].join("\r\n"),
+        });
+        assertEquals(sent.accepted, ["alice@localhost"]);
+      } finally {
+        transport.close();
+      }
+
+      const imap = new ImapFlow({
+        host: "127.0.0.1",
+        port: ports.imaps,
+        secure: true,
+        tls: { rejectUnauthorized: false },
+        auth: { user: "alice@localhost", pass: GOOD_PASSWORD },
+        logger: false,
+        disableAutoIdle: true,
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 30_000,
+      });
+      await imap.connect();
+      try {
+        const mailbox = await imap.mailboxOpen("INBOX");
+        assertEquals(mailbox.exists, 1);
+        const message = await imap.fetchOne("1", { envelope: true, source: true });
+        assert(message !== false);
+        assertEquals(message.envelope?.subject, "permissions smoke test");
+        assertStringIncludes(
+          new TextDecoder().decode(message.source),
+          "Delivered by a server that has only its own permissions.",
+        );
+      } finally {
+        await imap.logout();
+      }
+    } finally {
+      const status = await server.stop(10_000);
+      assertEquals(status.code, 0, server.stderr.join("\n"));
+    }
+    const denied = server.stderr.filter((line) => /NotCapable|Requires \w+ access/.test(line));
+    assertEquals(denied, [], "no permission was refused");
+  });
+});
