@@ -12,6 +12,7 @@
 import { ConfigError, FumiError, UsageError } from "../util/errors.ts";
 import type { Command } from "./command.ts";
 import { aliasCommand } from "./commands/alias.ts";
+import { backupCommand } from "./commands/backup.ts";
 import { banCommand } from "./commands/ban.ts";
 import { certCommand } from "./commands/cert.ts";
 import { dkimCommand } from "./commands/dkim.ts";
@@ -19,6 +20,7 @@ import { domainCommand } from "./commands/domain.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { queueCommand } from "./commands/queue.ts";
+import { restoreCommand } from "./commands/restore.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { userCommand } from "./commands/user.ts";
 import { versionCommand } from "./commands/version.ts";
@@ -36,6 +38,8 @@ export const COMMANDS: readonly Command[] = [
   keysCommand,
   certCommand,
   banCommand,
+  backupCommand,
+  restoreCommand,
   versionCommand,
 ];
 
