@@ -36,6 +36,7 @@ import { type OutboundWorker, startOutbound } from "./outbound/mod.ts";
 import { openStore, type Store } from "./store/mod.ts";
 import { Greylist } from "./store/greylist.ts";
 import { reputationChecks, reputationSettings } from "./reputation/mod.ts";
+import { mailauthChecks } from "./mailauth/mod.ts";
 import { type LiveTls, liveTls } from "./tls_reload.ts";
 import { ConfigError, FumiError, InvalidInputError } from "./util/errors.ts";
 
@@ -150,6 +151,17 @@ export async function startServer(
         greylist: new Greylist(store.sql),
       })
       : [];
+    // Mail authentication (SPF, DKIM, DMARC, ARC): the MX only; off by default in --dev,
+    // which must stay offline. Its Authentication-Results field is the one the MX writes.
+    const authChecks = (config.mailauth.enabled ?? !config.dev)
+      ? mailauthChecks({
+        hostname: config.hostname,
+        resolver: await openResolver(config.dns),
+        timeoutMs: config.mailauth.timeout,
+        trustedArcSealers: config.mailauth.trusted_arc_sealers.map((d) => d.toLowerCase()),
+        log: log.child({ component: "mailauth" }),
+      })
+      : [];
     for (const [name, mode, role] of SMTP_LISTENERS) {
       const listener = config.listeners[name];
       if (!listener.enabled) continue;
@@ -171,7 +183,7 @@ export async function startServer(
             scram,
             settings,
             queued,
-            ...(role === "mx" ? { checks: mxChecks } : {}),
+            ...(role === "mx" ? { checks: [...authChecks, ...mxChecks] } : {}),
             log: log.child({ listener: name }),
           }),
         }),

@@ -34,6 +34,9 @@ const LAYER: Record<string, number> = {
   // Inbound reputation: checks of the filter chain over the resolver (dns) and mime; its
   // greylisting state comes from the store through an interface, wired by server.ts.
   reputation: 4,
+  // Mail authentication: SPF, DKIM, DMARC, ARC over the resolver (dns) and mime, as checks of
+  // the filter chain (filter); the SMTP server writes its Authentication-Results field.
+  mailauth: 4,
   delivery: 5,
 
   "bootstrap.ts": 5,
@@ -53,6 +56,7 @@ const PURE = new Set(["mime", "smtp/proto", "imap/proto", "dkim"]);
 const OWNER: Record<string, string> = {
   postgres: "store",
   "@electric-sql/pglite": "store",
+  mailauth: "mailauth",
 };
 
 interface Module {

@@ -48,6 +48,8 @@ export interface Config {
   readonly queue: ConfigFile["queue"];
   /** Inbound reputation (`[reputation]`); `enabled` and absent lists resolved by the server. */
   readonly reputation: ConfigFile["reputation"];
+  /** Inbound mail authentication (`[mailauth]`); `enabled` absent: on unless `--dev`. */
+  readonly mailauth: ConfigFile["mailauth"];
   readonly dns: DnsConfig;
   readonly listeners: Readonly<Record<ListenerName, ListenerConfig>>;
 }
@@ -144,6 +146,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     imap: parsed.imap,
     queue: parsed.queue,
     reputation: parsed.reputation,
+    mailauth: parsed.mailauth,
     dns: { ...parsed.dns, nameservers: parsed.dns.nameservers ?? null },
     listeners,
   });

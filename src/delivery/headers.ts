@@ -214,14 +214,99 @@ export function authenticationResults(
   results: readonly string[] = [],
 ): string {
   const id = value(clean(authservId, false)) || "localhost";
-  const clauses = results.map((r) => clean(r, false)).filter((r) => r !== "");
+  const clauses = results.map(cleanClause).filter((r) => r !== "");
   if (clauses.length === 0) return fold("Authentication-Results:", [`${id};`, "none"]);
   const lines = [`Authentication-Results: ${id};`];
-  clauses.forEach((r, i) => lines.push(`\t${r}${i < clauses.length - 1 ? ";" : ""}`));
+  // A resinfo per line; a long one folded at its spaces (all of them CFWS or inside a
+  // quoted-string, where RFC 5322 §3.2.4 allows FWS too).
+  clauses.forEach((r, i) => {
+    const text = `${r}${i < clauses.length - 1 ? ";" : ""}`;
+    lines.push(fold("", text.split(" ")).replace(/\r\n$/, "").replace(/^ /, "\t"));
+  });
   return lines.join("\r\n") + "\r\n";
 }
 
+/** A filter check's header field to add: name and unfolded value (src/filter `tag`). */
+export type TagField = readonly [name: string, value: string];
+
+/**
+ * Splits the filter chain's tag fields into our Authentication-Results field and the rest.
+ * A check that authenticated the message (src/mailauth) tags it with an
+ * Authentication-Results value naming our authserv-id; the first such value becomes our one
+ * field (RFC 8601 §2.2), folded a resinfo per line by {@link authenticationResults}. Further
+ * ones claiming our id are dropped: there is one field per authserv-id. `field` is null when
+ * no check gave one (the MX then writes `none`). Fields for another authserv-id stay in
+ * `others`: a check may report what another server found, under that server's name.
+ */
+export function authResultsFromTags(
+  authservId: string,
+  tags: readonly TagField[],
+): { readonly field: string | null; readonly others: readonly TagField[] } {
+  const ours = authservId.toLowerCase();
+  let field: string | null = null;
+  const others: TagField[] = [];
+  for (const tag of tags) {
+    const [name, text] = tag;
+    if (name.toLowerCase() !== "authentication-results") {
+      others.push(tag);
+      continue;
+    }
+    if (authservIdOf(text)?.toLowerCase() !== ours) {
+      others.push(tag);
+      continue;
+    }
+    if (field !== null) continue;
+    const [, ...clauses] = splitResinfo(text);
+    // RFC 8601 §2.2: the authserv-id may carry a version; ours is written without one.
+    field = authenticationResults(authservId, clauses.filter((c) => c.trim() !== "none"));
+  }
+  return { field, others };
+}
+
 // --- helpers ---------------------------------------------------------------------------------
+
+/** The longest resinfo written (RFC 5322 §2.1.1: lines of at most 998 characters). */
+const MAX_RESINFO = 900;
+
+/** A resinfo for our field: control characters and line breaks become spaces, bounded. */
+function cleanClause(text: string): string {
+  return text.replace(/[\p{C}\p{Zl}\p{Zp}\s]+/gu, " ").trim().slice(0, MAX_RESINFO);
+}
+
+/**
+ * An Authentication-Results value split at its top-level ";" (RFC 8601 §2.2): the
+ * authserv-id part, then each resinfo; ";" inside quoted-strings and comments stays.
+ */
+function splitResinfo(text: string): string[] {
+  const parts: string[] = [];
+  let current = "";
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if ((quoted || depth > 0) && c === "\\") {
+      current += c + (text[i + 1] ?? "");
+      i++;
+      continue;
+    }
+    if (quoted) {
+      if (c === '"') quoted = false;
+    } else if (c === '"' && depth === 0) {
+      quoted = true;
+    } else if (c === "(") {
+      depth++;
+    } else if (c === ")" && depth > 0) {
+      depth--;
+    } else if (c === ";" && depth === 0) {
+      parts.push(current.trim());
+      current = "";
+      continue;
+    }
+    current += c;
+  }
+  parts.push(current.trim());
+  return parts;
+}
 
 /** Folds `name` and its clauses: a clause moves to the next line when it does not fit. */
 function fold(name: string, clauses: readonly string[]): string {

@@ -3,6 +3,7 @@ import { getField, parseDate, parseHeader } from "../mime/mod.ts";
 import { parseAddress } from "../util/address.ts";
 import {
   authenticationResults,
+  authResultsFromTags,
   deliveredTo,
   FOLD_AT,
   formatDate,
@@ -300,4 +301,38 @@ Deno.test("Authentication-Results: none now, resinfo clauses later (RFC 8601 §2
     decoder.decode(stripForgedAuthResults(message, "MX.example.org")),
     "Subject: x\r\n\r\n",
   );
+});
+
+Deno.test("Authentication-Results from a check's tag: our one field, folded a resinfo per line", () => {
+  const value = "mx.example.org; spf=pass smtp.mailfrom=a@sender.example; " +
+    "dkim=fail (signature did not verify; body changed) header.d=sender.example header.s=ed " +
+    'header.a=ed25519-sha256 header.b="ab;/+cdef"; dmarc=pass (p=reject) header.from=sender.example; ' +
+    "arc=none";
+  const { field, others } = authResultsFromTags("MX.example.org", [
+    ["X-Spam-Score", "1.5"],
+    ["Authentication-Results", value],
+    // A second one for our id is dropped; another server's stays.
+    ["Authentication-Results", "mx.example.org; spf=pass smtp.mailfrom=x@evil.example"],
+    ["Authentication-Results", "other.example; spf=fail smtp.mailfrom=a@sender.example"],
+  ]);
+  assertEquals(others, [
+    ["X-Spam-Score", "1.5"],
+    ["Authentication-Results", "other.example; spf=fail smtp.mailfrom=a@sender.example"],
+  ]);
+  assertEquals(
+    field,
+    "Authentication-Results: MX.example.org;\r\n" +
+      "\tspf=pass smtp.mailfrom=a@sender.example;\r\n" +
+      "\tdkim=fail (signature did not verify; body changed) header.d=sender.example\r\n" +
+      '\theader.s=ed header.a=ed25519-sha256 header.b="ab;/+cdef";\r\n' +
+      "\tdmarc=pass (p=reject) header.from=sender.example;\r\n" +
+      "\tarc=none\r\n",
+  );
+  // Unfolded, it is the value the check gave; and it is ours, so it would be stripped.
+  assertEquals(
+    checkField(field!, "Authentication-Results").replace(/\s+/g, " "),
+    value.replace("mx.", "MX."),
+  );
+  assert(maxLine(field!) <= FOLD_AT, field!);
+  assertEquals(authResultsFromTags("mx.example.org", [["Subject", "x"]]).field, null);
 });

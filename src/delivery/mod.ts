@@ -46,6 +46,7 @@ export {
 } from "./dsn.ts";
 export {
   authenticationResults,
+  authResultsFromTags,
   deliveredTo,
   FOLD_AT,
   formatDate,
@@ -55,6 +56,7 @@ export {
   type ReceivedTrace,
   returnPath,
   stripForgedAuthResults,
+  type TagField,
   type TraceTls,
 } from "./headers.ts";
 export {

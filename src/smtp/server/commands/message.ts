@@ -9,6 +9,7 @@
 
 import {
   authenticationResults,
+  authResultsFromTags,
   missingSubmissionHeaders,
   receivedHeader,
   stripForgedAuthResults,
@@ -67,6 +68,7 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
   if (verdict === null) return;
   state.messages++;
   const id = `${connection.id}${state.messages.toString(36).padStart(3, "0")}`;
+  const tags = authResultsFromTags(settings.hostname, verdict.headers);
   const trace = [
     receivedHeader({
       helo: state.helo,
@@ -81,8 +83,14 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
       recipients: transaction.recipients.map((r) => r.address),
       date: now,
     }),
-    ...(settings.role === "mx" ? [authenticationResults(settings.hostname)] : []),
-    ...verdict.headers.map(([name, value]) => `${name}: ${value}\r\n`),
+    // RFC 8601: one field with our authserv-id, the mail-authentication check's (src/mailauth)
+    // when it ran, else on the MX one saying `none`.
+    ...(tags.field !== null
+      ? [tags.field]
+      : settings.role === "mx"
+      ? [authenticationResults(settings.hostname)]
+      : []),
+    ...tags.others.map(([name, value]) => `${name}: ${value}\r\n`),
   ].join("");
   const raw = concat([encoder.encode(trace), message]);
   const held = state.account !== null && await deps.holdIfBurst(state.account);

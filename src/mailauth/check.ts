@@ -1,0 +1,164 @@
+/**
+ * Mail authentication as filter checks at the end of DATA, for mail received on the MX
+ * (submitted mail is authenticated by AUTH and not checked here):
+ *
+ * 1. `mail-authentication` runs {@link authenticate} and tags the message with our one
+ *    Authentication-Results field (RFC 8601).
+ * 2. `dmarc-policy` applies what DMARC asks (RFC 7489 §6.6.4, §6.7): `reject` refuses with
+ *    550 5.7.1 naming DMARC; `quarantine` files local copies in Junk; `none` delivers. A
+ *    From field DMARC cannot evaluate (RFC 7489 §6.6.1: none, several, or no mailbox) is
+ *    refused the same way.
+ *
+ * Two checks because a verdict either tags or quarantines; they share one evaluation per
+ * message (kept per filter context, which the chain passes to both).
+ *
+ * Time: the evaluation has `timeoutMs`; when it passes, its remaining DNS lookups fail at
+ * once as temporary errors and the results say `temperror`, so the message is delivered
+ * (RFC 7208 §2.6.6 and RFC 7489 §6.6.3 leave temporary errors to the receiver: losing mail
+ * to a DNS outage is worse than delivering it with `temperror` recorded). The checks' own
+ * bound in the chain is longer, as a backstop, and they fail open.
+ *
+ * @module
+ */
+
+import { ACCEPT, type Check, type FilterContext, quarantine, reject, tag } from "../filter/mod.ts";
+import { type Logger, silentLogger } from "../ops/log.ts";
+import type { Resolver } from "../dns/mod.ts";
+import { authenticate, type AuthResults } from "./authenticate.ts";
+import { authResultsValue, resultClauses } from "./results.ts";
+
+/** How long an evaluation may take by default. */
+export const DEFAULT_MAILAUTH_TIMEOUT_MS = 10_000;
+
+/** What {@link mailauthChecks} needs. */
+export interface MailauthCheckOptions {
+  /** Our host name: the authserv-id, and what SPF explanations call us. */
+  readonly hostname: string;
+  readonly resolver: Resolver;
+  /** The evaluation's time bound; default {@link DEFAULT_MAILAUTH_TIMEOUT_MS}. */
+  readonly timeoutMs?: number;
+  /** ARC sealers (domains) trusted to vouch for a DMARC failure (mailing list hosts). */
+  readonly trustedArcSealers?: readonly string[];
+  /** For `pct` sampling in tests. */
+  readonly random?: () => number;
+  readonly log?: Logger;
+}
+
+/**
+ * The two checks, in the order they must run.
+ *
+ * @example
+ * ```ts
+ * const chain = new FilterChain([...builtinChecks(settings), ...mailauthChecks({ hostname, resolver })]);
+ * ```
+ */
+export function mailauthChecks(options: MailauthCheckOptions): Check[] {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_MAILAUTH_TIMEOUT_MS;
+  const log = options.log ?? silentLogger;
+  const evaluations = new WeakMap<FilterContext, Promise<AuthResults | null>>();
+  const evaluate = (context: FilterContext): Promise<AuthResults | null> => {
+    let evaluation = evaluations.get(context);
+    if (evaluation === undefined) {
+      evaluation = run(context, options, timeoutMs, log);
+      evaluations.set(context, evaluation);
+    }
+    return evaluation;
+  };
+  const applies = (context: FilterContext) =>
+    context.connection.role === "mx" && context.account === null && context.message !== null &&
+    context.sender !== undefined;
+  // The chain's bound is a backstop: the evaluation ends itself at timeoutMs.
+  const bound = timeoutMs + 2_000;
+  return [
+    {
+      name: "mail-authentication",
+      stages: ["data"],
+      timeoutMs: bound,
+      async run(context) {
+        if (!applies(context)) return ACCEPT;
+        const results = await evaluate(context);
+        if (results === null) return ACCEPT;
+        const value = authResultsValue(options.hostname, resultClauses(results));
+        return tag(["Authentication-Results", value]);
+      },
+    },
+    {
+      name: "dmarc-policy",
+      stages: ["data"],
+      timeoutMs: bound,
+      async run(context) {
+        if (!applies(context)) return ACCEPT;
+        const results = await evaluate(context);
+        if (results === null) return ACCEPT;
+        const { action, domain, reason } = results.disposition;
+        if (results.dmarc.kind === "permerror") {
+          // RFC 7489 §6.6.1: a From field that names no single domain is not accepted.
+          return reject(
+            550,
+            "5.7.1",
+            `Message refused by DMARC: ${printable(reason ?? "unusable From field")}`,
+          );
+        }
+        const who = printable(domain ?? "");
+        switch (action) {
+          case "reject":
+            // RFC 7489 §6.6.4, §10.3: refused in the SMTP session, 5.7.1 (RFC 3463 §3.8).
+            return reject(550, "5.7.1", `Message refused: DMARC policy of ${who} is reject`);
+          case "quarantine":
+            return quarantine(`DMARC policy of ${who} is quarantine`);
+          case "none":
+            return ACCEPT;
+        }
+      },
+    },
+  ];
+}
+
+async function run(
+  context: FilterContext,
+  options: MailauthCheckOptions,
+  timeoutMs: number,
+  log: Logger,
+): Promise<AuthResults | null> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException("Mail authentication timed out", "TimeoutError")),
+    timeoutMs,
+  );
+  try {
+    const results = await authenticate({
+      message: context.message!.raw,
+      ip: context.connection.ip,
+      helo: context.helo,
+      sender: context.sender ?? null,
+      hostname: options.hostname,
+      resolver: options.resolver,
+      signal: controller.signal,
+      ...(options.trustedArcSealers ? { trustedArcSealers: options.trustedArcSealers } : {}),
+      ...(options.random ? { random: options.random } : {}),
+    });
+    log.info("mail authenticated", {
+      ip: context.connection.ip,
+      spf: results.spf.map((s) => `${s.identity}:${s.result}`).join(" "),
+      dkim: results.dkim.map((d) => `${d.domain}:${d.result}`).join(" ") || "none",
+      dmarc: results.dmarc.kind === "permerror"
+        ? "permerror"
+        : results.dmarc.outcomes.map((o) => `${o.domain}:${o.result}`).join(" "),
+      arc: results.arc.result,
+      action: results.disposition.action,
+      timedOut: controller.signal.aborted,
+    });
+    return results;
+  } catch (error) {
+    // A bug or a library failure, not a property of the message: deliver without results.
+    log.warn("mail authentication failed", { ip: context.connection.ip, error });
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reply text from the message: printable ASCII, bounded (the chain refuses line breaks). */
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]+/g, "?").slice(0, 200);
+}

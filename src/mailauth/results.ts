@@ -1,0 +1,102 @@
+/**
+ * The Authentication-Results value (RFC 8601 §2.2) for an {@link AuthResults}: our
+ * authserv-id, then one resinfo per SPF identity, per DKIM signature, per DMARC Author
+ * Domain, and ARC's:
+ *
+ * ```text
+ * mx.example.org; spf=pass smtp.mailfrom=a@sender.example; spf=none smtp.helo=client.example;
+ *   dkim=pass header.d=sender.example header.s=ed header.a=ed25519-sha256 header.b=D03xzNtC;
+ *   dmarc=pass (p=reject) header.from=sender.example; arc=none
+ * ```
+ *
+ * Unfolded, on one line: the filter chain's tag fields carry no line breaks; the SMTP server
+ * folds the field when it writes it (src/delivery/headers.ts).
+ *
+ * Invariant: what comes from the message or the client (addresses, d=, s=, b=, reasons) is
+ * written as a token, an addr-spec or a quoted-string (RFC 8601 §2.2 pvalue, RFC 2045 value),
+ * comments have "(", ")" and "\" quoted, and control characters never pass: a sender cannot
+ * end a resinfo with ";" or add a property of its own.
+ *
+ * @module
+ */
+
+import type { AuthResults } from "./authenticate.ts";
+
+/** RFC 2045 §5.1 token characters. */
+// deno-lint-ignore no-control-regex -- control characters are what a token excludes
+const TOKEN = /^[^\x00-\x20\x7f()<>@,;:\\"/[\]?=]+$/;
+/** A dot-atom local part and a domain: written as they are (RFC 8601 §2.2 pvalue). */
+const ADDR_SPEC = /^[A-Za-z0-9!#$%&'*+\/=?^_`{|}~.-]+@[A-Za-z0-9.-]+$/;
+/**
+ * The longest text taken from the message for one value or comment: with quoting at most
+ * 130 characters, so that a whole resinfo stays far below the field writer's bound (a cut
+ * there could leave a quoted-string open over the resinfo after it).
+ */
+const MAX_VALUE = 64;
+
+/** The resinfo clauses, in order: spf, dkim, dmarc, arc. */
+export function resultClauses(results: AuthResults): string[] {
+  const clauses: string[] = [];
+  for (const s of results.spf) {
+    // RFC 8601 §2.7.2: smtp.mailfrom for MAIL FROM, smtp.helo for HELO.
+    clauses.push(`spf=${s.result} smtp.${s.identity}=${pvalue(s.value)}`);
+  }
+  if (results.dkim.length === 0) clauses.push("dkim=none");
+  for (const d of results.dkim) {
+    // RFC 8601 §2.7.1 header.d, header.s, header.a; RFC 6008 header.b tells signatures apart.
+    const why = d.reason === null ? "" : ` ${comment(d.reason)}`;
+    clauses.push(
+      `dkim=${d.result}${why} header.d=${pvalue(d.domain)} header.s=${pvalue(d.selector)}` +
+        ` header.a=${pvalue(d.algorithm)} header.b=${pvalue(d.b)}`,
+    );
+  }
+  const dmarc = results.dmarc;
+  if (dmarc.kind === "permerror") {
+    clauses.push(`dmarc=permerror ${comment(dmarc.reason)}`);
+  } else {
+    for (const o of dmarc.outcomes) {
+      const notes = [
+        ...(o.published === null ? [] : [`p=${o.published}`]),
+        ...(o.result === "fail" ? [`dis=${o.policy}`] : []),
+        ...(o.result === "pass" || o.published !== null ? [] : [o.reason]),
+      ];
+      const why = notes.length === 0 ? "" : ` ${comment(notes.join(" "))}`;
+      // RFC 7489 §11.2: header.from names the Author Domain.
+      clauses.push(`dmarc=${o.result}${why} header.from=${pvalue(o.domain)}`);
+    }
+  }
+  const chain = results.arc;
+  const sealer = chain.sealer === null ? "" : ` ${comment(`sealed by ${chain.sealer}`)}`;
+  clauses.push(`arc=${chain.result}${sealer}`);
+  return clauses;
+}
+
+/**
+ * The whole field value: the authserv-id and the clauses.
+ *
+ * @example
+ * ```ts
+ * authResultsValue("mx.example.org", ["spf=pass smtp.mailfrom=a@b.example", "arc=none"]);
+ * // "mx.example.org; spf=pass smtp.mailfrom=a@b.example; arc=none"
+ * ```
+ */
+export function authResultsValue(authservId: string, clauses: readonly string[]): string {
+  return [pvalue(authservId), ...clauses].join("; ");
+}
+
+/** RFC 8601 §2.2 pvalue: a token or an addr-spec as it is, anything else quoted. */
+export function pvalue(text: string): string {
+  const clean = printable(text);
+  if (clean !== "" && (TOKEN.test(clean) || ADDR_SPEC.test(clean))) return clean;
+  return `"${clean.replace(/["\\]/g, "\\$&")}"`;
+}
+
+/** An RFC 5322 §3.2.2 comment with its parentheses. */
+export function comment(text: string): string {
+  return `(${printable(text).replace(/[()\\]/g, "\\$&")})`;
+}
+
+/** Visible ASCII and single spaces only, cut to {@link MAX_VALUE} characters. */
+function printable(text: string): string {
+  return text.replace(/[^\x21-\x7e]+/g, " ").trim().slice(0, MAX_VALUE);
+}

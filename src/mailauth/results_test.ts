@@ -1,0 +1,134 @@
+import { assertEquals } from "../../tests/assert.ts";
+import type { AuthResults } from "./authenticate.ts";
+import { authResultsValue, comment, pvalue, resultClauses } from "./results.ts";
+
+const BASE: AuthResults = {
+  spf: [
+    { identity: "mailfrom", value: "a@sender.example", domain: "sender.example", result: "pass" },
+    {
+      identity: "helo",
+      value: "client.sender.example",
+      domain: "client.sender.example",
+      result: "none",
+    },
+  ],
+  dkim: [{
+    result: "pass",
+    domain: "sender.example",
+    selector: "ed",
+    algorithm: "ed25519-sha256",
+    b: "abcdEFGH",
+    reason: null,
+  }],
+  arc: { result: "none", sealer: null },
+  dmarc: {
+    kind: "evaluated",
+    outcomes: [{
+      domain: "sender.example",
+      result: "pass",
+      published: "reject",
+      policy: "none",
+      aligned: { spf: "sender.example", dkim: "sender.example" },
+      reason: "aligned",
+    }],
+  },
+  disposition: { action: "none", domain: null, reason: null },
+};
+
+Deno.test("Authentication-Results: a resinfo per identity, signature and Author Domain", () => {
+  assertEquals(
+    authResultsValue("mx.example.org", resultClauses(BASE)),
+    [
+      "mx.example.org",
+      "spf=pass smtp.mailfrom=a@sender.example",
+      "spf=none smtp.helo=client.sender.example",
+      "dkim=pass header.d=sender.example header.s=ed header.a=ed25519-sha256 header.b=abcdEFGH",
+      "dmarc=pass (p=reject) header.from=sender.example",
+      "arc=none",
+    ].join("; "),
+  );
+  // No signature at all; a failed DMARC with its disposition; a permanent error; ARC.
+  assertEquals(
+    resultClauses({
+      ...BASE,
+      spf: [],
+      dkim: [],
+      arc: { result: "pass", sealer: "lists.example" },
+      dmarc: { kind: "permerror", reason: "2 From fields", domain: null },
+    }),
+    ["dkim=none", "dmarc=permerror (2 From fields)", "arc=pass (sealed by lists.example)"],
+  );
+  assertEquals(
+    resultClauses({
+      ...BASE,
+      dmarc: {
+        kind: "evaluated",
+        outcomes: [
+          {
+            ...BASE.dkim[0]!,
+            domain: "a.example",
+            result: "fail",
+            published: "reject",
+            policy: "quarantine",
+            aligned: { spf: null, dkim: null },
+            reason: "x",
+          },
+          {
+            domain: "b.example",
+            result: "none",
+            published: null,
+            policy: "none",
+            aligned: { spf: null, dkim: null },
+            reason: "no DMARC record",
+          },
+        ],
+      },
+    }).slice(3, 5),
+    [
+      "dmarc=fail (p=reject dis=quarantine) header.from=a.example",
+      "dmarc=none (no DMARC record) header.from=b.example",
+    ],
+  );
+});
+
+Deno.test("Authentication-Results: what a sender wrote cannot add a resinfo or a property", () => {
+  const hostile: AuthResults = {
+    ...BASE,
+    spf: [{
+      identity: "mailfrom",
+      value: '"x; dkim=pass"@evil.example',
+      domain: "evil.example",
+      result: "fail",
+    }],
+    dkim: [{
+      result: "fail",
+      domain: "evil.example; dmarc=pass",
+      selector: "s (x) \\",
+      algorithm: "rsa-sha256\r\nX-Injected: 1",
+      b: 'ab"cd',
+      reason: "body hash did not verify) dmarc=pass (",
+    }],
+  };
+  assertEquals(resultClauses(hostile).slice(0, 2), [
+    'spf=fail smtp.mailfrom="\\"x; dkim=pass\\"@evil.example"',
+    'dkim=fail (body hash did not verify\\) dmarc=pass \\() header.d="evil.example; dmarc=pass"' +
+    ' header.s="s (x) \\\\" header.a="rsa-sha256 X-Injected: 1" header.b="ab\\"cd"',
+  ]);
+  assertEquals(pvalue(""), '""');
+  assertEquals(pvalue("a@b.example"), "a@b.example");
+  assertEquals(comment("x".repeat(300)).length, 66);
+  // The longest resinfo a sender can cause stays far below the writer's bound of 900.
+  const long = '"'.repeat(300);
+  const worst = resultClauses({
+    ...hostile,
+    dkim: [{
+      result: "fail",
+      domain: long,
+      selector: long,
+      algorithm: long,
+      b: long,
+      reason: long,
+    }],
+  })[1]!;
+  assertEquals(worst.length < 800, true);
+});
