@@ -16,7 +16,7 @@
  */
 
 import { createSocket, type Socket } from "node:dgram";
-import { configSchema } from "../src/config/schema.ts";
+import { configSchema, LISTENER_NAMES, type ListenerName } from "../src/config/schema.ts";
 import { CachingResolver, StubResolver } from "../src/dns/mod.ts";
 import { createLogger } from "../src/ops/log.ts";
 import {
@@ -28,6 +28,7 @@ import {
 } from "../src/reputation/mod.ts";
 import { Greylist } from "../src/store/greylist.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
+import { freePort, newDataDir, spawnFumi, withTempDir } from "./cli.ts";
 import { startDnsServer } from "./dns_server.ts";
 import { type SmtpFixture, withSmtp } from "./smtp.ts";
 import { runTool } from "./smtp_clients.ts";
@@ -155,11 +156,11 @@ interface Sent {
 }
 
 /**
- * Sends `message` with smtplib from `source` (a 127.0.0.x address of the client's own),
+ * Sends `message` to `port` with smtplib from `source` (a 127.0.0.x address of the client's own),
  * saying `helo`, to bob@example.org.
  */
 async function send(
-  t: SmtpFixture,
+  port: number,
   source: string,
   message: string,
   options: { readonly helo?: string; readonly sender?: string } = {},
@@ -194,7 +195,7 @@ print(json.dumps(out))
   const result = await runTool("python3", [
     "-c",
     script,
-    String(t.ports.mx),
+    String(port),
     source,
     options.helo ?? "mx1.client.test",
     options.sender ?? "sender@client.test",
@@ -261,7 +262,7 @@ async function mailbox(t: SmtpFixture, name: string): Promise<string[]> {
 
 Deno.test("a client on a list whose code says reject is refused at connect, 554 5.7.1 naming it", async () => {
   await withWorld({}, async ({ t }) => {
-    const sent = await send(t, "127.0.0.2", plain("listed"), { helo: "mx2.client.test" });
+    const sent = await send(t.ports.mx, "127.0.0.2", plain("listed"), { helo: "mx2.client.test" });
     assertEquals(sent.stage, "connect");
     assertEquals(sent.code, 554);
     assertStringIncludes(sent.text!, "5.7.1");
@@ -272,7 +273,7 @@ Deno.test("a client on a list whose code says reject is refused at connect, 554 
 
 Deno.test("a clean client is delivered to INBOX with score 0 in X-Spam-Status", async () => {
   await withWorld({}, async ({ t }) => {
-    assertEquals(await send(t, "127.0.0.1", plain("clean")), { stage: "sent" });
+    assertEquals(await send(t.ports.mx, "127.0.0.1", plain("clean")), { stage: "sent" });
     const [stored] = await mailbox(t, "INBOX");
     assertMatch(stored!, /^X-Spam-Score: 0\.0\r$/m);
     assertMatch(stored!, /^X-Spam-Status: No, score=0\.0 junk=5\.0 reject=10\.0 tests=none\r$/m);
@@ -281,7 +282,7 @@ Deno.test("a clean client is delivered to INBOX with score 0 in X-Spam-Status", 
 
 Deno.test("a listed client with action score, no PTR and a bare HELO is tagged and goes to Junk", async () => {
   await withWorld({}, async ({ t }) => {
-    assertEquals(await send(t, "127.0.0.3", plain("scored"), { helo: "box" }), {
+    assertEquals(await send(t.ports.mx, "127.0.0.3", plain("scored"), { helo: "box" }), {
       stage: "sent",
     });
     assertEquals(await mailbox(t, "INBOX"), []);
@@ -297,13 +298,13 @@ Deno.test("a listed client with action score, no PTR and a bare HELO is tagged a
 Deno.test("a listed URL domain in a quoted-printable HTML part: scored to Junk, or refused by its code's action", async () => {
   await withWorld({}, async ({ t, logged }) => {
     // 127.0.1.2: spam domain, weight 6 (junk at 5).
-    assertEquals(await send(t, "127.0.0.1", htmlWithLink("spam link", "listed.example")), {
+    assertEquals(await send(t.ports.mx, "127.0.0.1", htmlWithLink("spam link", "listed.example")), {
       stage: "sent",
     });
     const [junk] = await mailbox(t, "Junk");
     assertStringIncludes(junk!, "tests=test-dbl(spam_domain:www.listed.example)=6.0");
     // 127.0.1.4: phish domain, action reject: 550 5.7.1 at the end of DATA, naming the list.
-    const sent = await send(t, "127.0.0.1", htmlWithLink("phish link", "phish.example"));
+    const sent = await send(t.ports.mx, "127.0.0.1", htmlWithLink("phish link", "phish.example"));
     assertEquals([sent.stage, sent.code], ["data", 550]);
     assertStringIncludes(
       sent.text!,
@@ -317,7 +318,9 @@ Deno.test("a listed URL domain in a quoted-printable HTML part: scored to Junk, 
 Deno.test("an envelope sender whose domain is listed with action reject is refused at MAIL", async () => {
   const uribl = [{ ...REPUTATION.uribl[0]!, action: "reject", codes: undefined }];
   await withWorld({ uribl }, async ({ t }) => {
-    const sent = await send(t, "127.0.0.1", plain("sender"), { sender: "news@listed.example" });
+    const sent = await send(t.ports.mx, "127.0.0.1", plain("sender"), {
+      sender: "news@listed.example",
+    });
     assertEquals([sent.stage, sent.code], ["mail", 550]);
     assertStringIncludes(sent.text!, "5.7.1 Sender domain listed.example is listed by test-dbl");
   });
@@ -348,7 +351,7 @@ Deno.test("IPv6: the client list is asked for the reversed nibbles of the addres
 Deno.test("a list that does not answer does not block: delivered within the check's time bound, logged", async () => {
   await withWorld({ lookup_timeout: "1s" }, async ({ t, logged }) => {
     const started = Date.now();
-    assertEquals(await send(t, "127.0.0.1", plain("dead list")), { stage: "sent" });
+    assertEquals(await send(t.ports.mx, "127.0.0.1", plain("dead list")), { stage: "sent" });
     // Connect and data stage: each at most three lookup bounds and a second (4 s).
     assert(Date.now() - started < 8_000, `took ${Date.now() - started} ms`);
     assertEquals((await mailbox(t, "INBOX")).length, 1);
@@ -361,8 +364,8 @@ Deno.test("a list that does not answer does not block: delivered within the chec
 Deno.test("a list answering 127.255.255.254 is disabled with an error line saying what to do", async () => {
   const dnsbl = [...REPUTATION.dnsbl, { name: "refusing", zone: "refusing.test", weight: 5 }];
   await withWorld({ dnsbl }, async ({ t, logged }) => {
-    assertEquals(await send(t, "127.0.0.1", plain("refused one")), { stage: "sent" });
-    assertEquals(await send(t, "127.0.0.1", plain("refused two")), { stage: "sent" });
+    assertEquals(await send(t.ports.mx, "127.0.0.1", plain("refused one")), { stage: "sent" });
+    assertEquals(await send(t.ports.mx, "127.0.0.1", plain("refused two")), { stage: "sent" });
     const errors = logged().filter((l) => l.level === "error");
     assertEquals(errors.length, 1, "one alert, then the list is off");
     assertStringIncludes(errors[0]!.msg, "DNS list refusing refused our query (127.255.255.254)");
@@ -374,18 +377,21 @@ Deno.test("a list answering 127.255.255.254 is disabled with an error line sayin
 
 Deno.test("greylisting: 451 4.7.1 first, accepted after the delay, then the client passes at once", async () => {
   await withWorld({ greylisting: { enabled: true, delay: "5m" } }, async ({ t, clock }) => {
-    const first = await send(t, "127.0.0.1", plain("grey one"));
+    const first = await send(t.ports.mx, "127.0.0.1", plain("grey one"));
     assertEquals([first.stage, first.code], ["rcpt", 451]);
     assertStringIncludes(first.text!, "4.7.1 Greylisted");
     // Too early: still refused for now.
     clock.now = new Date(clock.now.getTime() + 60_000);
-    assertEquals((await send(t, "127.0.0.1", plain("grey one"))).code, 451);
+    assertEquals((await send(t.ports.mx, "127.0.0.1", plain("grey one"))).code, 451);
     clock.now = new Date(clock.now.getTime() + 5 * 60_000);
-    assertEquals(await send(t, "127.0.0.1", plain("grey one")), { stage: "sent" });
+    assertEquals(await send(t.ports.mx, "127.0.0.1", plain("grey one")), { stage: "sent" });
     // RFC 6647 §2.2: the client is allow-listed; another sender gets through at once.
-    assertEquals(await send(t, "127.0.0.1", plain("grey two"), { sender: "other@client.test" }), {
-      stage: "sent",
-    });
+    assertEquals(
+      await send(t.ports.mx, "127.0.0.1", plain("grey two"), { sender: "other@client.test" }),
+      {
+        stage: "sent",
+      },
+    );
     assertEquals((await mailbox(t, "INBOX")).length, 2);
   });
 });
@@ -394,8 +400,61 @@ Deno.test("greylisting: a client on an allow-list (DNSWL, action accept) is neve
   const dnsbl = [{ name: "test-wl", zone: "bl.test", action: "accept", weight: -1 }];
   await withWorld({ dnsbl, greylisting: { enabled: true } }, async ({ t }) => {
     // 127.0.0.3 answers 127.0.0.10 on bl.test: here an allow-list entry.
-    assertEquals(await send(t, "127.0.0.3", plain("white"), { helo: "mx3.client.test" }), {
+    assertEquals(await send(t.ports.mx, "127.0.0.3", plain("white"), { helo: "mx3.client.test" }), {
       stage: "sent",
     });
   });
+});
+
+Deno.test("fumi serve: [reputation] from the config file guards the MX, not submission", async () => {
+  const dns = await startDnsServer(ZONES);
+  try {
+    await withTempDir(async (tmp) => {
+      const dataDir = `${tmp}/data`;
+      await newDataDir(dataDir);
+      const ports: Partial<Record<ListenerName, number>> = {
+        smtp: freePort(),
+        submission: freePort(),
+      };
+      const config = `${tmp}/fumi.toml`;
+      await Deno.writeTextFile(
+        config,
+        [
+          "[dns]",
+          `nameservers = ["${dns.address}:${dns.port}"]`,
+          'timeout = "1s"',
+          "attempts = 1",
+          "[reputation]",
+          "enabled = true",
+          "uribl = []",
+          "[[reputation.dnsbl]]",
+          'name = "test-bl"',
+          'zone = "bl.test"',
+          'codes = [{ code = "127.0.0.2", meaning = "SBL", action = "reject" }]',
+          ...LISTENER_NAMES.map((name) =>
+            ports[name] === undefined
+              ? `[listeners.${name}]\nenabled = false`
+              : `[listeners.${name}]\naddresses = ["127.0.0.1"]\nport = ${ports[name]}`
+          ),
+        ].join("\n"),
+      );
+      const child = spawnFumi(["serve", "--dev", "--config", config], {
+        env: { FUMI_DATA_DIR: dataDir },
+      });
+      try {
+        await child.waitForOut(/^Fumi \S+ is running for /);
+        const refused = await send(ports.smtp!, "127.0.0.2", plain("wired"));
+        assertEquals([refused.stage, refused.code], ["connect", 554], child.stderr.join("\n"));
+        assertStringIncludes(refused.text!, "127.0.0.2 is listed by test-bl (SBL)");
+        // Submission is for our own users: no DNS lists there (it asks for AUTH instead).
+        const submission = await send(ports.submission!, "127.0.0.2", plain("submitted"));
+        assertEquals(submission.stage, "mail", JSON.stringify(submission));
+        assertEquals(submission.code, 530);
+      } finally {
+        await child.stop();
+      }
+    });
+  } finally {
+    await dns.stop();
+  }
 });
