@@ -30,6 +30,8 @@ const LAYER: Record<string, number> = {
   // DANE: TLSA lookups over the resolver (dns) and matching a certificate chain against them.
   dane: 3,
   auth: 4,
+  // Installing as a systemd service: plans, the unit, files; a master key from crypto.
+  install: 4,
   acme: 4,
   // Inbound reputation: checks of the filter chain over the resolver (dns) and mime; its
   // greylisting state comes from the store through an interface, wired by server.ts.

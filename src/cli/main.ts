@@ -17,11 +17,13 @@ import { banCommand } from "./commands/ban.ts";
 import { certCommand } from "./commands/cert.ts";
 import { dkimCommand } from "./commands/dkim.ts";
 import { domainCommand } from "./commands/domain.ts";
+import { installCommand } from "./commands/install.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { queueCommand } from "./commands/queue.ts";
 import { restoreCommand } from "./commands/restore.ts";
 import { serveCommand } from "./commands/serve.ts";
+import { uninstallCommand } from "./commands/uninstall.ts";
 import { userCommand } from "./commands/user.ts";
 import { versionCommand } from "./commands/version.ts";
 import type { CliIo } from "./io.ts";
@@ -40,6 +42,8 @@ export const COMMANDS: readonly Command[] = [
   banCommand,
   backupCommand,
   restoreCommand,
+  installCommand,
+  uninstallCommand,
   versionCommand,
 ];
 

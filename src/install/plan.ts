@@ -1,0 +1,239 @@
+/**
+ * What `fumi install` and `fumi uninstall` do, as a list of steps decided before anything is
+ * touched: the same list is carried out (./apply.ts) or printed as a shell script for a dry run
+ * (./script.ts), so the dry run shows exactly what would happen.
+ *
+ * Paths in steps are those of the installed system; a root prefix (`--root`) is added only when
+ * a step is carried out or printed.
+ *
+ * @module
+ */
+
+import { UsageError } from "../util/errors.ts";
+import { PLAIN_PATH, renderUnit, type UnitCredential } from "./unit.ts";
+
+/** Where things go on the installed system. */
+export const PATHS = {
+  binary: "/usr/local/bin/fumi",
+  unit: "/etc/systemd/system/fumi.service",
+  // systemd's own credential stores (systemd.exec(5), "Credentials"): root-only directories.
+  encryptedCredential: "/etc/credstore.encrypted/fumi.master-key",
+  plainCredential: "/etc/credstore/fumi.master-key",
+  credentialSecret: "/var/lib/systemd/credential.secret",
+} as const;
+
+/** The unit's name for systemctl. */
+export const UNIT_NAME = "fumi.service";
+
+/** One thing to do. Owners are user or group names, resolved when the step is carried out. */
+export type Step =
+  | { readonly kind: "user"; readonly name: string; readonly home: string }
+  | {
+    readonly kind: "dir";
+    readonly path: string;
+    readonly mode: number;
+    readonly owner: string;
+    readonly group: string;
+  }
+  | {
+    readonly kind: "file";
+    readonly path: string;
+    readonly mode: number;
+    readonly owner: string;
+    readonly group: string;
+    /** The text to write, or the file to copy (`from`). */
+    readonly content: { readonly text: string } | { readonly from: string };
+    /** Leave an existing file as it is (the config: an administrator's edits are kept). */
+    readonly keepExisting: boolean;
+  }
+  | {
+    /** A new master key, encrypted with `systemd-creds` or in a 0600 file; never replaced. */
+    readonly kind: "master-key";
+    readonly path: string;
+    readonly encrypted: boolean;
+  }
+  | { readonly kind: "command"; readonly argv: readonly string[] }
+  | {
+    /** A file, a whole tree, or a directory only if it is empty; absent is fine. */
+    readonly kind: "remove";
+    readonly path: string;
+    readonly what: "file" | "tree" | "empty-dir";
+  }
+  | { readonly kind: "remove-user"; readonly name: string };
+
+/** `fumi install`'s options. */
+export interface InstallOptions {
+  /** "/" or a directory that stands for it. */
+  readonly root: string;
+  readonly user: string;
+  readonly dataDir: string;
+  readonly configPath: string;
+  readonly hostname: string;
+  /** The fumi executable to install as {@link PATHS.binary} (a path on this machine). */
+  readonly binarySource: string;
+  readonly start: boolean;
+}
+
+/** What the plan depends on, looked up before planning (./facts.ts). */
+export interface HostFacts {
+  readonly userExists: boolean;
+  /** `systemd-creds` is there (systemd 250 or later): LoadCredentialEncrypted works. */
+  readonly systemdCreds: boolean;
+  /** A master key credential installed before, kept with its kind. */
+  readonly credential: "encrypted" | "plain" | null;
+  /** The data directory has a master.key already: the server keeps using it. */
+  readonly dataKeyFile: boolean;
+}
+
+const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+const HOST_NAME =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+/** Checks the options a user typed; throws a {@link UsageError} naming the bad one. */
+export function checkOptions(
+  options: Pick<InstallOptions, "root" | "user" | "dataDir" | "configPath">,
+): void {
+  if (!USER_NAME.test(options.user)) {
+    throw new UsageError(`--user: "${options.user}" is not a valid system user name`);
+  }
+  for (const [flag, path] of [["--data-dir", options.dataDir], ["--config", options.configPath]]) {
+    if (!PLAIN_PATH.test(path!) || path === "/" || path!.split("/").includes("..")) {
+      throw new UsageError(
+        `${flag}: "${path}" must be an absolute path of letters, digits and _ . / @ + -`,
+      );
+    }
+  }
+  if (!PLAIN_PATH.test(options.root) || options.root.split("/").includes("..")) {
+    throw new UsageError(`--root: "${options.root}" must be an absolute plain path`);
+  }
+}
+
+/** The steps of `fumi install`. */
+export function planInstall(options: InstallOptions, facts: HostFacts): Step[] {
+  checkOptions(options);
+  if (!HOST_NAME.test(options.hostname)) {
+    throw new UsageError(
+      `The host name "${options.hostname}" is not a fully qualified name; pass --hostname (e.g. mail.example.org)`,
+    );
+  }
+  if (options.start && options.root !== "/") {
+    throw new UsageError(
+      "--root installs into a directory, where nothing can be started; add --no-start",
+    );
+  }
+  const { user, dataDir, configPath } = options;
+  const steps: Step[] = [];
+  if (!facts.userExists) steps.push({ kind: "user", name: user, home: dataDir });
+  steps.push(
+    {
+      kind: "file",
+      path: PATHS.binary,
+      mode: 0o755,
+      owner: "root",
+      group: "root",
+      content: { from: options.binarySource },
+      keepExisting: false,
+    },
+    // The config may name a database password later: readable by root and the service only.
+    { kind: "dir", path: dirname(configPath), mode: 0o750, owner: "root", group: user },
+    {
+      kind: "file",
+      path: configPath,
+      mode: 0o640,
+      owner: "root",
+      group: user,
+      content: { text: configText(options) },
+      keepExisting: true,
+    },
+    // Data: the embedded database, its socket and the TLS state, for the service's user alone.
+    { kind: "dir", path: dataDir, mode: 0o700, owner: user, group: user },
+  );
+  let credential: UnitCredential;
+  if (facts.credential !== null) {
+    credential = facts.credential === "encrypted"
+      ? { kind: "encrypted", path: PATHS.encryptedCredential }
+      : { kind: "plain", path: PATHS.plainCredential };
+  } else if (facts.dataKeyFile) {
+    credential = { kind: "none" }; // the key already protecting the data stays where it is
+  } else {
+    const encrypted = facts.systemdCreds;
+    const path = encrypted ? PATHS.encryptedCredential : PATHS.plainCredential;
+    steps.push(
+      { kind: "dir", path: dirname(path), mode: 0o700, owner: "root", group: "root" },
+      { kind: "master-key", path, encrypted },
+    );
+    credential = { kind: encrypted ? "encrypted" : "plain", path };
+  }
+  const unit = renderUnit({ binary: PATHS.binary, user, dataDir, configPath, credential });
+  steps.push({
+    kind: "file",
+    path: PATHS.unit,
+    mode: 0o644,
+    owner: "root",
+    group: "root",
+    content: { text: unit },
+    keepExisting: false,
+  });
+  if (options.start) {
+    steps.push(
+      { kind: "command", argv: ["systemctl", "daemon-reload"] },
+      { kind: "command", argv: ["systemctl", "enable", "--now", UNIT_NAME] },
+    );
+  }
+  return steps;
+}
+
+/** `fumi uninstall`'s options. */
+export interface UninstallOptions {
+  readonly root: string;
+  readonly user: string;
+  readonly dataDir: string;
+  readonly configPath: string;
+  /** Also delete the data, the config, the master key and the user. */
+  readonly purge: boolean;
+}
+
+/**
+ * The steps of `fumi uninstall`: the service, its unit and the binary go; the data, the config
+ * and the master key (without which the data cannot be read) stay unless `purge`.
+ */
+export function planUninstall(options: UninstallOptions, facts: HostFacts): Step[] {
+  checkOptions(options);
+  const live = options.root === "/";
+  const steps: Step[] = [];
+  if (live) steps.push({ kind: "command", argv: ["systemctl", "disable", "--now", UNIT_NAME] });
+  steps.push(
+    { kind: "remove", path: PATHS.unit, what: "file" },
+    { kind: "remove", path: PATHS.binary, what: "file" },
+  );
+  if (live) steps.push({ kind: "command", argv: ["systemctl", "daemon-reload"] });
+  if (options.purge) {
+    steps.push(
+      { kind: "remove", path: options.dataDir, what: "tree" },
+      { kind: "remove", path: options.configPath, what: "file" },
+      { kind: "remove", path: dirname(options.configPath), what: "empty-dir" },
+      { kind: "remove", path: PATHS.encryptedCredential, what: "file" },
+      { kind: "remove", path: PATHS.plainCredential, what: "file" },
+    );
+    if (facts.userExists) steps.push({ kind: "remove-user", name: options.user });
+  }
+  return steps;
+}
+
+/** The config file install writes: production mode needs only the host name and the data. */
+export function configText(options: Pick<InstallOptions, "hostname" | "dataDir">): string {
+  return [
+    "# Fumi's configuration, written by fumi install; edit it and restart fumi.service.",
+    "# Production defaults: SMTP 25, submission 587 and 465, IMAP 143 and 993, HTTPS 443 and",
+    "# HTTP 80 on all addresses; the database embedded in the data directory.",
+    `hostname = "${options.hostname}"`,
+    `data_dir = "${options.dataDir}"`,
+    "",
+  ].join("\n");
+}
+
+/** The folder of an absolute path. */
+export function dirname(path: string): string {
+  const at = path.lastIndexOf("/");
+  return at <= 0 ? "/" : path.slice(0, at);
+}
