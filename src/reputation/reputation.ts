@@ -213,7 +213,7 @@ export class Reputation {
         clip(`Message refused: spam score ${format(score)} reached ${format(rejectScore)}${named}`),
       );
     }
-    const tests = evaluation.items.map((i) => `${i.test}=${format(i.weight)}`).join(",");
+    const tests = testList(evaluation.items);
     const flag = score >= junkScore ? "Yes" : "No";
     return tag(
       ["X-Spam-Score", format(score)],
@@ -279,6 +279,23 @@ export class Reputation {
 function testName(hit: ListHit): string {
   const about = hit.subject.includes(":") || /^[\d.]+$/.test(hit.subject) ? "" : `:${hit.subject}`;
   return safe(`${hit.list}(${hit.meaning}${about})`);
+}
+
+/** The longest list of tests in X-Spam-Status: the field stays one line under 998 octets. */
+const MAX_TESTS_LENGTH = 800;
+
+/**
+ * `name=weight,…` for X-Spam-Status, cut after the last whole test that fits: the chain adds
+ * the field as one line (RFC 5322 §2.1.1: at most 998 characters).
+ */
+export function testList(items: readonly ScoreItem[]): string {
+  let out = "";
+  for (const item of items) {
+    const next = `${out === "" ? "" : ","}${item.test}=${format(item.weight)}`;
+    if (out.length + next.length > MAX_TESTS_LENGTH) return `${out},...`;
+    out += next;
+  }
+  return out;
 }
 
 /** The lists among the score's tests, for a reply text. */

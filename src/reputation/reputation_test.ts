@@ -5,7 +5,7 @@ import { silentLogger } from "../ops/log.ts";
 import { parseAddress } from "../util/address.ts";
 import { DEFAULT_IDENTITY_WEIGHTS } from "./identity.ts";
 import { SPAMHAUS_DBL, SPAMHAUS_ZEN } from "./presets.ts";
-import { Reputation, type ReputationOptions } from "./reputation.ts";
+import { Reputation, type ReputationOptions, testList } from "./reputation.ts";
 import { toList } from "./settings.ts";
 
 const A = (name: string, address: string): DnsRecord => ({ type: "A", name, ttl: 60, address });
@@ -140,4 +140,15 @@ Deno.test("identity: HELO literal, our own name, an unknown name", async () => {
   assertEquals(await tests("nowhere.invalid.example"), ["HELO_UNRESOLVABLE"]);
   const mismatch = await rep.evaluate(context("data", "192.0.2.99"));
   assert(mismatch.items.some((i) => i.test === "FCRDNS_MISSING"));
+});
+
+Deno.test("X-Spam-Status stays one line under 998 octets however many domains are listed", () => {
+  const items = Array.from({ length: 40 }, (_, i) => ({
+    test: `spamhaus-dbl(spam_domain:host-${i}.${"x".repeat(40)}.example)`,
+    weight: 6,
+  }));
+  const tests = testList(items);
+  assert(tests.length <= 804, `${tests.length}`);
+  assert(tests.endsWith(",..."));
+  assertEquals(testList(items.slice(0, 2)).split(",").length, 2);
 });
