@@ -467,3 +467,15 @@ Deno.test("the fumi with the server's permissions refuses to install and says wh
     assertStringIncludes(dry.out, "systemd-creds encrypt --name=master-key");
   });
 });
+
+Deno.test("contrib/systemd/fumi.service is the unit install writes with its defaults", async () => {
+  await withTempDir(async (tmp) => {
+    const { root, binary } = await newRoot(tmp);
+    const printed = await fumiIn([...installArgs(root, binary), "--print-unit"]);
+    assertEquals(printed.code, 0, printed.err.join("\n"));
+    assertEquals(
+      `${printed.out.join("\n")}\n`,
+      await Deno.readTextFile(`${REPO_ROOT}/contrib/systemd/fumi.service`),
+    );
+  });
+});
