@@ -19,6 +19,8 @@ import { dkimCommand } from "./commands/dkim.ts";
 import { domainCommand } from "./commands/domain.ts";
 import { installCommand } from "./commands/install.ts";
 import { keysCommand } from "./commands/keys.ts";
+import { importMaildirCommand } from "./commands/maildir.ts";
+import { exportMboxCommand, importMboxCommand } from "./commands/mbox.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { queueCommand } from "./commands/queue.ts";
 import { restoreCommand } from "./commands/restore.ts";
@@ -42,6 +44,9 @@ export const COMMANDS: readonly Command[] = [
   banCommand,
   backupCommand,
   restoreCommand,
+  exportMboxCommand,
+  importMboxCommand,
+  importMaildirCommand,
   installCommand,
   uninstallCommand,
   versionCommand,
