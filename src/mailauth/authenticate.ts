@@ -153,7 +153,10 @@ export async function authenticate(input: AuthenticateInput): Promise<AuthResult
   const dkim: DkimOutcome[] = [];
   for (const row of verified.results) {
     if (row.signingDomain === undefined) continue; // the "message not signed" row
-    const result = row.status.result;
+    // RFC 6376 §6.1.3 step 3: a body hash that does not match is a PERMFAIL, which RFC 8601
+    // §2.7.1 reports as "fail"; mailauth's lenient mode says "neutral" for it.
+    const bodyChanged = row.status.comment === "body hash did not verify";
+    const result = bodyChanged ? "fail" : row.status.result;
     dkim.push({
       result: DKIM_RESULTS.has(result) ? result as DkimResult : "permerror",
       domain: row.signingDomain,

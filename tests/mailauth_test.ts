@@ -1,0 +1,364 @@
+/**
+ * Inbound mail authentication end to end: a real Knot server on loopback serves the sender
+ * domains' SPF, DKIM and DMARC records; swaks sends through Fumi's MX listener, whose
+ * mail-authentication checks ask Knot through our stub resolver; what is stored (INBOX or
+ * Junk) and its Authentication-Results field are read back from the store. DKIM signatures
+ * come from an independent signer, python3-dkim's `dkimsign`, with keys from its `dknewkey`.
+ *
+ * @module
+ */
+
+import { StubResolver } from "../src/dns/mod.ts";
+import { zoneStrings } from "../src/dkim/mod.ts";
+import { mailauthChecks } from "../src/mailauth/mod.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
+import { type DnsServer, startDnsServer } from "./dns_server.ts";
+import { type SmtpFixture, withSmtp } from "./smtp.ts";
+import { runTool } from "./smtp_clients.ts";
+
+const HOSTNAME = "mail.example.org";
+
+/** A zone with its SOA and name server, then `records`. */
+function zone(origin: string, records: string): string {
+  return `@ SOA ns.${origin}. hostmaster.${origin}. 1 3600 600 86400 60\n@ NS ns\nns A 127.0.0.1\n${records}`;
+}
+
+/** Eleven A mechanisms: one more DNS lookup than RFC 7208 §4.6.4 allows. */
+const MANY = Array.from({ length: 11 }, (_, i) => `a:h${i}.spf.test`).join(" ");
+
+function zones(keys: { ed: string; rsa: string }): Record<string, string> {
+  return {
+    "spf.test": zone(
+      "spf.test",
+      [
+        'pass TXT "v=spf1 ip4:127.0.0.1 -all"',
+        'fail TXT "v=spf1 ip4:192.0.2.1 -all"',
+        'softfail TXT "v=spf1 ~all"',
+        // RFC 7208 §4.5: two SPF records are a permanent error ...
+        'twice TXT "v=spf1 ip4:127.0.0.1 -all"',
+        'twice TXT "v=spf1 -all"',
+        // ... and so are more than ten lookups (§4.6.4).
+        `many TXT "v=spf1 ${MANY} -all"`,
+        ...Array.from({ length: 11 }, (_, i) => `h${i} A 192.0.2.${i + 10}`),
+        'client TXT "v=spf1 ip4:127.0.0.1 -all"',
+        '_dmarc TXT "v=DMARC1; p=none"',
+      ].join("\n"),
+    ),
+    "signed.test": zone(
+      "signed.test",
+      [
+        '@ TXT "v=spf1 -all"',
+        '_dmarc TXT "v=DMARC1; p=none"',
+        `ed._domainkey TXT ${zoneStrings(keys.ed)}`,
+        `rsa._domainkey TXT ${zoneStrings(keys.rsa)}`,
+      ].join("\n"),
+    ),
+    "reject.test": zone("reject.test", '@ TXT "v=spf1 -all"\n_dmarc TXT "v=DMARC1; p=reject"'),
+    "quarantine.test": zone(
+      "quarantine.test",
+      '@ TXT "v=spf1 -all"\n_dmarc TXT "v=DMARC1; p=quarantine"',
+    ),
+    "none.test": zone("none.test", '@ TXT "v=spf1 -all"\n_dmarc TXT "v=DMARC1; p=none"'),
+    // A domain of the attacker's own, with SPF passing for the test client and a DMARC record.
+    "evil.test": zone(
+      "evil.test",
+      '@ TXT "v=spf1 ip4:127.0.0.1 -all"\n_dmarc TXT "v=DMARC1; p=reject"',
+    ),
+  };
+}
+
+/** python3-dkim's key maker: the private key file and the record text, per algorithm. */
+async function makeKeys(dir: string): Promise<{ ed: string; rsa: string }> {
+  const records: Record<string, string> = {};
+  for (const [name, type] of [["ed", "ed25519"], ["rsa", "rsa"]]) {
+    const made = await new Deno.Command("dknewkey", {
+      args: ["--ktype", type!, `${dir}/${name}`],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!made.success) throw new Error(`dknewkey failed: ${new TextDecoder().decode(made.stderr)}`);
+    records[name!] = (await Deno.readTextFile(`${dir}/${name}.dns`)).trim();
+  }
+  return { ed: records.ed!, rsa: records.rsa! };
+}
+
+/** Signs `message` with python3-dkim's `dkimsign`, relaxed/relaxed. */
+async function dkimsign(dir: string, selector: string, algorithm: string, message: string) {
+  const child = new Deno.Command("dkimsign", {
+    args: [
+      "--signalg",
+      algorithm,
+      "--hcanon",
+      "relaxed",
+      "--bcanon",
+      "relaxed",
+      selector,
+      "signed.test",
+      `${dir}/${selector}.key`,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(message));
+  await writer.close();
+  const out = await child.output();
+  if (!out.success) throw new Error(`dkimsign failed: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** A message with CRLF line ends. */
+function message(from: string, subject: string, body = "Hello from the test.", extra = "") {
+  return [
+    `From: ${from}`,
+    "To: bob@example.org",
+    `Subject: ${subject}`,
+    "Date: Sat, 28 Nov 2026 06:00:00 +0000",
+    `Message-ID: <${subject}@test>`,
+    ...(extra === "" ? [] : [extra]),
+    "",
+    body,
+    "",
+  ].join("\r\n");
+}
+
+interface Sent {
+  readonly code: number;
+  readonly transcript: string;
+}
+
+/** swaks through the MX: HELO client.spf.test, MAIL FROM `sender`, the message as given. */
+async function send(t: SmtpFixture, dir: string, sender: string, data: string): Promise<Sent> {
+  const file = await Deno.makeTempFile({ dir, suffix: ".eml" });
+  // --no-data-fixup sends the file as it is: the end-of-data line is ours to add.
+  await Deno.writeTextFile(file, `${data.endsWith("\r\n") ? data : `${data}\r\n`}.\r\n`);
+  const result = await runTool("swaks", [
+    "--server",
+    "127.0.0.1",
+    "--port",
+    `${t.ports.mx}`,
+    "--helo",
+    "client.spf.test",
+    "--from",
+    sender,
+    "--to",
+    t.bob.address,
+    "--timeout",
+    "20",
+    "--data",
+    `@${file}`,
+    "--no-data-fixup",
+  ]);
+  return { code: result.code, transcript: result.stdout + result.stderr };
+}
+
+/** The messages of bob's `mailbox`, as text. */
+async function stored(t: SmtpFixture, mailbox: "INBOX" | "Junk"): Promise<string[]> {
+  const box = await t.store.mailboxes.get(t.bob.id, mailbox);
+  const out: string[] = [];
+  for (const info of await t.store.messages.list(box.id)) {
+    out.push(new TextDecoder().decode(await t.store.messages.read(t.bob.id, info.messageId)));
+  }
+  return out;
+}
+
+/** The one message of `mailbox` whose subject is `subject`. */
+async function find(t: SmtpFixture, mailbox: "INBOX" | "Junk", subject: string) {
+  const found = (await stored(t, mailbox)).filter((m) => m.includes(`\r\nSubject: ${subject}\r\n`));
+  assertEquals(found.length, 1, `one message "${subject}" in ${mailbox}`);
+  return found[0]!;
+}
+
+/** The Authentication-Results fields of a stored message, unfolded. */
+function authResults(text: string): string[] {
+  const header = text.slice(0, text.indexOf("\r\n\r\n") + 2);
+  return [...header.matchAll(/^Authentication-Results:(.*(?:\r\n[ \t].*)*)\r\n/gim)].map((m) =>
+    m[1]!.replace(/\r\n[ \t]/g, " ").replace(/\s+/g, " ").trim()
+  );
+}
+
+/** Our one Authentication-Results field. */
+function ours(text: string): string {
+  const fields = authResults(text).filter((f) => f.toLowerCase().startsWith(`${HOSTNAME};`));
+  assertEquals(fields.length, 1, `one field of ours in ${JSON.stringify(authResults(text))}`);
+  return fields[0]!;
+}
+
+async function withWorld(fn: (t: SmtpFixture, dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "fumi-mailauth-" });
+  let dns: DnsServer | null = null;
+  try {
+    dns = await startDnsServer(zones(await makeKeys(dir)));
+    const resolver = new StubResolver({
+      nameservers: [{ address: dns.address, port: dns.port }],
+      timeoutMs: 2_000,
+      attempts: 1,
+    });
+    await withSmtp((t) => fn(t, dir), {
+      checks: mailauthChecks({ hostname: HOSTNAME, resolver, timeoutMs: 10_000 }),
+    });
+  } finally {
+    await dns?.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("SPF on MAIL FROM and HELO: pass, fail, softfail, permerror", async () => {
+  await withWorld(async (t, dir) => {
+    const cases: [string, string][] = [
+      ["pass", "pass"],
+      ["fail", "fail"],
+      ["softfail", "softfail"],
+      ["twice", "permerror"],
+      ["many", "permerror"],
+    ];
+    for (const [sub] of cases) {
+      const sender = `x@${sub}.spf.test`;
+      const sent = await send(t, dir, sender, message(sender, `spf-${sub}`));
+      assertEquals(sent.code, 0, sent.transcript);
+    }
+    for (const [sub, result] of cases) {
+      const field = ours(await find(t, "INBOX", `spf-${sub}`));
+      assertStringIncludes(field, `spf=${result} smtp.mailfrom=x@${sub}.spf.test;`);
+      assertStringIncludes(field, "spf=pass smtp.helo=client.spf.test;");
+    }
+  });
+});
+
+Deno.test("DKIM: an independent signer's signatures verify; one changed body byte fails them", async () => {
+  await withWorld(async (t, dir) => {
+    const original = message("Signer <a@signed.test>", "dkim-good", "One body line.");
+    const signed = await dkimsign(
+      dir,
+      "rsa",
+      "rsa-sha256",
+      await dkimsign(dir, "ed", "ed25519-sha256", original),
+    );
+    assertEquals((signed.match(/^DKIM-Signature:/gm) ?? []).length, 2);
+    const good = await send(t, dir, "a@signed.test", signed);
+    assertEquals(good.code, 0, good.transcript);
+    const field = ours(await find(t, "INBOX", "dkim-good"));
+    assertMatch(field, /dkim=pass header\.d=signed\.test header\.s=ed header\.a=ed25519-sha256 /);
+    assertMatch(field, /dkim=pass header\.d=signed\.test header\.s=rsa header\.a=rsa-sha256 /);
+    // SPF fails for signed.test; the aligned signatures carry DMARC.
+    assertStringIncludes(field, "spf=fail smtp.mailfrom=a@signed.test;");
+    assertStringIncludes(field, "dmarc=pass (p=none) header.from=signed.test;");
+    // One byte of the body changed on the way, and the subject to tell the copies apart:
+    // the subject is signed too, so the header hash fails as well as the body hash.
+    const tampered = signed.replace("One body line.", "One body lime.").replace(
+      "Subject: dkim-good",
+      "Subject: dkim-bad",
+    );
+    const bad = await send(t, dir, "a@signed.test", tampered);
+    assertEquals(bad.code, 0, bad.transcript);
+    const badField = ours(await find(t, "INBOX", "dkim-bad"));
+    assertMatch(
+      badField,
+      /dkim=fail .*header\.d=signed\.test header\.s=ed header\.a=ed25519-sha256/,
+    );
+    assertMatch(badField, /dkim=fail .*header\.d=signed\.test header\.s=rsa header\.a=rsa-sha256/);
+    assertStringIncludes(badField, "dmarc=fail (p=none dis=none) header.from=signed.test;");
+    // Only the body changed: the body hash alone fails it.
+    const bodyOnly = await dkimsign(
+      dir,
+      "ed",
+      "ed25519-sha256",
+      message("Signer <a@signed.test>", "dkim-body", "One body line."),
+    );
+    const sent = await send(t, dir, "a@signed.test", bodyOnly.replace("body line.", "body line!"));
+    assertEquals(sent.code, 0, sent.transcript);
+    assertMatch(
+      ours(await find(t, "INBOX", "dkim-body")),
+      /dkim=fail \(body hash did not verify\)/,
+    );
+  });
+});
+
+Deno.test("DMARC: reject refuses at the end of DATA, quarantine files to Junk, none delivers", async () => {
+  await withWorld(async (t, dir) => {
+    const refused = await send(t, dir, "a@reject.test", message("a@reject.test", "dmarc-reject"));
+    assert(refused.code !== 0, refused.transcript);
+    assertMatch(
+      refused.transcript,
+      /550 5\.7\.1 Message refused: DMARC policy of reject\.test is reject/,
+    );
+    // Refused after DATA, not before: the transcript has the message and then the 550.
+    assertMatch(refused.transcript, /354[\s\S]*Subject: dmarc-reject[\s\S]*550 5\.7\.1/);
+    const junk = await send(
+      t,
+      dir,
+      "q@quarantine.test",
+      message("q@quarantine.test", "dmarc-quarantine"),
+    );
+    assertEquals(junk.code, 0, junk.transcript);
+    assertStringIncludes(
+      ours(await find(t, "Junk", "dmarc-quarantine")),
+      "dmarc=fail (p=quarantine dis=quarantine) header.from=quarantine.test;",
+    );
+    const none = await send(t, dir, "n@none.test", message("n@none.test", "dmarc-none"));
+    assertEquals(none.code, 0, none.transcript);
+    assertStringIncludes(
+      ours(await find(t, "INBOX", "dmarc-none")),
+      "dmarc=fail (p=none dis=none) header.from=none.test;",
+    );
+    const inbox = await stored(t, "INBOX");
+    assertEquals(inbox.some((m) => m.includes("Subject: dmarc-reject")), false);
+    assertEquals(inbox.some((m) => m.includes("Subject: dmarc-quarantine")), false);
+    assertEquals((await stored(t, "Junk")).length, 1);
+  });
+});
+
+Deno.test("DMARC: two From addresses or a display-name trick do not pass for the wrong domain", async () => {
+  await withWorld(async (t, dir) => {
+    // The attacker's own domain passes DMARC, as a control.
+    const own = await send(t, dir, "x@evil.test", message("x@evil.test", "from-own"));
+    assertEquals(own.code, 0, own.transcript);
+    assertStringIncludes(
+      ours(await find(t, "INBOX", "from-own")),
+      "dmarc=pass (p=reject) header.from=evil.test;",
+    );
+    const tricks: [string, string][] = [
+      ["from-two", "x@evil.test, ceo@reject.test"],
+      ["from-display", '"ceo@reject.test" <x@evil.test>'],
+      ["from-unquoted", "ceo@reject.test <x@evil.test>"],
+      ["from-encoded", "=?utf-8?B?Y2VvQHJlamVjdC50ZXN0?= <x@evil.test>"],
+      ["from-comment", "x@evil.test (ceo@reject.test)"],
+    ];
+    for (const [subject, from] of tricks) {
+      const sent = await send(t, dir, "x@evil.test", message(from, subject));
+      assert(sent.code !== 0, `${subject}: ${sent.transcript}`);
+      assertMatch(
+        sent.transcript,
+        /550 5\.7\.1 Message refused: DMARC policy of reject\.test is reject/,
+      );
+    }
+    // Two From fields: refused before DMARC by the header syntax check (RFC 5322 §3.6); DMARC
+    // would refuse them too (RFC 7489 §6.6.1, src/mailauth/check_test.ts).
+    const twoFields = message("x@evil.test", "from-fields", "Hi", "From: ceo@reject.test");
+    const sent = await send(t, dir, "x@evil.test", twoFields);
+    assert(sent.code !== 0, sent.transcript);
+    assertMatch(sent.transcript, /554 5\.6\.0 .*From/);
+    assertEquals((await stored(t, "INBOX")).length, 1);
+  });
+});
+
+Deno.test("Authentication-Results claiming our authserv-id are removed; ours is the one field", async () => {
+  await withWorld(async (t, dir) => {
+    const forged = [
+      `Authentication-Results: ${HOSTNAME}; dmarc=pass header.from=none.test`,
+      `Authentication-Results: MAIL.example.org;\r\n dkim=pass header.d=none.test`,
+      "Authentication-Results: other.example; spf=pass smtp.mailfrom=n@none.test",
+    ].join("\r\n");
+    const sent = await send(t, dir, "n@none.test", message("n@none.test", "forged", "Hi", forged));
+    assertEquals(sent.code, 0, sent.transcript);
+    const text = await find(t, "INBOX", "forged");
+    const fields = authResults(text);
+    assertEquals(fields.length, 2, JSON.stringify(fields));
+    // Ours, on top with the trace fields, says what we found ...
+    assertStringIncludes(ours(text), "dmarc=fail (p=none dis=none) header.from=none.test;");
+    assertEquals(ours(text).includes("dmarc=pass"), false);
+    // ... and another server's field is left as it came.
+    assertEquals(fields[1], "other.example; spf=pass smtp.mailfrom=n@none.test");
+  });
+});
