@@ -22,6 +22,7 @@ import {
   spawnFumi,
   withTempDir,
 } from "./cli.ts";
+import { openTestDatabase, type TestDatabase } from "./db.ts";
 import { GOOD_PASSWORD } from "./store.ts";
 
 /** The flags README.md's "Permissions" table gives a reason for, in its order. */
@@ -154,17 +155,26 @@ Deno.test("a server with exactly those permissions: SMTP delivery, IMAP FETCH, /
         .map(([name, port]) => `[listeners.${name}]\naddresses = ["127.0.0.1"]\nport = ${port}\n`)
         .join("\n"),
     );
-    const env = { FUMI_DATA_DIR: dataDir, FUMI_ADMIN_PASSWORD: GOOD_PASSWORD };
+    // With FUMI_TEST_DATABASE_URL, on a new database of that PostgreSQL (over TCP), else on the
+    // embedded one (files, a unix socket).
+    let external: TestDatabase | null = null;
+    if (Deno.env.get("FUMI_TEST_DATABASE_URL")) external = await openTestDatabase();
+    const database: Record<string, string> = external?.url
+      ? { FUMI_DATABASE_URL: external.url }
+      : {};
+    const env = { FUMI_DATA_DIR: dataDir, FUMI_ADMIN_PASSWORD: GOOD_PASSWORD, ...database };
     const server = spawnFumi(["serve", "--dev", "--config", config], { env });
     try {
       await server.waitForOut(/^ {2}health: +http:\/\//, 120_000);
+      const where = await server.waitForOut(/^ {2}database: /);
+      assertEquals(where.includes("embedded PGlite"), external === null, where);
       assertEquals(await get(`http://127.0.0.1:${ports.http}/healthz`), {
         status: 200,
         body: "ok\n",
       });
 
       const added = await fumiProcess(["user", "add", "alice@localhost", "--password-stdin"], {
-        env: { FUMI_DATA_DIR: dataDir },
+        env: { FUMI_DATA_DIR: dataDir, ...database },
         stdin: `${GOOD_PASSWORD}\n`,
       });
       assertEquals(added.code, 0, added.err.join("\n"));
@@ -226,6 +236,7 @@ Deno.test("a server with exactly those permissions: SMTP delivery, IMAP FETCH, /
       }
     } finally {
       const status = await server.stop(10_000);
+      await external?.close();
       assertEquals(status.code, 0, server.stderr.join("\n"));
     }
     const denied = server.stderr.filter((line) => /NotCapable|Requires \w+ access/.test(line));
