@@ -33,7 +33,7 @@ Deno.test("usage and configuration errors exit 2 with one line, before any datab
           const usage of [
             "fumi serve [--dev] [--config FILE]",
             "fumi migrate [--dry-run]",
-            "fumi domain add|list|limits|remove …",
+            "fumi domain add|list|dns|check|limits|remove …",
             "fumi dkim show|rotate|remove …",
             "fumi user add|list|passwd|quota|senders|limits|disable|enable|hold|unhold|remove|2fa|app-password …",
             "fumi alias add|list|remove …",

@@ -29,7 +29,10 @@ const LAYER: Record<string, number> = {
   mtasts: 3,
   // DANE: TLSA lookups over the resolver (dns) and matching a certificate chain against them.
   dane: 3,
+
   auth: 4,
+  // A hosted domain's DNS records: what to publish (dkim's record text) and a check over dns.
+  records: 4,
   // Installing as a systemd service: plans, the unit, files; a master key from crypto.
   install: 4,
   acme: 4,

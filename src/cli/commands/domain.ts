@@ -1,5 +1,6 @@
 /**
- * `fumi domain add|list|limits|remove`. Adding a domain also makes its DKIM keys.
+ * `fumi domain add|list|dns|check|limits|remove`. Adding a domain also makes its DKIM keys and
+ * prints the records to publish (domain_dns.ts).
  *
  * @module
  */
@@ -8,7 +9,8 @@ import { expectPositional, parseArgs } from "../args.ts";
 import { type Command, group } from "../command.ts";
 import { withStore } from "../context.ts";
 import { FumiError } from "../../util/errors.ts";
-import { dkimRecordLine } from "./dkim.ts";
+import { check, dns, printRecords } from "./domain_dns.ts";
+import { expectedRecords } from "../../records/mod.ts";
 import { LIMIT_FLAGS, LIMIT_OPTIONS, limitArguments } from "./_limits.ts";
 
 const flags = { string: ["config"] } as const;
@@ -36,15 +38,16 @@ const add: Command = {
         }.`,
       );
       io.out("");
-      io.out("Publish these DNS records (replace the address with your server's):");
-      for (const line of dnsRecords(domain.name, config.hostname)) io.out(`  ${line}`);
-      for (const key of dkim.created) io.out(`  ${dkimRecordLine(key)}  ; RFC 6376, RFC 8463`);
-      if (!config.hostname.includes(".")) {
-        io.out(`  (the host name "${config.hostname}" is not fully qualified: set FUMI_HOSTNAME)`);
-      }
+      const records = expectedRecords({
+        domain: domain.name,
+        hostname: config.hostname,
+        dkim: dkim.created,
+      });
+      printRecords(io, records, config.hostname);
       io.out("");
+      io.out(`Show them again with: fumi domain dns ${domain.name}`);
       io.out(`Show the DKIM records again with: fumi dkim show ${domain.name}`);
-      io.out("MTA-STS and TLS-RPT records are added to this list as those features arrive.");
+      io.out(`Once published, check them with: fumi domain check ${domain.name}`);
     });
   },
 };
@@ -82,25 +85,6 @@ const remove: Command = {
   },
 };
 
-/** The records a domain needs so that other servers deliver to Fumi and trust its mail. */
-export function dnsRecords(domain: string, hostname: string): string[] {
-  const rows: [string, string, string, string][] = [
-    [`${hostname}.`, "A", "192.0.2.1", "the server's IPv4 address (and AAAA for IPv6)"],
-    [`${domain}.`, "MX", `10 ${hostname}.`, "RFC 5321 §5.1"],
-    [`${domain}.`, "TXT", '"v=spf1 mx -all"', "RFC 7208"],
-    [
-      `_dmarc.${domain}.`,
-      "TXT",
-      `"v=DMARC1; p=reject; rua=mailto:postmaster@${domain}"`,
-      "RFC 7489",
-    ],
-  ];
-  const width = (i: number) => Math.max(...rows.map((r) => r[i]!.length));
-  return rows.map(([name, type, value, note]) =>
-    `${name.padEnd(width(0))}  ${type.padEnd(width(1))}  ${value.padEnd(width(2))}  ; ${note}`
-  );
-}
-
 /** `fumi domain`. */
 const limits: Command = {
   name: "limits",
@@ -134,4 +118,11 @@ const limits: Command = {
 };
 
 /** `fumi domain`. */
-export const domainCommand = group("domain", "Manage hosted domains.", [add, list, limits, remove]);
+export const domainCommand = group("domain", "Manage hosted domains.", [
+  add,
+  list,
+  dns,
+  check,
+  limits,
+  remove,
+]);
