@@ -50,5 +50,6 @@ export async function hostFacts(root: string, user: string, dataDir: string): Pr
     systemdCreds: (await exists("/usr/bin/systemd-creds")) || (await exists("/bin/systemd-creds")),
     credential: encrypted ? "encrypted" : plain ? "plain" : null,
     dataKeyFile: await exists(under(root, `${dataDir}/master.key`)),
+    unitInstalled: await exists(under(root, PATHS.unit)),
   };
 }

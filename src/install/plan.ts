@@ -83,6 +83,8 @@ export interface HostFacts {
   readonly credential: "encrypted" | "plain" | null;
   /** The data directory has a master.key already: the server keeps using it. */
   readonly dataKeyFile: boolean;
+  /** fumi.service is installed (uninstall stops it only then). */
+  readonly unitInstalled: boolean;
 }
 
 const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -124,8 +126,9 @@ export function planInstall(options: InstallOptions, facts: HostFacts): Step[] {
   const { user, dataDir, configPath } = options;
   const steps: Step[] = [];
   if (!facts.userExists) steps.push({ kind: "user", name: user, home: dataDir });
-  steps.push(
-    {
+  // Installing from the installed binary itself leaves it where it is.
+  if (options.root !== "/" || options.binarySource !== PATHS.binary) {
+    steps.push({
       kind: "file",
       path: PATHS.binary,
       mode: 0o755,
@@ -133,7 +136,9 @@ export function planInstall(options: InstallOptions, facts: HostFacts): Step[] {
       group: "root",
       content: { from: options.binarySource },
       keepExisting: false,
-    },
+    });
+  }
+  steps.push(
     // The config may name a database password later: readable by root and the service only.
     { kind: "dir", path: dirname(configPath), mode: 0o750, owner: "root", group: user },
     {
@@ -177,7 +182,10 @@ export function planInstall(options: InstallOptions, facts: HostFacts): Step[] {
   if (options.start) {
     steps.push(
       { kind: "command", argv: ["systemctl", "daemon-reload"] },
-      { kind: "command", argv: ["systemctl", "enable", "--now", UNIT_NAME] },
+      // enable and restart, not enable --now: a reinstall (an upgrade) must also replace a
+      // running server by the new binary; on a first install restart starts it.
+      { kind: "command", argv: ["systemctl", "enable", UNIT_NAME] },
+      { kind: "command", argv: ["systemctl", "restart", UNIT_NAME] },
     );
   }
   return steps;
@@ -201,12 +209,16 @@ export function planUninstall(options: UninstallOptions, facts: HostFacts): Step
   checkOptions(options);
   const live = options.root === "/";
   const steps: Step[] = [];
-  if (live) steps.push({ kind: "command", argv: ["systemctl", "disable", "--now", UNIT_NAME] });
+  if (live && facts.unitInstalled) {
+    steps.push({ kind: "command", argv: ["systemctl", "disable", "--now", UNIT_NAME] });
+  }
   steps.push(
     { kind: "remove", path: PATHS.unit, what: "file" },
     { kind: "remove", path: PATHS.binary, what: "file" },
   );
-  if (live) steps.push({ kind: "command", argv: ["systemctl", "daemon-reload"] });
+  if (live && facts.unitInstalled) {
+    steps.push({ kind: "command", argv: ["systemctl", "daemon-reload"] });
+  }
   if (options.purge) {
     steps.push(
       { kind: "remove", path: options.dataDir, what: "tree" },

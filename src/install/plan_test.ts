@@ -17,6 +17,7 @@ const FRESH: HostFacts = {
   systemdCreds: true,
   credential: null,
   dataKeyFile: false,
+  unitInstalled: false,
 };
 
 function unitOf(steps: ReturnType<typeof planInstall>): string {
@@ -45,17 +46,23 @@ Deno.test("a key that exists is never replaced: a credential is kept, a data dir
 
 Deno.test("install starts the service last; uninstall keeps the key unless --purge", () => {
   const steps = planInstall(OPTIONS, FRESH);
-  assertEquals(steps.slice(-2), [
+  assertEquals(steps.slice(-3), [
     { kind: "command", argv: ["systemctl", "daemon-reload"] },
-    { kind: "command", argv: ["systemctl", "enable", "--now", "fumi.service"] },
+    { kind: "command", argv: ["systemctl", "enable", "fumi.service"] },
+    { kind: "command", argv: ["systemctl", "restart", "fumi.service"] },
   ]);
-  const keep = planUninstall({ ...OPTIONS, purge: false }, { ...FRESH, userExists: true });
+  const fromItself = planInstall({ ...OPTIONS, binarySource: PATHS.binary }, FRESH);
+  assert(!fromItself.some((s) => s.kind === "file" && s.path === PATHS.binary));
+  const installed = { ...FRESH, userExists: true, unitInstalled: true };
+  const keep = planUninstall({ ...OPTIONS, purge: false }, installed);
   assertEquals(keep[0], {
     kind: "command",
     argv: ["systemctl", "disable", "--now", "fumi.service"],
   });
   assert(!keep.some((s) => s.kind === "remove" && s.path.includes("credstore")));
-  const purge = planUninstall({ ...OPTIONS, purge: true }, { ...FRESH, userExists: true });
+  const purge = planUninstall({ ...OPTIONS, purge: true }, installed);
+  const gone = planUninstall({ ...OPTIONS, purge: false }, { ...FRESH, userExists: true });
+  assert(!gone.some((s) => s.kind === "command"), "no unit: nothing to stop or reload");
   assert(purge.some((s) => s.kind === "remove" && s.path === PATHS.encryptedCredential));
   assertEquals(purge.at(-1), { kind: "remove-user", name: "fumi" });
 });
