@@ -5,6 +5,7 @@
  * @module
  */
 
+import { FumiError } from "../util/errors.ts";
 import { type HostFacts, PATHS } from "./plan.ts";
 
 /** A path under the root prefix: `under("/tmp/r", "/etc/x")` is "/tmp/r/etc/x". */
@@ -18,6 +19,10 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
+    // The credential stores are root's alone: a plan made without seeing them would be wrong.
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new FumiError(`Cannot see whether ${path} exists (permission denied); run as root`);
+    }
     throw error;
   }
 }
