@@ -59,6 +59,15 @@ function zones(keys: { ed: string; rsa: string }): Record<string, string> {
       '@ TXT "v=spf1 -all"\n_dmarc TXT "v=DMARC1; p=quarantine"',
     ),
     "none.test": zone("none.test", '@ TXT "v=spf1 -all"\n_dmarc TXT "v=DMARC1; p=none"'),
+    // Mailing list hosts that ARC-seal what they forward (RFC 8617); only the first is trusted.
+    "lists.test": zone(
+      "lists.test",
+      `@ TXT "v=spf1 ip4:127.0.0.1 -all"\nrsa._domainkey TXT ${zoneStrings(keys.rsa)}`,
+    ),
+    "other.test": zone(
+      "other.test",
+      `@ TXT "v=spf1 ip4:127.0.0.1 -all"\nrsa._domainkey TXT ${zoneStrings(keys.rsa)}`,
+    ),
     // A domain of the attacker's own, with SPF passing for the test client and a DMARC record.
     "evil.test": zone(
       "evil.test",
@@ -106,6 +115,28 @@ async function dkimsign(dir: string, selector: string, algorithm: string, messag
   const out = await child.output();
   if (!out.success) throw new Error(`dkimsign failed: ${new TextDecoder().decode(out.stderr)}`);
   return new TextDecoder().decode(out.stdout);
+}
+
+/**
+ * Seals `message` as the list host `domain` would (python3-dkim's `arcsign`, RSA): the host's
+ * Authentication-Results for its authserv-id `domain` becomes the ARC-Authentication-Results.
+ */
+async function arcsign(dir: string, domain: string, message: string): Promise<string> {
+  const child = new Deno.Command("arcsign", {
+    args: ["rsa", domain, `${dir}/rsa.key`, domain],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(message));
+  await writer.close();
+  const out = await child.output();
+  const sealed = new TextDecoder().decode(out.stdout);
+  if (!out.success || !sealed.startsWith("ARC-Seal:")) {
+    throw new Error(`arcsign failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return sealed;
 }
 
 /** A message with CRLF line ends. */
@@ -185,7 +216,10 @@ function ours(text: string): string {
   return fields[0]!;
 }
 
-async function withWorld(fn: (t: SmtpFixture, dir: string) => Promise<void>): Promise<void> {
+async function withWorld(
+  fn: (t: SmtpFixture, dir: string) => Promise<void>,
+  trustedArcSealers: readonly string[] = [],
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "fumi-mailauth-" });
   let dns: DnsServer | null = null;
   try {
@@ -196,7 +230,12 @@ async function withWorld(fn: (t: SmtpFixture, dir: string) => Promise<void>): Pr
       attempts: 1,
     });
     await withSmtp((t) => fn(t, dir), {
-      checks: mailauthChecks({ hostname: HOSTNAME, resolver, timeoutMs: 10_000 }),
+      checks: mailauthChecks({
+        hostname: HOSTNAME,
+        resolver,
+        timeoutMs: 10_000,
+        trustedArcSealers,
+      }),
     });
   } finally {
     await dns?.stop();
@@ -361,4 +400,39 @@ Deno.test("Authentication-Results claiming our authserv-id are removed; ours is 
     // ... and another server's field is left as it came.
     assertEquals(fields[1], "other.example; spf=pass smtp.mailfrom=n@none.test");
   });
+});
+
+Deno.test("ARC: a chain sealed by a trusted list host passes and vouches for a DMARC failure", async () => {
+  await withWorld(async (t, dir) => {
+    // What the list host found when the author's mail reached it, and its seal over it.
+    const original = (host: string, subject: string, body = "Posted to the list.") =>
+      message(
+        "Author <a@reject.test>",
+        subject,
+        body,
+        `Authentication-Results: ${host}; dkim=pass header.d=reject.test; dmarc=pass header.from=reject.test`,
+      );
+    const sealed = await arcsign(dir, "lists.test", original("lists.test", "arc-trusted"));
+    const sent = await send(t, dir, "list-bounces@lists.test", sealed);
+    assertEquals(sent.code, 0, sent.transcript);
+    const field = ours(await find(t, "INBOX", "arc-trusted"));
+    assertStringIncludes(field, "arc=pass (sealed by lists.test)");
+    // The author's domain still fails DMARC here; the trusted chain changed what was done.
+    assertStringIncludes(
+      field,
+      "dmarc=fail (p=reject dis=none override: ARC sealed by lists.test) header.from=reject.test;",
+    );
+    // Changed after sealing: the chain fails, and reject.test's policy applies.
+    const changed = (await arcsign(dir, "lists.test", original("lists.test", "arc-changed")))
+      .replace("Posted to the list.", "Posted to the list!");
+    const refused = await send(t, dir, "list-bounces@lists.test", changed);
+    assert(refused.code !== 0, refused.transcript);
+    assertMatch(refused.transcript, /550 5\.7\.1 Message refused: DMARC policy of reject\.test/);
+    // A valid chain from a host nobody trusts vouches for nothing.
+    const other = await arcsign(dir, "other.test", original("other.test", "arc-untrusted"));
+    const untrusted = await send(t, dir, "list-bounces@other.test", other);
+    assert(untrusted.code !== 0, untrusted.transcript);
+    assertMatch(untrusted.transcript, /550 5\.7\.1 Message refused: DMARC policy of reject\.test/);
+    assertEquals((await stored(t, "INBOX")).length, 1);
+  }, ["lists.test"]);
 });

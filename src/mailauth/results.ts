@@ -51,13 +51,16 @@ export function resultClauses(results: AuthResults): string[] {
     );
   }
   const dmarc = results.dmarc;
+  const overridden = results.disposition.action === "none" && results.disposition.reason !== null;
   if (dmarc.kind === "permerror") {
     clauses.push(`dmarc=permerror ${comment(dmarc.reason)}`);
   } else {
     for (const o of dmarc.outcomes) {
       const notes = [
         ...(o.published === null ? [] : [`p=${o.published}`]),
-        ...(o.result === "fail" ? [`dis=${o.policy}`] : []),
+        // The disposition applied: a trusted ARC chain's override makes it none (§6.7).
+        ...(o.result === "fail" ? [`dis=${overridden ? "none" : o.policy}`] : []),
+        ...(o.result === "fail" && overridden ? [`override: ${results.disposition.reason}`] : []),
         ...(o.result === "pass" || o.published !== null ? [] : [o.reason]),
       ];
       const why = notes.length === 0 ? "" : ` ${comment(notes.join(" "))}`;

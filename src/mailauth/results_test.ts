@@ -132,3 +132,30 @@ Deno.test("Authentication-Results: what a sender wrote cannot add a resinfo or a
   })[1]!;
   assertEquals(worst.length < 800, true);
 });
+
+Deno.test("Authentication-Results: a trusted ARC chain's override shows as the disposition", () => {
+  const clauses = resultClauses({
+    ...BASE,
+    arc: { result: "pass", sealer: "lists.example" },
+    dmarc: {
+      kind: "evaluated",
+      outcomes: [{
+        domain: "sender.example",
+        result: "fail",
+        published: "reject",
+        policy: "reject",
+        aligned: { spf: null, dkim: null },
+        reason: "no aligned identifier",
+      }],
+    },
+    disposition: {
+      action: "none",
+      domain: "sender.example",
+      reason: "ARC sealed by lists.example",
+    },
+  });
+  assertEquals(clauses.slice(-2), [
+    "dmarc=fail (p=reject dis=none override: ARC sealed by lists.example) header.from=sender.example",
+    "arc=pass (sealed by lists.example)",
+  ]);
+});
