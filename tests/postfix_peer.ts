@@ -104,7 +104,6 @@ export async function startPostfixPeer(options: PostfixPeerOptions): Promise<Pos
     );
     await Deno.writeTextFile(`${config}/vmailbox`, mailboxes.join("\n") + "\n");
     await Deno.writeTextFile(`${config}/access`, "");
-    await postmap(`${config}/access`);
     const refuse = "error:5.7.1 this test peer sends no mail off this machine";
     await Deno.writeTextFile(
       `${config}/main.cf`,
@@ -149,6 +148,7 @@ export async function startPostfixPeer(options: PostfixPeerOptions): Promise<Pos
         "",
       ].join("\n"),
     );
+    await postmap(`${config}/access`); // after main.cf: postmap reads it
     // master(5): service type private unpriv chroot wakeup maxproc command
     await Deno.writeTextFile(
       `${config}/master.cf`,
