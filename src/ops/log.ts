@@ -40,7 +40,7 @@ export function createLogger(options: LoggerOptions, base: LogFields = {}): Logg
   const now = options.now ?? (() => new Date());
   const emit = (level: LogLevel, message: string, fields: LogFields = {}) => {
     if (RANK[level] < RANK[options.level]) return;
-    const all = redact({ ...base, ...fields });
+    const all = redactFields({ ...base, ...fields });
     const time = now().toISOString();
     if (options.format === "json") {
       write(JSON.stringify({ time, level, msg: message, ...all }, jsonSafe));
@@ -67,7 +67,11 @@ export const silentLogger: Logger = {
   child: () => silentLogger,
 };
 
-function redact(fields: LogFields): LogFields {
+/**
+ * Fields as a log line shows them: secret or content fields replaced by "[redacted]", errors as
+ * their name and message. For anything that keeps log fields elsewhere (src/ops/error_events.ts).
+ */
+export function redactFields(fields: LogFields): LogFields {
   const out: LogFields = {};
   for (const [key, value] of Object.entries(fields)) {
     out[key] = SECRET_FIELD.test(key)

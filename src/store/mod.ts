@@ -33,6 +33,21 @@ export {
   type TlsSnapshot,
 } from "./certificates.ts";
 export type { Database, Sql, TxSql } from "./db.ts";
+export {
+  type AuditEntry,
+  AuditLog,
+  type AuditRecord,
+  type AuditValue,
+  type AuditVerification,
+} from "./audit.ts";
+export {
+  activeBans,
+  type ErrorEvent,
+  ErrorEvents,
+  type QueueGauges,
+  queueGauges,
+  registerStoreMetrics,
+} from "./status.ts";
 export { Sending, type SendingDefaults, type SendingUse } from "./sending.ts";
 export type { DkimKey, DkimKeyState, DkimRotation } from "./dkim_keys.ts";
 export type { Domain } from "./domains.ts";
