@@ -8,11 +8,16 @@
 import { Acme, http01Handler, startRenewal, storedChallenges } from "./acme/mod.ts";
 import { Bans } from "./auth/bans.ts";
 import { ensureAdministrator, type FirstAdministrator } from "./bootstrap.ts";
-import { parseCidr } from "./net/cidr.ts";
+import { CidrList, parseCidr, tryParseIp } from "./net/cidr.ts";
 import { openResolver } from "./dns/mod.ts";
 import type { Config } from "./config/mod.ts";
 import { type HttpListener, serveHealth } from "./ops/health.ts";
+import { ErrorRecorder, flushErrors } from "./ops/error_events.ts";
 import type { Logger } from "./ops/log.ts";
+import { processMetrics, Registry, serverMetrics } from "./ops/metrics.ts";
+import { serveMetrics } from "./ops/metrics_server.ts";
+import { readiness } from "./ops/ready.ts";
+import { loadMigrations, pendingMigrations } from "./store/migrate.ts";
 import { Login, sqlCredentials, VerificationCache } from "./auth/login.ts";
 import { ScramLogin, sqlScramCredentials } from "./auth/scram_login.ts";
 import {
@@ -33,7 +38,7 @@ import {
   storeDeps,
 } from "./smtp/server/mod.ts";
 import { type OutboundWorker, startOutbound } from "./outbound/mod.ts";
-import { openStore, type Store } from "./store/mod.ts";
+import { ErrorEvents, openStore, registerStoreMetrics, type Store } from "./store/mod.ts";
 import { Greylist } from "./store/greylist.ts";
 import { reputationChecks, reputationSettings } from "./reputation/mod.ts";
 import { mailauthChecks } from "./mailauth/mod.ts";
@@ -47,6 +52,10 @@ export interface RunningServer {
   /** Failed sign-ins and bans, shared by every protocol. */
   readonly bans: Bans;
   readonly http: readonly HttpListener[];
+  /** The metrics listener (`/metrics`, `/healthz`, `/readyz`; src/ops/metrics_server.ts). */
+  readonly metrics: readonly HttpListener[];
+  /** The metrics it serves. */
+  readonly registry: Registry;
   /** The SMTP listeners (MX, submission, submissions) that are enabled. */
   readonly smtp: readonly RunningListener[];
   /** The IMAP listeners (imap, imaps) that are enabled. */
@@ -62,8 +71,30 @@ export async function startServer(
 ): Promise<RunningServer> {
   checkNetworks("firewall.allow", config.firewall.allow);
   checkNetworks("firewall.deny", config.firewall.deny);
+  checkNetworks("metrics.allow", config.metrics.allow);
+  // Error lines are also kept in the database for fumi status (src/ops/error_events.ts).
+  const errors = new ErrorRecorder();
+  const plainLog = log;
+  log = errors.wrap(log);
   const store = await openStore(config, env, log, { exclusive: true });
+  const registry = new Registry();
+  const metrics = serverMetrics(registry);
+  const processGauges = processMetrics(registry);
+  registerStoreMetrics(registry, store.sql);
+  const errorFlush = flushErrors(errors, async (recorded) => {
+    await new ErrorEvents(store.sql).add(recorded.map((e) => ({ ...e, node: config.hostname })));
+  }, plainLog);
+  const migrations = await loadMigrations();
+  let up = false;
+  const ready = readiness({
+    listenersUp: () => up,
+    database: async () => {
+      await store.sql`select 1`;
+    },
+    pendingMigrations: async () => (await pendingMigrations(store.sql, migrations)).length,
+  });
   let http: HttpListener[] = [];
+  let metricsHttp: HttpListener[] = [];
   const smtp: RunningListener[] = [];
   const imap: RunningListener[] = [];
   const tls: LiveTls[] = [];
@@ -73,6 +104,7 @@ export async function startServer(
   const stopListeners = async () => {
     await Promise.all([
       ...http.map((h) => h.stop()),
+      ...metricsHttp.map((h) => h.stop()),
       ...smtp.map((l) => l.close()),
       ...imap.map((l) => l.close()),
     ]);
@@ -88,6 +120,7 @@ export async function startServer(
       allow: config.firewall.allow,
       dryRun: config.auth.dry_run,
       log,
+      metrics,
     });
     const expire = () => bans.expire().catch((error) => log.error("cannot expire bans", { error }));
     await expire();
@@ -109,8 +142,28 @@ export async function startServer(
             routes: http01Handler(storedChallenges(store.sql)),
             // Everything else goes to HTTPS, when there is an HTTPS listener to go to.
             ...(https.enabled ? { httpsPort: https.port } : {}),
+            ready,
           },
         ));
+    }
+    if (config.listeners.metrics.enabled) {
+      const { addresses, port } = config.listeners.metrics;
+      const allow = new CidrList(config.metrics.allow);
+      const token = await metricsToken(config, env);
+      metricsHttp = listen("metrics", addresses, port, () =>
+        serveMetrics(addresses, port, {
+          registry,
+          ready,
+          healthy: async () => {
+            await store.sql`select 1`;
+          },
+          allowed: (ip) => {
+            const address = tryParseIp(ip);
+            return address !== null && allow.contains(address);
+          },
+          token,
+          log: log.child({ listener: "metrics" }),
+        }));
     }
     // A fresh install serves TLS from the start with a self-signed certificate for its name.
     const selfSigned = await store.certificates.ensureSelfSigned(config.hostname);
@@ -123,6 +176,7 @@ export async function startServer(
       bans,
       credentials: sqlCredentials(store.sql),
       log,
+      metrics,
       cache: new VerificationCache(),
     });
     // The same stand-in salts for unknown accounts on every node and after restarts, so that
@@ -131,6 +185,7 @@ export async function startServer(
       bans,
       credentials: sqlScramCredentials(store.sql),
       log,
+      metrics,
       secret: await store.secrets.get("scram-stand-in"),
     });
     // The queue's worker, woken by every message queued in this process (others poll).
@@ -139,6 +194,7 @@ export async function startServer(
       store,
       log.child({ component: "outbound" }),
       env.FUMI_SMARTHOST_PASSWORD ?? null,
+      metrics,
     );
     const queued = () => outbound?.wake();
     // Inbound reputation (DNS lists, FCrDNS, HELO, greylisting): the MX only, never submission.
@@ -185,6 +241,7 @@ export async function startServer(
             queued,
             ...(role === "mx" ? { checks: [...authChecks, ...mxChecks] } : {}),
             log: log.child({ listener: name }),
+            metrics,
           }),
         }),
       );
@@ -217,6 +274,7 @@ export async function startServer(
             views,
             userConnections,
             log: log.child({ listener: name }),
+            metrics,
           }),
         }),
       );
@@ -231,19 +289,35 @@ export async function startServer(
     renewal = startRenewal({ acme, log });
     // Last: nothing after it may fail, or the generated password would be lost.
     const firstAdministrator = await ensureAdministrator(store, config, env);
+    up = true;
     const stop = async () => {
+      up = false;
       clearInterval(expiry);
       await renewal?.stop();
       await stopListeners();
       await outbound?.stop();
+      processGauges.stop();
+      await errorFlush.stop();
       await store.close();
     };
-    return { store, firstAdministrator, bans, http, smtp, imap, stop };
+    return {
+      store,
+      firstAdministrator,
+      bans,
+      http,
+      metrics: metricsHttp,
+      registry,
+      smtp,
+      imap,
+      stop,
+    };
   } catch (error) {
     clearInterval(expiry);
     await renewal?.stop();
     await stopListeners();
     await outbound?.stop();
+    processGauges.stop();
+    await errorFlush.stop();
     await store.close();
     throw error;
   }
@@ -310,6 +384,29 @@ function flowControl(config: Config, bans: Bans, log: Logger): FlowControl {
     isBanned: (ip) => bans.isBanned(ip),
     log,
   });
+}
+
+/**
+ * The bearer token of /metrics: FUMI_METRICS_TOKEN, else the first line of `[metrics]
+ * token_file`; null for none (the address check alone).
+ */
+async function metricsToken(
+  config: Config,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string | null> {
+  const fromEnv = env.FUMI_METRICS_TOKEN?.trim();
+  if (fromEnv) return fromEnv;
+  const file = config.metrics.token_file;
+  if (file === undefined) return null;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    throw new ConfigError(`metrics.token_file: cannot read ${file}: ${(error as Error).message}`);
+  }
+  const token = text.split("\n", 1)[0]!.trim();
+  if (token === "") throw new ConfigError(`metrics.token_file: ${file} is empty`);
+  return token;
 }
 
 /** How often expired bans and old failures are removed. */

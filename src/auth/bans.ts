@@ -49,7 +49,8 @@ import {
 } from "../net/cidr.ts";
 import type { Clock } from "../net/token_bucket.ts";
 import { type Logger, silentLogger } from "../ops/log.ts";
-import type { Sql } from "../store/mod.ts";
+import { type Metrics, noMetrics } from "../ops/metrics.ts";
+import { AuditLog, type Sql } from "../store/mod.ts";
 import { tryParseAddress } from "../util/address.ts";
 import { InvalidInputError, NotFoundError } from "../util/errors.ts";
 
@@ -110,6 +111,8 @@ export const DEFAULT_BAN_POLICY: BanPolicy = Object.freeze({
 /** Options of {@link Bans}: the policy (any part of it), a logger and a clock. */
 export interface BansOptions extends Partial<BanPolicy> {
   readonly log?: Logger;
+  /** Counts bans (src/ops/metrics.ts); none by default. */
+  readonly metrics?: Metrics;
   /** Milliseconds since the epoch; defaults to `Date.now`. */
   readonly now?: Clock;
 }
@@ -305,6 +308,7 @@ export class Bans {
   readonly policy: BanPolicy;
   readonly #sql: Sql;
   readonly #log: Logger;
+  readonly #metrics: Metrics;
   readonly #now: Clock;
   readonly #allow: CidrList;
   /** Dry run: clients whose would-be ban was logged, until when. */
@@ -312,11 +316,12 @@ export class Bans {
 
   /** @throws {InvalidInputError} when an allow-list entry is not a CIDR. */
   constructor(sql: Sql, options: BansOptions = {}) {
-    const { log, now, ...policy } = options;
+    const { log, now, metrics, ...policy } = options;
     this.policy = Object.freeze({ ...DEFAULT_BAN_POLICY, ...policy });
     checkPolicy(this.policy);
     this.#sql = sql;
     this.#log = log ?? silentLogger;
+    this.#metrics = metrics ?? noMetrics;
     this.#now = now ?? Date.now;
     this.#allow = new CidrList(this.policy.allow);
   }
@@ -445,6 +450,7 @@ export class Bans {
     );
     const ban = toBan(rows[0]!);
     this.#log.warn("ban added", banFields(ban));
+    this.#metrics.ban("admin");
     return ban;
   }
 
@@ -535,7 +541,19 @@ export class Bans {
        returning ${BAN_COLUMNS}`,
       [network, reason, this.#sql.json(details), new Date(now), expiresAt],
     );
-    if (rows[0] !== undefined) this.#log.warn("ban added", banFields(toBan(rows[0])));
+    if (rows[0] !== undefined) {
+      const ban = toBan(rows[0]);
+      this.#log.warn("ban added", banFields(ban));
+      this.#metrics.ban("auto");
+      // The ban stands whether or not its audit row can be written; a failure is logged.
+      await new AuditLog(this.#sql).append({
+        actor: "system",
+        action: "ban.add",
+        target: ban.network,
+        details: { reason: ban.reason, expires: ban.expiresAt?.toISOString() ?? null },
+        source: "system",
+      }).catch((error) => this.#log.error("cannot record a ban in the audit log", { error }));
+    }
     return true;
   }
 }

@@ -67,6 +67,7 @@ import { appPasswordDigest } from "../crypto/app_password.ts";
 import { dummyVerify, verifyPassword } from "../crypto/password.ts";
 import { formatIp, parseIp } from "../net/cidr.ts";
 import type { Logger } from "../ops/log.ts";
+import { type Metrics, noMetrics } from "../ops/metrics.ts";
 import { markAppPasswordUsed, type Sql } from "../store/mod.ts";
 import { assertLabel, type Bans, normalizeAccount } from "./bans.ts";
 
@@ -197,6 +198,8 @@ export interface LoginOptions {
   readonly bans: Bans;
   readonly credentials: CredentialLookup;
   readonly log: Logger;
+  /** Counts sign-ins (src/ops/metrics.ts); none by default. */
+  readonly metrics?: Metrics;
   /** Recent successes to accept without Argon2id; none by default. */
   readonly cache?: VerificationCache;
   /** Waits before a failure is answered; defaults to a timer. */
@@ -270,11 +273,13 @@ export class Login {
   readonly #bans: Bans;
   readonly #credentials: CredentialLookup;
   readonly #log: Logger;
+  readonly #metrics: Metrics;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #cache: VerificationCache | null;
 
   constructor(options: LoginOptions) {
     this.#cache = options.cache ?? null;
+    this.#metrics = options.metrics ?? noMetrics;
     this.#bans = options.bans;
     this.#credentials = options.credentials;
     this.#log = options.log;
@@ -346,6 +351,7 @@ export class Login {
   async #succeeded(found: StoredCredentials, protocol: string, ip: string): Promise<SignedIn> {
     await this.#bans.recordSuccess(found.id, ip);
     this.#log.info("auth succeeded", { protocol, ip, account: found.address });
+    this.#metrics.auth(protocol, "success");
     return { id: found.id, address: found.address, isAdmin: found.isAdmin };
   }
 
@@ -359,5 +365,6 @@ export class Login {
 
   #failed(protocol: string, ip: string, account: string, reason: LoginFailureReason): void {
     logAuthFailure(this.#log, { protocol, ip, account, reason });
+    this.#metrics.auth(protocol, "failure", reason);
   }
 }

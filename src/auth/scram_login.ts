@@ -48,6 +48,7 @@ import {
 } from "../crypto/scram.ts";
 import { formatIp, parseIp } from "../net/cidr.ts";
 import type { Logger } from "../ops/log.ts";
+import { type Metrics, noMetrics } from "../ops/metrics.ts";
 import type { Sql } from "../store/mod.ts";
 import { assertLabel, type Bans, normalizeAccount } from "./bans.ts";
 import {
@@ -105,6 +106,8 @@ export interface ScramLoginOptions {
   readonly bans: Bans;
   readonly credentials: ScramCredentialLookup;
   readonly log: Logger;
+  /** Counts sign-ins (src/ops/metrics.ts); none by default. */
+  readonly metrics?: Metrics;
   /** Waits before a failure is answered; defaults to a timer. */
   readonly sleep?: (ms: number) => Promise<void>;
   /**
@@ -163,6 +166,7 @@ export class ScramLogin {
   readonly #bans: Bans;
   readonly #credentials: ScramCredentialLookup;
   readonly #log: Logger;
+  readonly #metrics: Metrics;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #secret: Uint8Array;
 
@@ -176,6 +180,7 @@ export class ScramLogin {
     this.#bans = options.bans;
     this.#credentials = options.credentials;
     this.#log = options.log;
+    this.#metrics = options.metrics ?? noMetrics;
     this.#sleep = options.sleep ?? timer;
     this.#secret = options.secret ??
       (processSecret ??= crypto.getRandomValues(new Uint8Array(KEY_LENGTH)));
@@ -203,6 +208,7 @@ export class ScramLogin {
     const account = normalizeAccount(username);
     if (await this.#bans.isBanned(ip)) {
       logAuthFailure(this.#log, { protocol: context.protocol, ip, account, reason: "banned" });
+      this.#metrics.auth(context.protocol, "failure", "banned");
       await this.#sleep(this.#bans.policy.maxDelayMs);
       return null;
     }
@@ -234,6 +240,7 @@ export class ScramLogin {
             ip,
             account: found.address,
           });
+          this.#metrics.auth(context.protocol, "success");
           return {
             account: { id: found.id, address: found.address, isAdmin: found.isAdmin },
             serverSignature: signature,
@@ -242,6 +249,7 @@ export class ScramLogin {
         const why: LoginFailureReason = reason ??
           (found?.twoFactor && proofOk ? "app-password-required" : "bad-password");
         logAuthFailure(this.#log, { protocol: context.protocol, ip, account, reason: why });
+        this.#metrics.auth(context.protocol, "failure", why);
         const outcome = await this.#bans.recordFailure({
           protocol: context.protocol,
           ip,

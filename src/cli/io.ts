@@ -33,7 +33,12 @@ export const ENV_NAMES = [
   "FUMI_LOG_LEVEL",
   "FUMI_DEBUG",
   "FUMI_BACKUP_PASSPHRASE",
+  // The bearer token of /metrics (src/ops/metrics_server.ts).
+  "FUMI_METRICS_TOKEN",
   "CREDENTIALS_DIRECTORY",
+  // Who runs an administrative command, for the audit log (src/cli/commands/_audit.ts).
+  "USER",
+  "USERNAME",
 ] as const;
 
 /** The real terminal and process. */

@@ -48,6 +48,8 @@ export interface Config {
   readonly queue: ConfigFile["queue"];
   /** Inbound reputation (`[reputation]`); `enabled` and absent lists resolved by the server. */
   readonly reputation: ConfigFile["reputation"];
+  /** Who may read the metrics listener (`[metrics]`). */
+  readonly metrics: ConfigFile["metrics"];
   /** Inbound mail authentication (`[mailauth]`); `enabled` absent: on unless `--dev`. */
   readonly mailauth: ConfigFile["mailauth"];
   readonly dns: DnsConfig;
@@ -79,6 +81,7 @@ export const DEV_PORTS: Readonly<Record<ListenerName, number>> = {
   imaps: 2993,
   https: 8443,
   http: 8080,
+  metrics: 9425,
 };
 export const PRODUCTION_PORTS: Readonly<Record<ListenerName, number>> = {
   smtp: 25,
@@ -88,6 +91,7 @@ export const PRODUCTION_PORTS: Readonly<Record<ListenerName, number>> = {
   imaps: 993,
   https: 443,
   http: 80,
+  metrics: 9425,
 };
 
 /** Loads and validates the configuration. */
@@ -125,7 +129,9 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     listeners[name] = {
       name,
       enabled: given?.enabled ?? true,
-      addresses: given?.addresses ?? (dev ? ["127.0.0.1"] : ["0.0.0.0", "::"]),
+      // Metrics stay on loopback unless an address is given (src/ops/metrics_server.ts).
+      addresses: given?.addresses ??
+        (dev || name === "metrics" ? ["127.0.0.1"] : ["0.0.0.0", "::"]),
       port: given?.port ?? ports[name],
     };
   }
@@ -146,6 +152,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     imap: parsed.imap,
     queue: parsed.queue,
     reputation: parsed.reputation,
+    metrics: parsed.metrics,
     mailauth: parsed.mailauth,
     dns: { ...parsed.dns, nameservers: parsed.dns.nameservers ?? null },
     listeners,

@@ -25,6 +25,10 @@ Deno.test("defaults: production ports on all addresses, ./data under the working
   assertEquals(config.listeners.smtp.port, 25);
   assertEquals(config.listeners.imaps.port, 993);
   assertEquals(config.listeners.http.addresses, ["0.0.0.0", "::"]);
+  // Metrics stay on loopback, readable from loopback only (src/ops/metrics_server.ts).
+  assertEquals(config.listeners.metrics.addresses, ["127.0.0.1"]);
+  assertEquals(config.listeners.metrics.port, 9425);
+  assertEquals(config.metrics.allow, ["127.0.0.0/8", "::1/128"]);
   assertEquals(config.firewall.max_connections_per_ip, 20);
   assertEquals(config.firewall.max_connections, 5000);
   assertEquals(config.auth.backoff_after, 5);
@@ -38,7 +42,7 @@ Deno.test("--dev: high ports on loopback and localhost as host name", async () =
   const config = await loadConfig(sources({}, { dev: true }));
   assertEquals(config.hostname, "localhost");
   const ports = Object.values(config.listeners).map((l) => l.port);
-  assertEquals(ports, [2525, 2587, 2465, 2143, 2993, 8443, 8080]);
+  assertEquals(ports, [2525, 2587, 2465, 2143, 2993, 8443, 8080, 9425]);
   assertEquals(config.listeners.smtp.addresses, ["127.0.0.1"]);
 });
 

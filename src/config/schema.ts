@@ -146,6 +146,8 @@ export const LISTENER_NAMES = [
   "imaps",
   "https",
   "http",
+  // Prometheus metrics, /healthz and /readyz (src/ops/metrics_server.ts); loopback by default.
+  "metrics",
 ] as const;
 export type ListenerName = typeof LISTENER_NAMES[number];
 
@@ -252,6 +254,12 @@ export const configSchema = z.strictObject({
     nameservers: z.array(nameServer).min(1).optional(),
     timeout: duration.default(5_000),
     attempts: z.number().int().min(1).max(5).default(2),
+  }).prefault({}),
+  // Who may read the metrics listener: client networks (loopback only by default), and a file
+  // holding the bearer token /metrics then requires (FUMI_METRICS_TOKEN takes precedence).
+  metrics: z.strictObject({
+    allow: z.array(z.string().min(1)).default(["127.0.0.0/8", "::1/128"]),
+    token_file: z.string().min(1).optional(),
   }).prefault({}),
   // Inbound reputation on the MX (src/reputation): DNS lists, FCrDNS, HELO, one score.
   reputation: reputationSchema(),

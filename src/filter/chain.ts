@@ -20,6 +20,7 @@
  */
 
 import { type Logger, silentLogger } from "../ops/log.ts";
+import { type Metrics, noMetrics } from "../ops/metrics.ts";
 import type { MailAddress } from "../util/address.ts";
 import { type HeaderFieldToAdd, tempfail, type Verdict, verdictProblem } from "./verdict.ts";
 
@@ -89,6 +90,8 @@ export type SetTimer = (callback: () => void, ms: number) => () => void;
 export interface FilterChainOptions {
   /** Where failing checks are reported; silent by default. */
   readonly log?: Logger;
+  /** Counts each check's verdicts (src/ops/metrics.ts); none by default. */
+  readonly metrics?: Metrics;
   /** Timers for the time bounds; defaults to `setTimeout`. */
   readonly setTimer?: SetTimer;
 }
@@ -121,6 +124,7 @@ const realTimer: SetTimer = (callback, ms) => {
 export class FilterChain {
   readonly #checks: readonly Check[];
   readonly #log: Logger;
+  readonly #metrics: Metrics;
   readonly #setTimer: SetTimer;
 
   /** @throws {RangeError} when a check's `timeoutMs` is not a positive number. */
@@ -133,6 +137,7 @@ export class FilterChain {
     }
     this.#checks = [...checks];
     this.#log = options.log ?? silentLogger;
+    this.#metrics = options.metrics ?? noMetrics;
     this.#setTimer = options.setTimer ?? realTimer;
   }
 
@@ -143,6 +148,7 @@ export class FilterChain {
     for (const check of this.#checks) {
       if (!check.stages.includes(context.stage)) continue;
       const verdict = await this.#runOne(check, context);
+      this.#metrics.filterVerdict(check.name, verdict.action);
       switch (verdict.action) {
         case "reject":
         case "tempfail":

@@ -13,6 +13,7 @@ import { openResolver } from "../dns/mod.ts";
 import { httpsPolicyFetcher, MtaStsPolicies } from "../mtasts/mod.ts";
 import { connectTo } from "../net/connection.ts";
 import type { Logger } from "../ops/log.ts";
+import type { Metrics } from "../ops/metrics.ts";
 import type { Store } from "../store/mod.ts";
 import { refusalWatch } from "./refusal_watch.ts";
 import { delayReporter, failureReporter } from "./report.ts";
@@ -29,6 +30,8 @@ export async function startOutbound(
   log: Logger,
   /** FUMI_SMARTHOST_PASSWORD, kept out of the config file. */
   smarthostPassword: string | null = null,
+  /** Counts delivery attempts; none by default. */
+  metrics?: Metrics,
 ): Promise<OutboundWorker> {
   const resolver = await openResolver(config.dns);
   const reportDeps = {
@@ -65,6 +68,7 @@ export async function startOutbound(
     onDelayed: delayReporter(reportDeps),
     delayWarningAfter: config.queue.delay_warning_after,
     log,
+    ...(metrics ? { metrics } : {}),
   });
   worker.start();
   return worker;

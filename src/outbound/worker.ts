@@ -17,6 +17,7 @@
  */
 
 import type { Logger } from "../ops/log.ts";
+import type { Metrics } from "../ops/metrics.ts";
 import type { OutboundMessage } from "../smtp/client/mod.ts";
 import type { AttemptRecord, ClaimedRecipient, QueueEntry, QueueWork } from "../store/mod.ts";
 import { type AttemptDeps, type AttemptOutcome, deliverToDomain, domainOf } from "./attempt.ts";
@@ -53,6 +54,8 @@ export interface WorkerDeps extends AttemptDeps {
   /** How long a recipient may wait before its sender is warned (ms; 0: never). */
   readonly delayWarningAfter?: number;
   readonly log: Logger;
+  /** Counts attempts by result (src/ops/metrics.ts); none when absent. */
+  readonly metrics?: Metrics;
 }
 
 /** Longest sleep between looks at the queue. */
@@ -183,6 +186,7 @@ export class OutboundWorker {
         if (outcome.outcome === "delivered") {
           records.push([recipient.id, { kind: "delivered", remoteHost, reply: outcome.reply }]);
           log.info("delivered", { queue: entry.id, to, host: remoteHost });
+          this.#deps.metrics?.deliveryAttempt("delivered");
           continue;
         }
         const next = outcome.outcome === "temporary"
@@ -197,6 +201,7 @@ export class OutboundWorker {
             nextAttemptAt: next,
           }]);
           log.info("deferred", { queue: entry.id, to, reply: outcome.reply });
+          this.#deps.metrics?.deliveryAttempt("deferred");
           const warnAfter = this.#deps.delayWarningAfter ?? 0;
           if (
             warnAfter > 0 && recipient.delayNotifiedAt === null &&
@@ -209,6 +214,7 @@ export class OutboundWorker {
         }
         records.push([recipient.id, { kind: "failed", remoteHost, error: outcome.reply }]);
         log.warn("failed", { queue: entry.id, to, reply: outcome.reply });
+        this.#deps.metrics?.deliveryAttempt("failed");
         failed.push({ recipient, outcome });
       }
       // All of the attempt at once: a database error cannot leave some recipients recorded

@@ -43,6 +43,9 @@ export const serveCommand: Command = {
     for (const http of server.http) {
       io.out(`  health:         http://${hostPort(http.address, http.port)}/healthz`);
     }
+    for (const metrics of server.metrics) {
+      io.out(`  metrics:        http://${hostPort(metrics.address, metrics.port)}/metrics`);
+    }
     for (const listener of [...server.smtp, ...server.imap]) {
       const where = listener.endpoints.map((e) => hostPort(e.address, e.port)).join(", ");
       io.out(`  ${`${listener.name}:`.padEnd(15)} ${where}`);

@@ -13,6 +13,7 @@ import type { LoginContext, SignedIn } from "../../auth/login.ts";
 import type { SaslContext, SaslMechanism } from "../../auth/sasl/mod.ts";
 import type { StartTlsOptions } from "../../net/connection.ts";
 import type { Logger } from "../../ops/log.ts";
+import type { Metrics } from "../../ops/metrics.ts";
 import type { Store } from "../../store/mod.ts";
 import type { UserConnections } from "./user_connections.ts";
 import type { MailboxViews } from "./views.ts";
@@ -50,4 +51,6 @@ export interface ImapDeps {
   /** TLS for STARTTLS; null when the listener offers none (implicit TLS, or no certificate). */
   readonly startTls: StartTlsOptions | null;
   readonly log: Logger;
+  /** Counts connections (src/ops/metrics.ts); none when absent. */
+  readonly metrics?: Metrics;
 }

@@ -48,7 +48,12 @@ export function startImapListener(options: ImapListenerOptions): Promise<Running
         ...options.deps,
         startTls: options.mode === "starttls" ? startTls : null,
       };
-      await new ImapSession(connection, settings, deps).run();
+      options.deps.metrics?.connectionOpened(options.name);
+      try {
+        await new ImapSession(connection, settings, deps).run();
+      } finally {
+        options.deps.metrics?.connectionClosed(options.name, connection.tls?.protocol ?? null);
+      }
     },
   });
 }

@@ -13,6 +13,8 @@
  *   counted and too many end the session with BYE.
  * - Internal error text never reaches the client: anything unexpected is `NO [SERVERBUG]` and
  *   a log line with the connection id (errors.ts).
+ * - Every session ends with one "imap session" log line: connection id, user (if one signed
+ *   in), duration, commands, octets in and out. Never a password, never message content.
  *
  * @module
  */
@@ -80,6 +82,11 @@ export class ImapSession {
   #queued = 0;
   /** Counts this session out of its account's connections (see {@link countIn}). */
   #countOut: (() => void) | null = null;
+  /** For the session's log line: commands read, octets read and written, start time. */
+  #commands = 0;
+  #octetsIn = 0;
+  #octetsOut = 0;
+  readonly #started = performance.now();
 
   constructor(
     readonly connection: Connection,
@@ -159,6 +166,13 @@ export class ImapSession {
       this.selected?.close();
       this.selected = null;
       this.#countOut?.();
+      this.log.info("imap session", {
+        user: this.account?.address ?? null,
+        ms: Math.round(performance.now() - this.#started),
+        commands: this.#commands,
+        octetsIn: this.#octetsIn,
+        octetsOut: this.#octetsOut,
+      });
     }
   }
 
@@ -191,6 +205,7 @@ export class ImapSession {
     const total = this.#queued;
     this.#out = [];
     this.#queued = 0;
+    this.#octetsOut += total;
     const bytes = new Uint8Array(total);
     let at = 0;
     for (const part of parts) {
@@ -296,6 +311,8 @@ export class ImapSession {
   }
 
   async #execute(bytes: Uint8Array): Promise<void> {
+    this.#commands++;
+    this.#octetsIn += bytes.length;
     let tag: string;
     let completion: Completion | null;
     let command;

@@ -10,6 +10,7 @@ import type { Login } from "../../auth/login.ts";
 import { Sasl } from "../../auth/sasl/mod.ts";
 import type { ScramLogin } from "../../auth/scram_login.ts";
 import type { Logger } from "../../ops/log.ts";
+import type { Metrics } from "../../ops/metrics.ts";
 import type { Store } from "../../store/mod.ts";
 import type { ImapDeps } from "./deps.ts";
 import { DEFAULT_CONNECTIONS_PER_USER_IP, UserConnections } from "./user_connections.ts";
@@ -21,6 +22,8 @@ export interface ImapStoreDepsOptions {
   readonly login: Pick<Login, "checkLogin">;
   readonly scram: ScramLogin;
   readonly log: Logger;
+  /** Counts connections; none when absent. */
+  readonly metrics?: Metrics;
   /** Shared by every listener of the process; a new set by default. */
   readonly views?: MailboxViews;
   /** Shared by every listener of the process; a new count with the default limit by default. */
@@ -45,5 +48,6 @@ export function imapStoreDeps(options: ImapStoreDepsOptions): Omit<ImapDeps, "st
       return { used: account.usedBytes, limit: account.quotaBytes };
     },
     log,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   };
 }

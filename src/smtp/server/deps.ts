@@ -10,6 +10,7 @@ import type { AcceptedMessage, AcceptResult, RecipientResolution } from "../../d
 import type { ChainResult, FilterContext } from "../../filter/mod.ts";
 import type { StartTlsOptions } from "../../net/connection.ts";
 import type { Logger } from "../../ops/log.ts";
+import type { Metrics } from "../../ops/metrics.ts";
 import type { SendingUse } from "../../store/mod.ts";
 import type { MailAddress } from "../../util/address.ts";
 
@@ -39,4 +40,6 @@ export interface SmtpDeps {
   /** TLS for STARTTLS; null when the listener has no certificate. */
   readonly startTls: StartTlsOptions | null;
   readonly log: Logger;
+  /** Counts connections and messages (src/ops/metrics.ts); none when absent. */
+  readonly metrics?: Metrics;
 }

@@ -54,7 +54,12 @@ export function startSmtpListener(options: SmtpListenerOptions): Promise<Running
         ...options.deps,
         startTls: options.mode === "starttls" ? startTls : null,
       };
-      await new SmtpSession(connection, settings, deps).run();
+      options.deps.metrics?.connectionOpened(options.name);
+      try {
+        await new SmtpSession(connection, settings, deps).run();
+      } finally {
+        options.deps.metrics?.connectionClosed(options.name, connection.tls?.protocol ?? null);
+      }
     },
   });
 }

@@ -13,6 +13,10 @@
  *   line with the connection id.
  * - A client that talks before the greeting, or speaks HTTP, is cut off: neither is a mail
  *   client following RFC 5321 §3.1.
+ * - Every mail transaction (from an accepted MAIL to the end of its content, RSET, a new
+ *   EHLO, STARTTLS or the client leaving) gets exactly one "smtp transaction" log line, with
+ *   the connection id, a transaction id, sender, recipient count, size, result and duration;
+ *   never content, never credentials ({@link SmtpSession.endTransaction}).
  *
  * @module
  */
@@ -21,6 +25,7 @@ import type { FilterContext, FilterStage } from "../../filter/mod.ts";
 import { latin1 } from "../../mime/mod.ts";
 import { type Connection, LineTooLongError, ReadTimeoutError } from "../../net/connection.ts";
 import type { Logger } from "../../ops/log.ts";
+import { type Metrics, noMetrics } from "../../ops/metrics.ts";
 import { formatReply, parseCommandLine, type Reply, SmtpSyntaxError } from "../proto/mod.ts";
 import { COMMANDS } from "./commands/mod.ts";
 import type { SmtpDeps } from "./deps.ts";
@@ -43,12 +48,27 @@ const FOREIGN_VERBS = new Set(["GET", "POST", "HEAD", "PUT", "CONNECT", "OPTIONS
 /** "Host: …", "User-Agent: …": HTTP header lines. */
 const HEADER_LINE = /^[A-Za-z][A-Za-z0-9-]*:/;
 
+/** How a mail transaction ended, as its log line says. */
+export type TransactionResult = "accepted" | "refused" | "tempfailed" | "abandoned";
+
+/** What a transaction's log line may add: the reason of a refusal, the size, the queue id. */
+export interface TransactionFields {
+  readonly reason?: string;
+  readonly size?: number;
+  readonly [field: string]: unknown;
+}
+
 /** A running SMTP session; commands act on it. */
 export class SmtpSession {
   readonly state = new SessionState();
   readonly log: Logger;
+  readonly metrics: Metrics;
   #out: string[] = [];
   #closing = false;
+  /** The open transaction as its log line will name it. */
+  #txn: { readonly of: Transaction; readonly id: string; readonly started: number } | null = null;
+  #transactions = 0;
+  #lastReply: Reply | null = null;
 
   constructor(
     readonly connection: Connection,
@@ -56,6 +76,7 @@ export class SmtpSession {
     readonly deps: SmtpDeps,
   ) {
     this.log = deps.log.child({ conn: connection.id, role: settings.role });
+    this.metrics = deps.metrics ?? noMetrics;
   }
 
   /** True once the session decided to end. */
@@ -103,12 +124,70 @@ export class SmtpSession {
         reply = await this.#replyFor(error);
       }
       if (reply !== null) await this.fail(reply);
+      this.#trackTransaction();
     }
+    this.#trackTransaction(true);
     if (!connection.closed) await this.flush().catch(() => {});
+  }
+
+  /**
+   * Writes the current transaction's one log line and counts it (accepted: received; refused
+   * or tempfailed: rejected, by reason). Commands call it where they know the outcome; a
+   * transaction that ends otherwise is logged after its command, from the last reply.
+   */
+  endTransaction(result: TransactionResult, fields: TransactionFields = {}): void {
+    const txn = this.#txn;
+    if (txn === null) return;
+    this.#txn = null;
+    const sender = txn.of.sender;
+    this.log.info("smtp transaction", {
+      txn: txn.id,
+      from: sender === null ? "<>" : sender.canonical,
+      rcpts: txn.of.recipients.length,
+      result,
+      ...fields,
+      ms: Math.round(performance.now() - txn.started),
+    });
+    if (result === "accepted") this.metrics.messageReceived(this.settings.role);
+    if (result === "refused" || result === "tempfailed") {
+      this.metrics.messageRejected(this.settings.role, fields.reason ?? "other");
+    }
+  }
+
+  /** Logs the transaction as refused for `reason`, temporarily or not as the last reply was. */
+  refuseTransaction(reason: string, fields: TransactionFields = {}): void {
+    const code = this.#lastReply?.code ?? 500;
+    this.endTransaction(code >= 500 ? "refused" : "tempfailed", { reason, ...fields });
+  }
+
+  /**
+   * After each command: notes a transaction that began, logs one that ended unlogged (all of
+   * them when the session is `over`).
+   */
+  #trackTransaction(over = false): void {
+    const current = over ? null : this.state.transaction;
+    if (this.#txn !== null && this.#txn.of !== current) {
+      // At the end, only a reply the server closed with speaks for the transaction (a 550 to
+      // one RCPT before the client left does not).
+      const code = over && !this.#closing ? 0 : this.#lastReply?.code ?? 0;
+      this.endTransaction(
+        code >= 500 ? "refused" : code >= 400 ? "tempfailed" : "abandoned",
+        code >= 400 ? { reason: `reply ${code}` } : {},
+      );
+    }
+    if (current !== null && this.#txn === null) {
+      this.#transactions++;
+      this.#txn = {
+        of: current,
+        id: `${this.connection.id}.${this.#transactions}`,
+        started: performance.now(),
+      };
+    }
   }
 
   /** Queues a reply; it is written at the next flush. */
   send(reply: Reply): void {
+    this.#lastReply = reply;
     this.#out.push(formatReply(reply));
   }
 

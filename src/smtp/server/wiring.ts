@@ -18,6 +18,7 @@ import {
   sizeCheck,
 } from "../../filter/mod.ts";
 import type { Logger } from "../../ops/log.ts";
+import type { Metrics } from "../../ops/metrics.ts";
 import type { Store } from "../../store/mod.ts";
 import type { SmtpDeps } from "./deps.ts";
 import type { SmtpSettings } from "./settings.ts";
@@ -31,6 +32,8 @@ export interface StoreDepsOptions {
   /** Checks after the built-in ones (SPF, DNSBL, content filters: later issues). */
   readonly checks?: readonly Check[];
   readonly log: Logger;
+  /** Counts connections, messages and filter verdicts; none when absent. */
+  readonly metrics?: Metrics;
   /** Called when a message was queued for remote recipients (wakes the outbound worker). */
   readonly queued?: () => void;
 }
@@ -59,7 +62,10 @@ export function storeDeps(options: StoreDepsOptions): Omit<SmtpDeps, "startTls">
     ...(options.queued ? { queued: options.queued } : {}),
   });
   const sasl = new Sasl({ login: options.login, scram: options.scram });
-  const chain = new FilterChain([...builtinChecks(settings), ...(options.checks ?? [])], { log });
+  const chain = new FilterChain([...builtinChecks(settings), ...(options.checks ?? [])], {
+    log,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
   return {
     resolveRecipient: (address) => recipients.resolve(address),
     overQuota: (accountIds, size) => recipients.overQuota(accountIds, size),
@@ -82,5 +88,6 @@ export function storeDeps(options: StoreDepsOptions): Omit<SmtpDeps, "startTls">
     sasl: (mechanism, context) => sasl.create(mechanism, context),
     filter: (context) => chain.run(context),
     log,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   };
 }

@@ -33,6 +33,7 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
     // Nobody would receive the 250, and the client would send the message again: not storing
     // it avoids the duplicate (RFC 1047).
     session.log.info("client left before the message was acknowledged");
+    session.endTransaction("abandoned", { reason: "client left before the reply" });
     return;
   }
   let message = concat(content);
@@ -41,12 +42,14 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
   if (loop !== null) {
     session.log.info("mail loop refused", { reason: loop });
     await session.fail(reply(554, "5.4.6", `Mail loop detected (${loop})`));
+    session.refuseTransaction("loop", { size: message.length });
     return;
   }
   if (state.account !== null) {
     const refusal = await checkFrom(session, message);
     if (refusal !== null) {
       await session.fail(refusal);
+      session.refuseTransaction("from-not-owned", { size: message.length });
       return;
     }
     // RFC 6409 §8.2, §8.3: the submission server completes a message that lacks them.
@@ -65,7 +68,10 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
       transaction, // already closed in the session's state (see above)
     ),
   );
-  if (verdict === null) return;
+  if (verdict === null) {
+    session.refuseTransaction("filter", { size: message.length });
+    return;
+  }
   state.messages++;
   const id = `${connection.id}${state.messages.toString(36).padStart(3, "0")}`;
   const tags = authResultsFromTags(settings.hostname, verdict.headers);
@@ -115,12 +121,12 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
       session.log.error("cannot record a sent message for the sending limits", { error })
     );
   }
-  session.log.info("message accepted", {
+  session.endTransaction("accepted", {
     id,
     size: raw.length,
-    recipients: transaction.recipients.length,
     stored: result.delivered.map((d) => d.messageId),
     queue: result.queueId,
+    ...(held && result.queueId !== null ? { held: true } : {}),
   });
   session.send(
     held && result.queueId !== null
