@@ -139,6 +139,7 @@ Deno.test("compile.sh embeds static/, every migration and the build stamp, with 
       allow_sys: ["hostname"],
       allow_run: null,
       allow_ffi: null,
+      deny_import: [],
       prompt: false,
     });
   });
