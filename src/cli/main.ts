@@ -12,6 +12,7 @@
 import { ConfigError, FumiError, UsageError } from "../util/errors.ts";
 import type { Command } from "./command.ts";
 import { aliasCommand } from "./commands/alias.ts";
+import { auditCommand } from "./commands/audit.ts";
 import { backupCommand } from "./commands/backup.ts";
 import { banCommand } from "./commands/ban.ts";
 import { certCommand } from "./commands/cert.ts";
@@ -25,6 +26,7 @@ import { migrateCommand } from "./commands/migrate.ts";
 import { queueCommand } from "./commands/queue.ts";
 import { restoreCommand } from "./commands/restore.ts";
 import { serveCommand } from "./commands/serve.ts";
+import { statusCommand } from "./commands/status.ts";
 import { uninstallCommand } from "./commands/uninstall.ts";
 import { userCommand } from "./commands/user.ts";
 import { versionCommand } from "./commands/version.ts";
@@ -33,6 +35,7 @@ import type { CliIo } from "./io.ts";
 /** Every top-level command, in the order help shows them. */
 export const COMMANDS: readonly Command[] = [
   serveCommand,
+  statusCommand,
   migrateCommand,
   domainCommand,
   dkimCommand,
@@ -42,6 +45,7 @@ export const COMMANDS: readonly Command[] = [
   keysCommand,
   certCommand,
   banCommand,
+  auditCommand,
   backupCommand,
   restoreCommand,
   exportMboxCommand,

@@ -7,6 +7,7 @@
 import { UsageError } from "../../util/errors.ts";
 import { parseArgs } from "../args.ts";
 import { type Command, group } from "../command.ts";
+import { audit } from "./_audit.ts";
 import { withStore } from "../context.ts";
 
 const flags = { string: ["config"] } as const;
@@ -22,6 +23,7 @@ const add: Command = {
     if (destinations.length === 0) throw new UsageError(`Missing DEST; usage: ${add.usage}`);
     await withStore(io, args, async (store) => {
       const alias = await store.aliases.add(source, destinations);
+      await audit(io, store, "alias.add", alias.source, { destinations: alias.destinations });
       io.out(`${alias.source} -> ${alias.destinations.join(", ")}`);
     });
   },
@@ -54,6 +56,7 @@ const remove: Command = {
     if (source === undefined) throw new UsageError(`Missing SOURCE; usage: ${remove.usage}`);
     await withStore(io, args, async (store) => {
       await store.aliases.remove(source, destinations);
+      await audit(io, store, "alias.remove", source, { destinations });
       io.out(
         destinations.length
           ? `Removed ${destinations.join(", ")} from ${source}.`

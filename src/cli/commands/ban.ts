@@ -14,6 +14,7 @@ import { parseDuration } from "../../util/duration.ts";
 import { InvalidInputError, UsageError } from "../../util/errors.ts";
 import { expectPositional, parseArgs } from "../args.ts";
 import { type Command, group } from "../command.ts";
+import { audit } from "./_audit.ts";
 import { withStore } from "../context.ts";
 
 /**
@@ -108,6 +109,10 @@ const add: Command = {
         expiresAt: duration === null ? null : new Date(Date.now() + duration),
         ...(args.strings.has("reason") ? { reason: args.strings.get("reason")! } : {}),
       });
+      await audit(io, store, "ban.add", ban.network, {
+        reason: ban.reason,
+        expires: ban.expiresAt?.toISOString() ?? null,
+      });
       io.out(`Banned ${ban.network} ${until(ban)}: ${ban.reason}.`);
     });
   },
@@ -123,6 +128,7 @@ const remove: Command = {
     const cidr = cidrArgument(target!);
     await withStore(io, args, async (store) => {
       const ban = await new Bans(store.sql, { log: silentLogger }).remove(cidr);
+      await audit(io, store, "ban.remove", ban.network);
       io.out(`Removed the ban on ${ban.network}.`);
     });
   },

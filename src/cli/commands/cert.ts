@@ -23,6 +23,7 @@ import {
 import { FumiError, InvalidInputError, UsageError } from "../../util/errors.ts";
 import { expectPositional, parseArgs, type ParsedArgs } from "../args.ts";
 import { type Command, group } from "../command.ts";
+import { audit } from "./_audit.ts";
 import { commandLogger, withStore } from "../context.ts";
 import type { CliIo } from "../io.ts";
 
@@ -188,6 +189,10 @@ const importCommand: Command = {
     const keyPem = keyPath === undefined ? undefined : await readInput(io, keyPath, "key");
     await withStore(io, args, async (store) => {
       const { certificate, renewed } = await store.certificates.import(name!, chainPem, keyPem);
+      await audit(io, store, renewed ? "cert.renew" : "cert.import", certificate.name, {
+        names: certificate.names,
+        notAfter: certificate.notAfter?.toISOString() ?? null,
+      });
       io.out(
         `${renewed ? "Renewed" : "Imported"} ${certificate.name}: ${
           certificate.names.join(", ") || "no names"
@@ -211,6 +216,7 @@ const csr: Command = {
     const [name, ...names] = positionalAtLeast(args, 2, "DNSNAME", csr.usage);
     await withStore(io, args, async (store) => {
       const pem = await store.certificates.createCsr(name!, names, keyAlgorithm(args));
+      await audit(io, store, "cert.csr", name!.toLowerCase(), { names });
       for (const line of pem.replace(/\n$/, "").split("\n")) io.out(line);
       // On stderr, so that `fumi cert csr … > request.csr` holds the request alone.
       io.err(
@@ -239,6 +245,7 @@ const selfSigned: Command = {
         keyAlgorithm: keyAlgorithm(args),
         ...(days === undefined ? {} : { validityDays: days }),
       });
+      await audit(io, store, "cert.self-signed", certificate.name, { names: certificate.names });
       io.out(
         `Created self-signed ${certificate.name}: ${certificate.names.join(", ")}, valid until ${
           day(certificate.notAfter)
@@ -258,6 +265,7 @@ const assign: Command = {
     const target = targetArgument(targetText!);
     await withStore(io, args, async (store) => {
       await store.certificates.assign(target, name!);
+      await audit(io, store, "cert.assign", target, { certificate: name!.toLowerCase() });
       const certificate = await store.certificates.get(name!);
       io.out(`Assigned ${certificate.name} to ${target}; listeners reload it now.`);
       const host = target.startsWith("sni:") ? target.slice(4) : null;
@@ -284,6 +292,7 @@ const unassign: Command = {
     const target = targetArgument(targetText!);
     await withStore(io, args, async (store) => {
       await store.certificates.unassign(target);
+      await audit(io, store, "cert.unassign", target);
       io.out(
         target.startsWith("sni:")
           ? `Unassigned ${target}; clients asking for it get the certificate naming it, or the listener's.`
@@ -302,6 +311,7 @@ const remove: Command = {
     const [name] = expectPositional(args, ["NAME"], remove.usage);
     await withStore(io, args, async (store) => {
       await store.certificates.remove(name!);
+      await audit(io, store, "cert.remove", name!.toLowerCase());
       io.out(`Removed certificate ${name!.toLowerCase()} and its key.`);
     });
   },
@@ -343,6 +353,10 @@ const issue: Command = {
         ...(caPem === undefined ? {} : { caPem }),
       });
       const certificate = result.certificate;
+      await audit(io, store, "cert.issue", certificate.name, {
+        names: certificate.names,
+        directory: directoryUrl,
+      });
       if (result.accountCreated) {
         io.out(
           `Registered an ACME account with ${directoryUrl}${

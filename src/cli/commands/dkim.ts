@@ -9,6 +9,7 @@ import { dkimRecordName, dkimRecordText, zoneStrings } from "../../dkim/record.t
 import type { DkimKey } from "../../store/mod.ts";
 import { expectPositional, parseArgs } from "../args.ts";
 import { type Command, group } from "../command.ts";
+import { audit } from "./_audit.ts";
 import { withStore } from "../context.ts";
 
 const flags = { string: ["config"] } as const;
@@ -69,6 +70,10 @@ const rotate: Command = {
     await withStore(io, args, async (store) => {
       const domain = await store.domains.get(name!);
       const { created, retired } = await store.dkimKeys.rotate(domain.name);
+      await audit(io, store, "dkim.rotate", domain.name, {
+        created: created.map((k) => k.selector),
+        retired: retired.map((k) => k.selector),
+      });
       io.out(
         `New DKIM keys for ${domain.name}: ${
           created.map((k) => k.selector).join(", ")
@@ -101,6 +106,7 @@ const remove: Command = {
     await withStore(io, args, async (store) => {
       const domain = await store.domains.get(name!);
       const key = await store.dkimKeys.remove(domain.name, selector!);
+      await audit(io, store, "dkim.remove", key.domain, { selector: key.selector });
       const record = dkimRecordName(key.selector, key.domain);
       io.out(`Removed DKIM selector ${key.selector} of ${key.domain}.`);
       io.out(

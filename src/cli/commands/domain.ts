@@ -7,6 +7,7 @@
 
 import { expectPositional, parseArgs } from "../args.ts";
 import { type Command, group } from "../command.ts";
+import { audit } from "./_audit.ts";
 import { withStore } from "../context.ts";
 import { FumiError } from "../../util/errors.ts";
 import { check, dns, printRecords } from "./domain_dns.ts";
@@ -24,6 +25,7 @@ const add: Command = {
     const [name] = expectPositional(args, ["NAME"], add.usage);
     await withStore(io, args, async (store, config) => {
       const domain = await store.domains.add(name!);
+      await audit(io, store, "domain.add", domain.name);
       // Every domain signs its mail from the start (src/store/dkim_keys.ts).
       const dkim = await store.dkimKeys.rotate(domain.name).catch((error: unknown) => {
         throw new FumiError(
@@ -80,6 +82,7 @@ const remove: Command = {
     const [name] = expectPositional(args, ["NAME"], remove.usage);
     await withStore(io, args, async (store) => {
       await store.domains.remove(name!);
+      await audit(io, store, "domain.remove", name!);
       io.out(`Removed domain ${name}.`);
     });
   },
@@ -98,6 +101,7 @@ const limits: Command = {
       const domain = await store.domains.get(name!);
       if (Object.keys(changes).length > 0) {
         await store.sending.setDomainLimits(domain.name, changes);
+        await audit(io, store, "domain.limits", domain.name, { ...changes });
       }
       const own = (await store.sending.domainLimits(domain.name))!;
       const show = (limit: number | null, configured: number, per: string) =>

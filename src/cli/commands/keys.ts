@@ -24,6 +24,7 @@ import {
 import { ConfigError } from "../../util/errors.ts";
 import { expectPositional, parseArgs } from "../args.ts";
 import { type Command, group } from "../command.ts";
+import { audit } from "./_audit.ts";
 import type { CliIo } from "../io.ts";
 import { withStore } from "../context.ts";
 
@@ -82,6 +83,10 @@ async function runRotation(
 ): Promise<void> {
   const report = await rotateDataKeys(store.sql, ring, (done, total) => {
     if (total > 0) io.err(`re-wrapping data keys: ${done}/${total}`);
+  });
+  await audit(io, store, "keys.rotate", report.primary, {
+    rewrapped: report.rewrapped,
+    retired: report.retired,
   });
   io.out(`Master key ${report.primary} is primary; re-wrapped ${report.rewrapped} data key(s).`);
   if (report.retired.length) io.out(`Retired master key(s): ${report.retired.join(", ")}.`);

@@ -18,6 +18,7 @@ import { UsageError } from "../../util/errors.ts";
 import { formatSize } from "../../util/size.ts";
 import { expectPositional, parseArgs } from "../args.ts";
 import { type Command, group } from "../command.ts";
+import { audit } from "./_audit.ts";
 import { withStore } from "../context.ts";
 
 /** A queue id argument: a positive integer. */
@@ -227,10 +228,12 @@ const retry: Command = {
     await withStore(io, args, async (store) => {
       if (id === null) {
         const n = await store.queueAdmin.retry("all");
+        await audit(io, store, "queue.retry", "all", { recipients: n });
         io.out(`${n === 1 ? "1 recipient is" : `${n} recipients are`} due now.`);
         return;
       }
       const n = await store.queueAdmin.retry(id);
+      await audit(io, store, "queue.retry", String(id), { recipients: n });
       const message = await store.queueAdmin.show(id);
       io.out(
         n === 0
@@ -257,6 +260,9 @@ const hold: Command = {
         id,
         args.strings.get("reason") ?? null,
       );
+      if (changed) {
+        await audit(io, store, "queue.hold", String(id), { reason: message.heldReason });
+      }
       io.out(
         `${changed ? "Held" : "Already held:"} message ${id} from ${sender(message.sender)}: ${
           message.heldReason ?? "no reason given"
@@ -277,11 +283,13 @@ const release: Command = {
     await withStore(io, args, async (store) => {
       if (id !== null) {
         const { changed } = await store.queueAdmin.release(id);
+        if (changed) await audit(io, store, "queue.release", String(id));
         io.out(changed ? `Released message ${id}.` : `Message ${id} was not on hold.`);
         return;
       }
       const owner = await store.accounts.get(account!);
       const ids = await store.queueAdmin.releaseAccount(owner.address);
+      await audit(io, store, "queue.release", owner.address, { ids });
       io.out(
         ids.length === 0
           ? `${owner.address} has no held messages.`
@@ -308,6 +316,10 @@ const remove: Command = {
     const id = queueIdArgument(text!);
     await withStore(io, args, async (store) => {
       const message = await store.queueAdmin.remove(id);
+      await audit(io, store, "queue.remove", String(id), {
+        sender: message.sender,
+        recipients: message.recipients.map((r) => r.address),
+      });
       io.out(`Removed message ${id} from ${sender(message.sender)} to ${recipientsOf(message)}.`);
     });
   },

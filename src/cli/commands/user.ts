@@ -6,11 +6,12 @@
  * @module
  */
 
-import type { Account, Store } from "../../store/mod.ts";
+import type { Account, AuditValue, Store } from "../../store/mod.ts";
 import { UsageError } from "../../util/errors.ts";
 import { formatSize, parseSize } from "../../util/size.ts";
 import { expectPositional, parseArgs } from "../args.ts";
 import { type Command, group } from "../command.ts";
+import { audit } from "./_audit.ts";
 import type { CliIo } from "../io.ts";
 import { generatePassword } from "../../crypto/random_password.ts";
 import { passwordFromStdin, withStore } from "../context.ts";
@@ -54,6 +55,7 @@ const add: Command = {
         ...(quota === undefined ? {} : { quotaBytes: quota }),
         ...(args.strings.has("name") ? { displayName: args.strings.get("name")! } : {}),
       });
+      await audit(io, store, "account.add", account.address, { admin: account.isAdmin });
       io.out(`Created ${account.isAdmin ? "administrator" : "account"} ${account.address}.`);
       if (generated) io.out(`Password: ${password}`);
     });
@@ -110,6 +112,7 @@ const passwd: Command = {
     const { password, generated } = await newPassword(io, args.booleans.has("password-stdin"));
     await withStore(io, args, async (store) => {
       await store.accounts.setPassword(address!, password);
+      await audit(io, store, "account.password", (await store.accounts.get(address!)).address);
       io.out(`Password changed for ${(await store.accounts.get(address!)).address}.`);
       if (generated) io.out(`Password: ${password}`);
     });
@@ -126,6 +129,7 @@ const quota: Command = {
     const bytes = quotaArgument(size!);
     await withStore(io, args, async (store) => {
       await store.accounts.setQuota(address!, bytes);
+      await audit(io, store, "account.quota", address!, { bytes });
       io.out(
         `Quota of ${(await store.accounts.get(address!)).address} set to ${
           bytes === 0 ? "unlimited" : formatSize(bytes)
@@ -152,6 +156,9 @@ const senders: Command = {
       const current = clear || list.length > 0
         ? await store.accounts.setAllowedSenders(account.address, list)
         : await store.accounts.allowedSenders(account.id);
+      if (clear || list.length > 0) {
+        await audit(io, store, "account.senders", account.address, { senders: current });
+      }
       io.out(
         current.length === 0
           ? `${account.address} may send as its own address, its +tags and its aliases only.`
@@ -171,7 +178,10 @@ const limits: Command = {
     const changes = limitArguments(args);
     await withStore(io, args, async (store) => {
       const account = await store.accounts.get(address!);
-      if (Object.keys(changes).length > 0) await store.sending.setLimits(account.id, changes);
+      if (Object.keys(changes).length > 0) {
+        await store.sending.setLimits(account.id, changes);
+        await audit(io, store, "account.limits", account.address, { ...changes });
+      }
       const use = await store.sending.use(account.id);
       const show = (limit: number | null, used: number, per: string) =>
         limit === null ? `no limit (${used} in the last ${per})` : `${used} of ${limit} per ${per}`;
@@ -185,7 +195,7 @@ const limits: Command = {
 function simple(
   name: string,
   summary: string,
-  action: (store: Store, address: string) => Promise<string>,
+  action: (store: Store, address: string, record: Recorder) => Promise<string>,
 ): Command {
   const usage = `fumi user ${name} ADDRESS`;
   return {
@@ -195,7 +205,11 @@ function simple(
     run: async (io, argv) => {
       const args = parseArgs(argv, { string: ["config"] });
       const [address] = expectPositional(args, ["ADDRESS"], usage);
-      await withStore(io, args, async (store) => io.out(await action(store, address!)));
+      await withStore(io, args, async (store) => {
+        const record: Recorder = (action, target, details) =>
+          audit(io, store, action, target, details);
+        io.out(await action(store, address!, record));
+      });
     },
   };
 }
@@ -203,21 +217,28 @@ function simple(
 const disable = simple(
   "disable",
   "Refuse sign-in and delivery for an account; its mail stays.",
-  async (store, address) => {
+  async (store, address, record) => {
     await store.accounts.setDisabled(address, true);
+    await record("account.disable", address);
     return `Disabled ${(await store.accounts.get(address)).address}.`;
   },
 );
-const enable = simple("enable", "Allow a disabled account again.", async (store, address) => {
-  await store.accounts.setDisabled(address, false);
-  return `Enabled ${(await store.accounts.get(address)).address}.`;
-});
+const enable = simple(
+  "enable",
+  "Allow a disabled account again.",
+  async (store, address, record) => {
+    await store.accounts.setDisabled(address, false);
+    await record("account.enable", address);
+    return `Enabled ${(await store.accounts.get(address)).address}.`;
+  },
+);
 const remove = simple(
   "remove",
   "Delete an account, all its mail and its encryption key.",
-  async (store, address) => {
+  async (store, address, record) => {
     const account = await store.accounts.get(address);
     await store.accounts.remove(account.address);
+    await record("account.remove", account.address);
     return `Removed ${account.address} and its mail.`;
   },
 );
@@ -236,6 +257,7 @@ const hold: Command = {
         args.strings.get("reason") ?? null,
       );
       const reason = (await store.queueAdmin.accountHold(account.id))?.reason;
+      await audit(io, store, "account.hold", account.address, { reason: reason ?? null, ids });
       io.out(
         `${account.address} is on outbound hold${
           reason ? ` (${reason})` : ""
@@ -255,9 +277,10 @@ const hold: Command = {
 const unhold = simple(
   "unhold",
   "Lift an account's outbound hold; its held messages wait for fumi queue release.",
-  async (store, address) => {
+  async (store, address, record) => {
     const account = await store.accounts.get(address);
     const ids = await store.queueAdmin.unholdAccount(account.address);
+    await record("account.unhold", account.address, { stillHeld: ids });
     const lifted = `Lifted the outbound hold of ${account.address}.`;
     if (ids.length === 0) return lifted;
     return `${lifted} Still held: ${ids.length === 1 ? "message" : "messages"} ${
@@ -265,6 +288,13 @@ const unhold = simple(
     }; release with fumi queue release --account ${account.address}.`;
   },
 );
+
+/** Records a change in the audit log, as the user running the command (src/cli/commands/_audit.ts). */
+type Recorder = (
+  action: string,
+  target: string,
+  details?: Readonly<Record<string, AuditValue>>,
+) => Promise<void>;
 
 /** `fumi user`. */
 export const userCommand = group("user", "Manage accounts.", [

@@ -15,6 +15,7 @@ import { type AppPassword, parseScopes, type Store, type TwoFactorState } from "
 import { InvalidInputError, UsageError } from "../../util/errors.ts";
 import { expectPositional, parseArgs } from "../args.ts";
 import { type Command, group } from "../command.ts";
+import { audit } from "./_audit.ts";
 import { withStore } from "../context.ts";
 
 const STATE_TEXT: Record<TwoFactorState, string> = {
@@ -28,7 +29,12 @@ function accountCommand(
   parent: string,
   operands: readonly string[],
   summary: string,
-  action: (store: Store, operands: string[], hostname: string) => Promise<string[]>,
+  action: (
+    store: Store,
+    operands: string[],
+    hostname: string,
+    record: (action: string, target: string) => Promise<void>,
+  ) => Promise<string[]>,
 ): Command {
   const usage = `${parent} ${name} ${["ADDRESS", ...operands].join(" ")}`;
   return {
@@ -39,7 +45,8 @@ function accountCommand(
       const args = parseArgs(argv, { string: ["config"] });
       const values = expectPositional(args, ["ADDRESS", ...operands], usage);
       await withStore(io, args, async (store, config) => {
-        for (const line of await action(store, values, config.hostname)) io.out(line);
+        const record = (action: string, target: string) => audit(io, store, action, target);
+        for (const line of await action(store, values, config.hostname, record)) io.out(line);
       });
     },
   };
@@ -50,12 +57,13 @@ const enable = accountCommand(
   "fumi user 2fa",
   [],
   "Begin TOTP enrolment: print the secret and otpauth:// URI for an authenticator app.",
-  async (store, [address], hostname) => {
+  async (store, [address], hostname, record) => {
     const account = await store.accounts.get(address!);
     const enrolment = await store.twoFactor.begin(account.id, {
       issuer: hostname,
       account: account.address,
     });
+    await record("2fa.begin", account.address);
     return [
       `Two-factor enrolment begun for ${account.address}; it is pending until confirmed.`,
       `Secret: ${enrolment.secret}`,
@@ -70,13 +78,14 @@ const confirm = accountCommand(
   "fumi user 2fa",
   ["CODE"],
   "Turn TOTP on with a code from the authenticator; IMAP and SMTP then take app passwords only.",
-  async (store, [address, code]) => {
+  async (store, [address, code], _hostname, record) => {
     const account = await store.accounts.get(address!);
     if (!await store.twoFactor.confirm(account.id, code!)) {
       throw new InvalidInputError(
         `The code does not match; check the authenticator's clock and give its current code`,
       );
     }
+    await record("2fa.enable", account.address);
     return [
       `Two-factor authentication is on for ${account.address}.`,
       `IMAP and SMTP now accept app passwords only: fumi user app-password add ${account.address} NAME`,
@@ -89,9 +98,10 @@ const disable = accountCommand(
   "fumi user 2fa",
   [],
   "Turn TOTP off (or abandon a pending enrolment); the account password works everywhere again.",
-  async (store, [address]) => {
+  async (store, [address], _hostname, record) => {
     const account = await store.accounts.get(address!);
     const was = await store.twoFactor.disable(account.id);
+    if (was !== "off") await record("2fa.disable", account.address);
     return [
       was === "off"
         ? `Two-factor authentication was not on for ${account.address}.`
@@ -165,6 +175,10 @@ const add: Command = {
         name!,
         scopes,
       );
+      await audit(io, store, "app-password.add", account.address, {
+        name: appPassword.name,
+        scopes: appPassword.scopes,
+      });
       io.out(
         `Created app password "${appPassword.name}" for ${account.address} (${
           appPassword.scopes.join(", ")
@@ -196,9 +210,10 @@ const revoke = accountCommand(
   "fumi user app-password",
   ["NAME"],
   "Revoke an app password: the client using it can no longer sign in.",
-  async (store, [address, name]) => {
+  async (store, [address, name], _hostname, record) => {
     const account = await store.accounts.get(address!);
     await store.appPasswords.revoke(account.id, name!);
+    await record("app-password.revoke", `${account.address} ${name!.trim()}`);
     return [`Revoked app password "${name!.trim()}" of ${account.address}.`];
   },
 );
