@@ -15,6 +15,9 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "./asser
 import { type DnsServer, startDnsServer } from "./dns_server.ts";
 import { type SmtpFixture, withSmtp } from "./smtp.ts";
 import { runTool } from "./smtp_clients.ts";
+import { storeFor } from "./cli.ts";
+import { makeTestPki } from "./tls.ts";
+import { SERVER_URL, withSharedDatabase } from "./two_servers.ts";
 
 const HOSTNAME = "mail.example.org";
 
@@ -161,6 +164,16 @@ interface Sent {
 
 /** swaks through the MX: HELO client.spf.test, MAIL FROM `sender`, the message as given. */
 async function send(t: SmtpFixture, dir: string, sender: string, data: string): Promise<Sent> {
+  return await swaks(t.ports.mx, t.bob.address, dir, sender, data);
+}
+
+async function swaks(
+  port: number,
+  recipient: string,
+  dir: string,
+  sender: string,
+  data: string,
+): Promise<Sent> {
   const file = await Deno.makeTempFile({ dir, suffix: ".eml" });
   // --no-data-fixup sends the file as it is: the end-of-data line is ours to add.
   await Deno.writeTextFile(file, `${data.endsWith("\r\n") ? data : `${data}\r\n`}.\r\n`);
@@ -168,13 +181,13 @@ async function send(t: SmtpFixture, dir: string, sender: string, data: string): 
     "--server",
     "127.0.0.1",
     "--port",
-    `${t.ports.mx}`,
+    `${port}`,
     "--helo",
     "client.spf.test",
     "--from",
     sender,
     "--to",
-    t.bob.address,
+    recipient,
     "--timeout",
     "20",
     "--data",
@@ -341,6 +354,20 @@ Deno.test("DMARC: reject refuses at the end of DATA, quarantine files to Junk, n
       ours(await find(t, "INBOX", "dmarc-none")),
       "dmarc=fail (p=none dis=none) header.from=none.test;",
     );
+    // A domain the name server will not answer for (Knot refuses it): temperror, delivered.
+    const unknown = await send(
+      t,
+      dir,
+      "u@unknown.example",
+      message("u@unknown.example", "dmarc-dns"),
+    );
+    assertEquals(unknown.code, 0, unknown.transcript);
+    const dnsField = ours(await find(t, "INBOX", "dmarc-dns"));
+    assertStringIncludes(dnsField, "spf=temperror smtp.mailfrom=u@unknown.example;");
+    assertStringIncludes(
+      dnsField,
+      "dmarc=temperror (DNS error for _dmarc.unknown.example) header.from=unknown.example;",
+    );
     const inbox = await stored(t, "INBOX");
     assertEquals(inbox.some((m) => m.includes("Subject: dmarc-reject")), false);
     assertEquals(inbox.some((m) => m.includes("Subject: dmarc-quarantine")), false);
@@ -435,4 +462,72 @@ Deno.test("ARC: a chain sealed by a trusted list host passes and vouches for a D
     assertMatch(untrusted.transcript, /550 5\.7\.1 Message refused: DMARC policy of reject\.test/);
     assertEquals((await stored(t, "INBOX")).length, 1);
   }, ["lists.test"]);
+});
+
+Deno.test({
+  name: "fumi serve: [mailauth] on the MX, asking the resolver of [dns]",
+  // Needs PostgreSQL, as every test of a real `fumi serve` with its CLI (tests/two_servers.ts).
+  ignore: SERVER_URL === null,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "fumi-mailauth-serve-" });
+    const pki = await makeTestPki();
+    let dns: DnsServer | null = null;
+    try {
+      dns = await startDnsServer(zones(await makeKeys(dir)));
+      const config = [
+        `hostname = "${HOSTNAME}"`,
+        "[dns]",
+        `nameservers = ["${dns.address}:${dns.port}"]`,
+        `timeout = "2s"`,
+        "attempts = 1",
+        // --dev leaves it off unless asked for.
+        "[mailauth]",
+        "enabled = true",
+        "",
+      ].join("\n");
+      await withSharedDatabase(dir, pki, "bob@example.org", 90_000, async ({ env, serve }) => {
+        const { ports } = await serve("mx", ["smtp"], config);
+        const port = ports.smtp!;
+        const refused = await swaks(
+          port,
+          "bob@example.org",
+          dir,
+          "a@reject.test",
+          message("a@reject.test", "serve-reject"),
+        );
+        assertMatch(
+          refused.transcript,
+          /550 5\.7\.1 Message refused: DMARC policy of reject\.test is reject/,
+        );
+        const sent = await swaks(
+          port,
+          "bob@example.org",
+          dir,
+          "n@none.test",
+          message("n@none.test", "serve-none"),
+        );
+        assertEquals(sent.code, 0, sent.transcript);
+        const store = await storeFor(env);
+        try {
+          const bob = await store.accounts.get("bob@example.org");
+          const inbox = await store.mailboxes.get(bob.id, "INBOX");
+          const texts: string[] = [];
+          for (const info of await store.messages.list(inbox.id)) {
+            texts.push(new TextDecoder().decode(await store.messages.read(bob.id, info.messageId)));
+          }
+          assertEquals(texts.length, 1);
+          const field = ours(texts[0]!);
+          assertStringIncludes(field, "spf=fail smtp.mailfrom=n@none.test;");
+          assertStringIncludes(field, "spf=pass smtp.helo=client.spf.test;");
+          assertStringIncludes(field, "dmarc=fail (p=none dis=none) header.from=none.test;");
+        } finally {
+          await store.close();
+        }
+      });
+    } finally {
+      await dns?.stop();
+      await pki.remove();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
