@@ -10,7 +10,7 @@
 import { checkPasswordPolicy } from "./crypto/password_policy.ts";
 import type { Config } from "./config/mod.ts";
 import { generatePassword } from "./crypto/random_password.ts";
-import type { Store } from "./store/mod.ts";
+import { AuditLog, type Store } from "./store/mod.ts";
 import { type MailAddress, parseAddress } from "./util/address.ts";
 import { ConfigError, ConflictError, InvalidInputError } from "./util/errors.ts";
 
@@ -63,6 +63,14 @@ export async function ensureAdministrator(
     if (account.address !== postmaster && !(await store.accounts.find(postmaster))) {
       await store.aliases.add(postmaster, [account.address]);
     }
+    const details = { admin: true, firstStart: true };
+    await new AuditLog(store.sql).append({
+      actor: "system",
+      action: "account.add",
+      target: account.address,
+      details,
+      source: "system",
+    });
     return { address: account.address, generatedPassword: given ? null : password };
   } catch (error) {
     // Another node starting on the same database created it first.

@@ -9,10 +9,11 @@
  */
 
 import { Bans } from "../src/auth/bans.ts";
+import { ensureAdministrator } from "../src/bootstrap.ts";
 import type { Store } from "../src/store/mod.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { assertFails, assertOk, type Env, fumi, table, withCommandDatabase } from "./cli.ts";
-import { GOOD_PASSWORD } from "./store.ts";
+import { GOOD_PASSWORD, testConfig } from "./store.ts";
 
 const NEW_PASSWORD = "a brand new secret 7711";
 
@@ -29,6 +30,8 @@ Deno.test("audit: commands are recorded; fumi audit verify finds an edited and a
     const as = { ...env, USER: "carol" };
     const run = (argv: string[], stdin?: string) =>
       fumi(argv, { env: as, ...(stdin === undefined ? {} : { stdin }) });
+    // The first start's administrator, made by the server itself.
+    assert(await ensureAdministrator(store, await testConfig(), {}));
     assertOk(await run(["domain", "add", "example.org"]));
     assertOk(
       await run(["user", "add", "alice@example.org", "--password-stdin"], `${GOOD_PASSWORD}\n`),
@@ -60,6 +63,7 @@ Deno.test("audit: commands are recorded; fumi audit verify finds an edited and a
     assertEquals(rows[0], ["SEQ", "TIME", "ACTOR", "SOURCE", "ACTION", "TARGET", "DETAILS"]);
     const actions = rows.slice(1).map((r) => [r[2], r[3], r[4], r[5]]);
     assertEquals(actions, [
+      ["system", "system", "account.add", "admin@localhost"],
       ["carol", "cli", "domain.add", "example.org"],
       ["carol", "cli", "account.add", "alice@example.org"],
       ["carol", "cli", "account.password", "alice@example.org"],
@@ -72,7 +76,7 @@ Deno.test("audit: commands are recorded; fumi audit verify finds an edited and a
       ["system", "system", "ban.add", "198.51.100.7/32"],
     ]);
     assertMatch(rows[1]![1]!, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
-    assertStringIncludes(rows[6]![6]!, '"reason":"abuse"');
+    assertStringIncludes(rows[7]![6]!, '"reason":"abuse"');
     // The audit log holds no password: neither the account's nor the app password.
     const generated = /^Password: (.+)$/.exec(
       appPassword.find((l) => l.startsWith("Password: "))!,
@@ -84,8 +88,8 @@ Deno.test("audit: commands are recorded; fumi audit verify finds an edited and a
     assertEquals(assertOk(await run(["audit", "--limit", "2"])).length, 3, "header and two rows");
 
     const verified = assertOk(await run(["audit", "verify"]));
-    assertEquals(verified[0], "The audit log checks out: 10 row(s), hash chain intact.");
-    assertMatch(verified[1]!, /^Newest row 10: [0-9a-f]{64}$/);
+    assertEquals(verified[0], "The audit log checks out: 11 row(s), hash chain intact.");
+    assertMatch(verified[1]!, /^Newest row 11: [0-9a-f]{64}$/);
 
     // The table itself refuses changes, even to its owner.
     let refused = "";

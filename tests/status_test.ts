@@ -8,7 +8,7 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
-import { assertOk, fumi, storeFor } from "./cli.ts";
+import { assertOk, fumi, storeFor, table } from "./cli.ts";
 import { eventually, withOpsServer } from "./ops_server.ts";
 import { GOOD_PASSWORD } from "./store.ts";
 import { plain, Wire } from "./smtp_wire.ts";
@@ -93,6 +93,29 @@ Deno.test("fumi status: listeners, certificates, queue, bans and last errors of 
       /^ {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ mail\.example\.org: HTTP route failed \(/,
     );
     assertStringIncludes(error, `path=/.well-known/acme-challenge/${TOKEN}`);
+
+    // The audit log has the commands of the setup and of this test; its chain checks out while
+    // the server runs.
+    const audit = table(
+      assertOk(await fumi(["audit", "--config", server.config], { env: server.env })),
+    );
+    const rows = audit.slice(1).map((r) => [r[2], r[4], r[5]]);
+    assertEquals(rows.slice(0, 4), [
+      ["ops-tester", "cert.import", "test"],
+      ["ops-tester", "cert.assign", "default"],
+      ["ops-tester", "domain.add", "example.org"],
+      ["ops-tester", "account.add", "alice@example.org"],
+    ]);
+    assert(
+      rows.some(([, action, target]) =>
+        action === "account.hold" && target === "alice@example.org"
+      ),
+    );
+    assert(rows.some(([, action, target]) => action === "ban.add" && target === "192.0.2.9/32"));
+    assertStringIncludes(
+      assertOk(await fumi(["audit", "verify", "--config", server.config], { env: server.env }))[0]!,
+      "hash chain intact",
+    );
 
     // A listener the configuration names but nothing serves: down, and the exit code says so.
     const port = freePort();

@@ -8,7 +8,7 @@
  */
 
 import type { Logger } from "../ops/log.ts";
-import type { QueueEntry, Store } from "../store/mod.ts";
+import type { AuditLog, QueueEntry, Store } from "../store/mod.ts";
 import type { FailedRecipient } from "./worker.ts";
 
 /** What the watch needs. */
@@ -17,6 +17,8 @@ export interface RefusalWatchDeps {
   /** Refused recipients in an hour that put the account on hold; 0: never. */
   readonly holdAfter: number;
   readonly log: Logger;
+  /** Where the hold is recorded (actor "system"); not recorded when absent. */
+  readonly audit?: Pick<AuditLog, "append">;
 }
 
 /** Counts the refusals among `failed` and holds the account when there were too many. */
@@ -37,6 +39,8 @@ export function refusalWatch(
     const account = await deps.store.accounts.getById(entry.accountId);
     const reason = `${lastHour} recipients refused by remote servers within an hour`;
     await deps.store.queueAdmin.holdAccount(account.address, reason);
+    const held = { action: "account.hold", target: account.address, details: { reason } };
+    await deps.audit?.append({ actor: "system", source: "system", ...held });
     deps.log.warn("account put on outbound hold", { account: account.address, reason });
   };
 }

@@ -14,7 +14,7 @@ import { httpsPolicyFetcher, MtaStsPolicies } from "../mtasts/mod.ts";
 import { connectTo } from "../net/connection.ts";
 import type { Logger } from "../ops/log.ts";
 import type { Metrics } from "../ops/metrics.ts";
-import type { Store } from "../store/mod.ts";
+import { AuditLog, type Store } from "../store/mod.ts";
 import { refusalWatch } from "./refusal_watch.ts";
 import { delayReporter, failureReporter } from "./report.ts";
 import type { Smarthost } from "./smarthost.ts";
@@ -44,7 +44,12 @@ export async function startOutbound(
     ? new MtaStsPolicies({ resolver, fetch: httpsPolicyFetcher({ resolver }) })
     : null;
   const reports = failureReporter(reportDeps);
-  const refusals = refusalWatch({ store, holdAfter: config.smtp.refused_hold_after, log });
+  const refusals = refusalWatch({
+    store,
+    holdAfter: config.smtp.refused_hold_after,
+    log,
+    audit: new AuditLog(store.sql),
+  });
   const worker = new OutboundWorker({
     work: store.queueWork,
     resolver,

@@ -19,7 +19,7 @@ import {
 } from "../../filter/mod.ts";
 import type { Logger } from "../../ops/log.ts";
 import type { Metrics } from "../../ops/metrics.ts";
-import type { Store } from "../../store/mod.ts";
+import { AuditLog, type Store } from "../../store/mod.ts";
 import type { SmtpDeps } from "./deps.ts";
 import type { SmtpSettings } from "./settings.ts";
 
@@ -51,6 +51,17 @@ export function builtinChecks(settings: SmtpSettings): Check[] {
   ];
 }
 
+/** The audit row of an account put on hold by the server itself. */
+function systemHold(address: string, reason: string) {
+  return {
+    actor: "system",
+    action: "account.hold",
+    target: address,
+    details: { reason },
+    source: "system",
+  };
+}
+
 /** A session's world over the store. */
 export function storeDeps(options: StoreDepsOptions): Omit<SmtpDeps, "startTls"> {
   const { store, settings, log } = options;
@@ -80,6 +91,7 @@ export function storeDeps(options: StoreDepsOptions): Omit<SmtpDeps, "startTls">
       }
       const reason = `sudden burst: ${floor} or more messages in an hour, ${factor}× the usual`;
       await store.queueAdmin.holdAccount(account.address, reason);
+      await new AuditLog(store.sql).append(systemHold(account.address, reason));
       // The event administrators act on: fumi queue list --held, fumi queue release.
       log.warn("account put on outbound hold", { account: account.address, reason });
       return true;
