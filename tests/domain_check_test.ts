@@ -20,7 +20,7 @@ const missing = (await Deno.stat("/usr/sbin/knotd").catch(() => null)) === null;
 function zoneOf(printed: readonly string[]): string[] {
   return printed
     .map((line) => line.trim())
-    .filter((line) => /^\S+\.\s+(A|MX|TXT)\s/.test(line))
+    .filter((line) => /^\S+\.\s+(A|CNAME|MX|TXT)\s/.test(line))
     .map((line) => line.replace(/\s+;.*$/, "").replace("192.0.2.1", "127.0.0.1"));
 }
 
@@ -37,7 +37,8 @@ Deno.test({
       assertOk(await fumi(["domain", "add", "bad.test"], { env: base }));
       const printed = assertOk(await fumi(["domain", "dns", "good.test"], { env: base }));
       const good = zoneOf(printed);
-      // A, MX, SPF, two DKIM keys, DMARC, TLS-RPT; the PTR is a comment for the provider.
+      // A, MX, SPF, two DKIM keys, DMARC, MTA-STS (TXT and the policy host), TLS-RPT; the PTR
+      // is a comment, for the hosting provider.
       assertEquals(good.map((l) => l.split(/\s+/)[1]), [
         "A",
         "MX",
@@ -46,7 +47,10 @@ Deno.test({
         "TXT",
         "TXT",
         "TXT",
+        "CNAME",
+        "TXT",
       ]);
+      assertMatch(good.join("\n"), /^_mta-sts\.good\.test\. +TXT +"v=STSv1; id=[0-9a-f]{20}"$/m);
       assertMatch(printed.join("\n"), /; PTR of the server's address → mail\.good\.test\./);
       const bad = zoneOf(assertOk(await fumi(["domain", "dns", "bad.test"], { env: base })));
       const goodKeys = good.filter((l) => l.includes("._domainkey."));
@@ -54,10 +58,14 @@ Deno.test({
         "bad.test. MX 10 mx.elsewhere.test.",
         'bad.test. TXT "v=spf1 mx -all"',
         'bad.test. TXT "v=spf1 a -all"',
+        // An id of an older policy: senders would keep what they cached.
+        '_mta-sts.bad.test. TXT "v=STSv1; id=20250101"',
+        // An address instead of the CNAME: as good, when it is this server's.
+        "mta-sts.bad.test. A 127.0.0.1",
         // bad.test's selectors, good.test's keys: not the keys Fumi signs bad.test's mail with.
         ...goodKeys.map((l) => l.replace(/\._domainkey\.good\.test\./, "._domainkey.bad.test.")),
       ];
-      assertEquals(bad.length, 7);
+      assertEquals(bad.length, 9);
       const dns = await startDnsServer({
         "good.test": `${soa("good.test")}\n${good.join("\n")}`,
         "bad.test": `${soa("bad.test")}\n${badZone.join("\n")}`,
@@ -74,7 +82,8 @@ Deno.test({
         assertEquals(clean.filter((l) => !l.startsWith("ok ")), [
           "All records needed for mail are published.",
         ]);
-        assertEquals(clean.length, 9); // A, PTR, MX, SPF, 2 DKIM, DMARC, TLS-RPT, the summary
+        // A, PTR, MX, SPF, 2 DKIM, DMARC, MTA-STS TXT and host, TLS-RPT, and the summary.
+        assertEquals(clean.length, 11);
 
         const result = await fumi(["domain", "check", "bad.test"], { env: withDns });
         assertFails(result, 1, "records are missing or wrong; see: fumi domain dns bad.test");
@@ -95,6 +104,11 @@ Deno.test({
         );
         assertMatch(lines, /^MISSING +TXT _dmarc\.bad\.test +no DMARC record$/m);
         assertMatch(lines, /^warning +TXT _smtp\._tls\.bad\.test +no TLS-RPT record$/m);
+        assertMatch(
+          lines,
+          /^warning +TXT _mta-sts\.bad\.test +id=20250101, but the policy served now has id=[0-9a-f]{20}$/m,
+        );
+        assertMatch(lines, /^ok +CNAME mta-sts\.bad\.test/m);
       } finally {
         await dns.stop();
       }

@@ -53,6 +53,8 @@ export interface Config {
   /** Inbound mail authentication (`[mailauth]`); `enabled` absent: on unless `--dev`. */
   readonly mailauth: ConfigFile["mailauth"];
   readonly dns: DnsConfig;
+  /** The MTA-STS policy we publish for hosted domains (`[mta_sts]`). */
+  readonly mta_sts: ConfigFile["mta_sts"];
   readonly listeners: Readonly<Record<ListenerName, ListenerConfig>>;
 }
 
@@ -155,6 +157,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     metrics: parsed.metrics,
     mailauth: parsed.mailauth,
     dns: { ...parsed.dns, nameservers: parsed.dns.nameservers ?? null },
+    mta_sts: parsed.mta_sts,
     listeners,
   });
 }

@@ -255,6 +255,13 @@ export const configSchema = z.strictObject({
     timeout: duration.default(5_000),
     attempts: z.number().int().min(1).max(5).default(2),
   }).prefault({}),
+  // The MTA-STS policy published for hosted domains (RFC 8461 §3), served over HTTPS at
+  // mta-sts.<domain>: enforce asks senders for verified TLS to our MX; one day's max_age lets a
+  // change of mode reach them soon.
+  mta_sts: z.strictObject({
+    mode: z.enum(["enforce", "testing", "none"]).default("enforce"),
+    max_age: duration.default(86_400_000),
+  }).prefault({}),
   // Who may read the metrics listener: client networks (loopback only by default), and a file
   // holding the bearer token /metrics then requires (FUMI_METRICS_TOKEN takes precedence).
   metrics: z.strictObject({

@@ -6,6 +6,7 @@
  * - discover.ts: the `_mta-sts.<domain>` TXT lookup over our resolver (§3.1).
  * - fetch.ts: the policy over HTTPS (§3.3), resolved by our resolver, bounded in size and time.
  * - cache.ts: {@link MtaStsPolicies}, the policy in force per domain (§3.3, §5.1).
+ * - publish.ts: our own policy for the domains we host, its id and its HTTPS response (§3).
  *
  * Applying a policy (§5) is the queue's job: src/outbound/attempt.ts tries only matching MX
  * hosts with a verified certificate in mode enforce, and logs in mode testing.
@@ -53,3 +54,11 @@ export {
   type Policy,
   type PolicyMode,
 } from "./parse.ts";
+export {
+  type OwnPolicy,
+  ownPolicyText,
+  policyId,
+  policyRecord,
+  policyResponse,
+  policyText,
+} from "./publish.ts";

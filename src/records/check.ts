@@ -62,6 +62,10 @@ async function judge(
       return dkim(await texts(resolver, record.name, "v=DKIM1"), record.value);
     case "dmarc":
       return dmarc(await texts(resolver, record.name, "v=DMARC1"));
+    case "mta-sts":
+      return mtaSts(await texts(resolver, record.name, "v=STSv1"), record.value);
+    case "mta-sts-host":
+      return await policyHost(resolver, record.name, addresses);
     case "tls-rpt":
       return tlsRpt(await texts(resolver, record.name, "v=TLSRPTv1"));
   }
@@ -170,6 +174,32 @@ function dmarc(found: string[] | string): Verdict {
   }
   if (policy === "none") return ["warning", "p=none only monitors; forged mail is delivered"];
   return ["ok", ""];
+}
+
+/** RFC 8461 §3.1: one record whose id is our policy's; another id keeps senders on an old one. */
+function mtaSts(found: string[] | string, expectedValue: string): Verdict {
+  const record = one(found, "MTA-STS");
+  if (typeof record !== "string") return record;
+  const want = tag(expectedValue.replace(/"/g, ""), "id");
+  const got = tag(record, "id");
+  return got === want
+    ? ["ok", ""]
+    : ["wrong", `id=${got ?? "(none)"}, but the policy served now has id=${want}`];
+}
+
+/** mta-sts.<domain> must reach this server, which serves the policy (RFC 8461 §3.3). */
+async function policyHost(
+  resolver: Resolver,
+  name: string,
+  addresses: readonly string[],
+): Promise<Verdict> {
+  const found = await lookupAddresses(resolver, name);
+  if (found.temporaryError !== undefined && found.addresses.length === 0) {
+    return ["unknown", found.temporaryError];
+  }
+  if (found.addresses.length === 0) return ["missing", `${name} has no address`];
+  if (found.addresses.some((a) => addresses.includes(a))) return ["ok", ""];
+  return ["wrong", `${name} is ${found.addresses.join(", ")}, not this server`];
 }
 
 /** RFC 8460 §3: one record with a rua. */

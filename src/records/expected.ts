@@ -22,17 +22,28 @@ export interface DomainSetup {
   /** This server's host name: the MX target and the name its PTR must give. */
   readonly hostname: string;
   readonly dkim: readonly DkimPublication[];
+  /** The id of the MTA-STS policy we serve for it (src/mtasts/publish.ts); null: none. */
+  readonly mtaStsId: string | null;
 }
 
 /** The kinds of record, each checked in its own way (check.ts). */
-export type RecordKind = "address" | "mx" | "spf" | "dkim" | "dmarc" | "tls-rpt" | "ptr";
+export type RecordKind =
+  | "address"
+  | "mx"
+  | "spf"
+  | "dkim"
+  | "dmarc"
+  | "mta-sts"
+  | "mta-sts-host"
+  | "tls-rpt"
+  | "ptr";
 
 /** One record to publish. */
 export interface ExpectedRecord {
   readonly kind: RecordKind;
   /** The owner name, without the final dot. */
   readonly name: string;
-  readonly type: "A" | "MX" | "TXT" | "PTR";
+  readonly type: "A" | "CNAME" | "MX" | "TXT" | "PTR";
   /** The value in zone-file form. */
   readonly value: string;
   /** Where it comes from, for the zone-file comment. */
@@ -80,6 +91,24 @@ export function expectedRecords(setup: DomainSetup): ExpectedRecord[] {
       value: `"v=DMARC1; p=reject; rua=mailto:postmaster@${domain}"`,
       note: "RFC 7489",
     },
+    ...(setup.mtaStsId === null ? [] : [
+      {
+        kind: "mta-sts",
+        name: `_mta-sts.${domain}`,
+        type: "TXT",
+        value: `"v=STSv1; id=${setup.mtaStsId}"`,
+        note: "RFC 8461 §3.1",
+        recommended: true,
+      } as const,
+      {
+        kind: "mta-sts-host",
+        name: `mta-sts.${domain}`,
+        type: "CNAME",
+        value: `${hostname}.`,
+        note: "serves the policy over HTTPS (RFC 8461 §3.3)",
+        recommended: true,
+      } as const,
+    ]),
     {
       kind: "tls-rpt",
       name: `_smtp._tls.${domain}`,

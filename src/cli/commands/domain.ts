@@ -10,7 +10,7 @@ import { type Command, group } from "../command.ts";
 import { audit } from "./_audit.ts";
 import { withStore } from "../context.ts";
 import { FumiError } from "../../util/errors.ts";
-import { check, dns, printRecords } from "./domain_dns.ts";
+import { check, dns, mtaStsId, printRecords } from "./domain_dns.ts";
 import { expectedRecords } from "../../records/mod.ts";
 import { LIMIT_FLAGS, LIMIT_OPTIONS, limitArguments } from "./_limits.ts";
 
@@ -44,6 +44,7 @@ const add: Command = {
         domain: domain.name,
         hostname: config.hostname,
         dkim: dkim.created,
+        mtaStsId: await mtaStsId(config),
       });
       printRecords(io, records, config.hostname);
       io.out("");

@@ -8,6 +8,7 @@
 
 import type { Config } from "../../config/mod.ts";
 import { openResolver } from "../../dns/mod.ts";
+import { ownPolicyText, policyId } from "../../mtasts/mod.ts";
 import {
   checkRecords,
   type ExpectedRecord,
@@ -30,7 +31,18 @@ export async function domainRecords(
   domain: string,
 ): Promise<ExpectedRecord[]> {
   const keys = await store.dkimKeys.published(domain);
-  return expectedRecords({ domain, hostname: config.hostname, dkim: keys });
+  return expectedRecords({
+    domain,
+    hostname: config.hostname,
+    dkim: keys,
+    mtaStsId: await mtaStsId(config),
+  });
+}
+
+/** The id of the MTA-STS policy this server serves (the same for every hosted domain). */
+export async function mtaStsId(config: Config): Promise<string | null> {
+  if (config.mta_sts.mode === "none") return null;
+  return await policyId(ownPolicyText(config));
 }
 
 /** Prints the records to publish as zone-file lines, with what to do about the address. */
