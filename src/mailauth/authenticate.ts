@@ -15,7 +15,7 @@
 import { Buffer } from "node:buffer";
 import { arc, dkimVerify, type DNSResolver, spf } from "mailauth";
 import type { Resolver } from "../dns/mod.ts";
-import { parseHeader } from "../mime/mod.ts";
+import { getFields, parseHeader } from "../mime/mod.ts";
 import { formatAddress, type MailAddress, normalizeDomain } from "../util/address.ts";
 import { authorDomains } from "./author.ts";
 import { type DmarcOutcome, evaluateDmarc, type Policy } from "./dmarc.ts";
@@ -164,6 +164,19 @@ export async function authenticate(input: AuthenticateInput): Promise<AuthResult
       algorithm: row.algo ?? "",
       b: (row.signature ?? "").slice(0, 8),
       reason: result === "pass" ? null : row.status.comment ?? null,
+    });
+  }
+  // RFC 6376 §6.1.1: a DKIM-Signature without its required tags is a PERMFAIL; mailauth leaves
+  // such fields out of its results, so they are counted here and reported as permerror.
+  const fields = getFields(parseHeader(input.message), "DKIM-Signature").length;
+  for (let unusable = fields - dkim.length; unusable > 0; unusable--) {
+    dkim.push({
+      result: "permerror",
+      domain: "",
+      selector: "",
+      algorithm: "",
+      b: "",
+      reason: "signature not usable",
     });
   }
   const data = verified.arc;

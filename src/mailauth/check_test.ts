@@ -213,3 +213,12 @@ Deno.test("mail authentication: a silent name server costs at most the time boun
   assertMatch(value, /dkim=temperror .*header\.d=sender\.example/);
   assertStringIncludes(value, "dmarc=temperror");
 });
+
+Deno.test("mail authentication: a DKIM-Signature field missing its tags is a permerror", async () => {
+  const raw = encoder.encode(
+    "DKIM-Signature: v=1; a=rsa-sha256; s=x; h=from; bh=abc; b=abc\r\n" +
+      new TextDecoder().decode(message("From: o@open.example")),
+  );
+  const result = await run(new FakeResolver(await world()), context(raw, { sender: null }));
+  assertStringIncludes(result.headers[0]![1], "; dkim=permerror (signature not usable); ");
+});

@@ -45,10 +45,11 @@ export function resultClauses(results: AuthResults): string[] {
   for (const d of results.dkim) {
     // RFC 8601 §2.7.1 header.d, header.s, header.a; RFC 6008 header.b tells signatures apart.
     const why = d.reason === null ? "" : ` ${comment(d.reason)}`;
-    clauses.push(
-      `dkim=${d.result}${why} header.d=${pvalue(d.domain)} header.s=${pvalue(d.selector)}` +
-        ` header.a=${pvalue(d.algorithm)} header.b=${pvalue(d.b)}`,
-    );
+    // A property the signature did not have is left out rather than written empty.
+    const properties = [["d", d.domain], ["s", d.selector], ["a", d.algorithm], ["b", d.b]]
+      .filter(([, value]) => value !== "")
+      .map(([name, value]) => ` header.${name}=${pvalue(value!)}`);
+    clauses.push(`dkim=${d.result}${why}${properties.join("")}`);
   }
   const dmarc = results.dmarc;
   const overridden = results.disposition.action === "none" && results.disposition.reason !== null;

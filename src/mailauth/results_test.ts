@@ -159,3 +159,18 @@ Deno.test("Authentication-Results: a trusted ARC chain's override shows as the d
     "arc=pass (sealed by lists.example)",
   ]);
 });
+
+Deno.test("Authentication-Results: a signature without its tags is a permerror with what it had", () => {
+  const clauses = resultClauses({
+    ...BASE,
+    dkim: [{
+      result: "permerror",
+      domain: "",
+      selector: "",
+      algorithm: "",
+      b: "",
+      reason: "signature not usable",
+    }],
+  });
+  assertEquals(clauses[2], "dkim=permerror (signature not usable)");
+});
