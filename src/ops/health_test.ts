@@ -176,3 +176,20 @@ Deno.test("http: on a real socket, forged Host headers and targets cannot steer 
     await listener.stop();
   }
 });
+
+Deno.test("http: /readyz answers with the readiness check when one is given", async () => {
+  let reason: string | null = "listeners are not up";
+  const { handle } = handler({ httpsPort: 8443, ready: () => Promise.resolve(reason) });
+  assertEquals(
+    await answer(handle, "http://127.0.0.1:8080/readyz"),
+    [503, null, "not ready: listeners are not up\n"],
+  );
+  reason = null;
+  assertEquals(await answer(handle, "http://127.0.0.1:8080/readyz"), [200, null, "ready\n"]);
+  // Without a readiness check, /readyz is any other path: redirected.
+  const { handle: plain } = handler({ httpsPort: 8443 });
+  assertEquals(
+    (await answer(plain, "http://mail.example.org/readyz")).slice(0, 2),
+    [308, "https://mail.example.org:8443/readyz"],
+  );
+});
