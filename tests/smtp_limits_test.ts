@@ -49,6 +49,41 @@ Deno.test("submission: messages per hour and recipients per day are bounded per 
   });
 });
 
+Deno.test("submission: parallel sessions together stay within messages per hour", async () => {
+  await withSmtp(async (t) => {
+    const limit = 3;
+    const sessions = 6;
+    await t.store.sending.setLimits(t.alice.id, { messagesPerHour: limit });
+    const body = message("From: alice@example.org", "Subject: parallel", "", "x");
+    // Every session passes the check at MAIL (nothing is counted yet), then all send DATA.
+    const opened = await Promise.all(
+      Array.from({ length: sessions }, () => submission(t, "alice@example.org", GOOD_PASSWORD)),
+    );
+    try {
+      for (const c of opened) {
+        await c.command("MAIL FROM:<alice@example.org>", "250 2.1.0");
+        await c.command("RCPT TO:<bob@example.org>", "250 2.1.5");
+        await c.command("DATA", "354");
+      }
+      const replies = await Promise.all(opened.map(async (c) => {
+        await c.send(`${body}.\r\n`);
+        return (await c.reply()) ?? "";
+      }));
+      const accepted = replies.filter((r) => r.startsWith("250 2.0.0"));
+      const waiting = replies.filter((r) => r.startsWith("450 4.7.1 Sending limit reached"));
+      assertEquals(
+        [accepted.length, waiting.length],
+        [limit, sessions - limit],
+        replies.join("\n"),
+      );
+    } finally {
+      for (const c of opened) c.close();
+    }
+    assertEquals((await t.store.sending.use(t.alice.id)).messagesLastHour, limit);
+    assertEquals((await t.inbox(t.bob.id)).length, limit);
+  });
+});
+
 Deno.test("submission: a sudden burst puts the account on outbound hold; its mail is queued held", async () => {
   await withSmtp(async (t) => {
     const body = message("From: alice@example.org", "Subject: burst", "", "x");

@@ -48,7 +48,7 @@ export {
   queueGauges,
   registerStoreMetrics,
 } from "./status.ts";
-export { Sending, type SendingDefaults, type SendingUse } from "./sending.ts";
+export { type Reservation, Sending, type SendingDefaults, type SendingUse } from "./sending.ts";
 export type { DkimKey, DkimKeyState, DkimRotation } from "./dkim_keys.ts";
 export type { Domain } from "./domains.ts";
 export { OverQuotaError } from "./errors.ts";

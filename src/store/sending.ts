@@ -9,7 +9,7 @@
 
 import type { PendingQuery, Row } from "postgres";
 import { normalizeDomain } from "../util/address.ts";
-import type { Sql } from "./db.ts";
+import type { Sql, TxSql } from "./db.ts";
 
 /** The limits in force for an account, and what it has used of them. */
 export interface SendingUse {
@@ -35,13 +35,23 @@ export interface SendingDefaults {
   readonly recipientsPerDay: number;
 }
 
+/** A message counted against the limits before it is stored, or the limit it would pass. */
+export type Reservation =
+  | {
+    readonly kind: "reserved";
+    readonly accountId: number;
+    readonly sentAt: Date;
+    readonly recipients: number;
+  }
+  | { readonly kind: "over"; readonly limit: string };
+
 /** Sent-message counts and per-account limits. */
 export class Sending {
   constructor(private readonly sql: Sql, private readonly defaults: SendingDefaults) {}
 
   /** The account's limits (its own, else its domain's, else the configured) and its use. */
-  async use(accountId: number): Promise<SendingUse> {
-    const [row] = await this.sql<
+  async use(accountId: number, sql: Sql | TxSql = this.sql): Promise<SendingUse> {
+    const [row] = await sql<
       {
         per_hour: number | null;
         per_day: number | null;
@@ -85,14 +95,45 @@ export class Sending {
     return lastHour >= burst.floor && lastHour > burst.factor * usualPerHour;
   }
 
-  /** Records a submitted message and forgets what is older than a day. */
-  async record(accountId: number, recipients: number): Promise<void> {
+  /**
+   * Counts a message the account is about to submit, if its limits allow it; forgets what is
+   * older than a day. The check and the count are one step per account (an advisory lock), so
+   * parallel sessions cannot each pass the check and together exceed a limit. A reservation
+   * whose message is then not stored is taken back with {@link Sending.release}.
+   */
+  async reserve(accountId: number, recipients: number): Promise<Reservation> {
+    return await this.sql.begin(async (tx) => {
+      // One lock per account (a hash: a collision only makes two accounts wait for each other).
+      await tx`select pg_advisory_xact_lock(hashtextextended(${`fumi.sending.${accountId}`}, 0))`;
+      const use = await this.use(accountId, tx);
+      if (use.messagesPerHour !== null && use.messagesLastHour >= use.messagesPerHour) {
+        return { kind: "over", limit: `${use.messagesPerHour} messages per hour` };
+      }
+      if (
+        use.recipientsPerDay !== null && use.recipientsLastDay + recipients > use.recipientsPerDay
+      ) {
+        return { kind: "over", limit: `${use.recipientsPerDay} recipients per day` };
+      }
+      const [row] = await tx<{ sent_at: Date }[]>`
+        with old as (
+          delete from sent_messages
+          where account_id = ${accountId} and sent_at < now() - interval '1 day'
+        )
+        insert into sent_messages (account_id, recipients) values (${accountId}, ${recipients})
+        returning sent_at`;
+      return { kind: "reserved", accountId, sentAt: row!.sent_at, recipients };
+    });
+  }
+
+  /** Takes back a reservation whose message was not stored after all. */
+  async release(reservation: Extract<Reservation, { kind: "reserved" }>): Promise<void> {
     await this.sql`
-      with old as (
-        delete from sent_messages
-        where account_id = ${accountId} and sent_at < now() - interval '1 day'
-      )
-      insert into sent_messages (account_id, recipients) values (${accountId}, ${recipients})`;
+      delete from sent_messages where ctid = (
+        select ctid from sent_messages
+        where account_id = ${reservation.accountId} and sent_at = ${reservation.sentAt}
+          and recipients = ${reservation.recipients}
+        limit 1
+      )`;
   }
 
   /**

@@ -11,7 +11,7 @@ import type { ChainResult, FilterContext } from "../../filter/mod.ts";
 import type { StartTlsOptions } from "../../net/connection.ts";
 import type { Logger } from "../../ops/log.ts";
 import type { Metrics } from "../../ops/metrics.ts";
-import type { SendingUse } from "../../store/mod.ts";
+import type { Reservation, SendingUse } from "../../store/mod.ts";
 import type { MailAddress } from "../../util/address.ts";
 
 /** What a session needs from the rest of the server. */
@@ -27,8 +27,13 @@ export interface SmtpDeps {
    * outbound hold, put there now if this message makes a burst (its queued mail is held).
    */
   holdIfBurst(account: { readonly id: number; readonly address: string }): Promise<boolean>;
-  /** Records a message the account submitted, for the sending limits. */
-  recordSent(accountId: number, recipients: number): Promise<void>;
+  /**
+   * Counts a message the account submits against its sending limits, unless it would pass one
+   * (then nothing is counted); one step across sessions and processes.
+   */
+  reserveSending(accountId: number, recipients: number): Promise<Reservation>;
+  /** Takes back a reservation whose message was not stored. */
+  releaseSending(reservation: Extract<Reservation, { kind: "reserved" }>): Promise<void>;
   /** Whether the signed-in account may use `address` as its sender (submission). */
   ownsSender(accountId: number, address: MailAddress | null): Promise<boolean>;
   /** Commits the message for every accepted recipient; resolves only once it is durable. */

@@ -82,7 +82,8 @@ export function storeDeps(options: StoreDepsOptions): Omit<SmtpDeps, "startTls">
     overQuota: (accountIds, size) => recipients.overQuota(accountIds, size),
     ownsSender: (accountId, address) => recipients.ownsSender(accountId, address),
     sendingUse: (accountId) => store.sending.use(accountId),
-    recordSent: (accountId, count) => store.sending.record(accountId, count),
+    reserveSending: (accountId, count) => store.sending.reserve(accountId, count),
+    releaseSending: (reservation) => store.sending.release(reservation),
     holdIfBurst: async (account) => {
       if (await store.queueAdmin.isAccountHeld(account.id)) return true;
       const { floor, factor } = settings.burstHold;

@@ -100,6 +100,22 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
   ].join("");
   const raw = concat([encoder.encode(trace), message]);
   const held = state.account !== null && await deps.holdIfBurst(state.account);
+  // Counted before it is stored: parallel sessions cannot all pass the check made at MAIL.
+  const reservation = state.account === null
+    ? null
+    : await deps.reserveSending(state.account.id, transaction.recipients.length);
+  if (reservation?.kind === "over") {
+    session.log.warn("sending limit reached", {
+      account: state.account!.address,
+      limit: reservation.limit,
+    });
+    // A rate: temporary (RFC 3463 X.7.1), as at MAIL.
+    session.send(
+      reply(450, "4.7.1", `Sending limit reached: ${reservation.limit}; try again later`),
+    );
+    session.refuseTransaction("sending-limit", { size: message.length });
+    return;
+  }
   const result = await deps.accept({
     raw,
     sender: transaction.sender,
@@ -114,13 +130,11 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
     envid: transaction.params.envid,
     ret: transaction.params.ret,
     requireTls: transaction.params.requireTls,
+  }).catch(async (error) => {
+    // Not stored: not sent either, as far as the limits go.
+    if (reservation !== null) await deps.releaseSending(reservation).catch(() => {});
+    throw error;
   });
-  if (state.account !== null) {
-    // The message is stored: a failure to count it must not turn its 250 into an error.
-    await deps.recordSent(state.account.id, transaction.recipients.length).catch((error) =>
-      session.log.error("cannot record a sent message for the sending limits", { error })
-    );
-  }
   session.endTransaction("accepted", {
     id,
     size: raw.length,
