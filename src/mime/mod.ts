@@ -72,7 +72,8 @@ export {
   parseAddressList,
 } from "./address_list.ts";
 export { parseDate } from "./date.ts";
-export { isUtf8, latin1 } from "./_text.ts";
+export { decodeCharset, isUtf8, latin1 } from "./_text.ts";
+export { decodedSize, decodeTransfer } from "./transfer.ts";
 export {
   addressDisplay,
   buildEnvelope,
