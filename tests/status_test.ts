@@ -20,7 +20,7 @@ const TOKEN = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ";
 Deno.test("fumi status: listeners, certificates, queue, bans and last errors of a running server", async () => {
   await withOpsServer({}, async (server) => {
     const status = (config = server.config) =>
-      fumi(["status", "--config", config], { env: server.env });
+      fumi(["status", "--dev", "--config", config], { env: server.env });
 
     // A held account's message to a remote address waits in the queue, held.
     assertOk(

@@ -8,6 +8,9 @@
  *   database (error_events, trimmed to the newest few hundred: src/store/status.ts), so this
  *   shows them for every node and across restarts, without reading journald.
  *
+ * `--dev` reads the configuration as `fumi serve --dev` does (loopback, high ports), so the
+ * listeners probed are the ones such a server opened.
+ *
  * Exit code 1 when a listener is down or a certificate in use has expired, so that scripts and
  * monitoring can call it; the summary is printed either way.
  *
@@ -15,13 +18,13 @@
  */
 
 import { type Config, LISTENER_NAMES } from "../../config/mod.ts";
-import { activeBans, ErrorEvents, queueGauges } from "../../store/mod.ts";
+import { activeBans, ErrorEvents, openStore, queueGauges } from "../../store/mod.ts";
 import { FumiError } from "../../util/errors.ts";
 import { expectPositional, parseArgs } from "../args.ts";
 import type { Command } from "../command.ts";
-import { withStore } from "../context.ts";
+import { commandLogger, configFor } from "../context.ts";
 
-const USAGE = "fumi status";
+const USAGE = "fumi status [--dev] [--config FILE]";
 /** How long a listener may take to accept the probe. */
 const PROBE_TIMEOUT_MS = 2_000;
 /** Errors shown. */
@@ -47,10 +50,13 @@ export const statusCommand: Command = {
   usage: USAGE,
   summary: "Summarise the running server: listeners, certificates, queue, bans, last errors.",
   run: async (io, argv) => {
-    const args = parseArgs(argv, { string: ["config"] });
+    const args = parseArgs(argv, { boolean: ["dev"], string: ["config"] });
     expectPositional(args, [], USAGE);
     const problems: string[] = [];
-    await withStore(io, args, async (store, config) => {
+    // --dev: the defaults `fumi serve --dev` runs with (loopback, high ports).
+    const config = await configFor(io, args, { dev: args.booleans.has("dev") });
+    const store = await openStore(config, io.env, commandLogger(io));
+    try {
       const now = new Date();
       io.out(`Fumi on ${config.hostname}, ${now.toISOString().replace(/\.\d+Z$/, "Z")}`);
       io.out("Listeners:");
@@ -98,7 +104,9 @@ export const statusCommand: Command = {
           }`.slice(0, 200),
         );
       }
-    });
+    } finally {
+      await store.close();
+    }
     if (problems.length > 0) throw new FumiError(`Not healthy: ${problems.join("; ")}`);
   },
 };
