@@ -4,6 +4,7 @@ import { GOOD_PASSWORD, sampleMessage } from "../../tests/store.ts";
 import { type DnsRecord, FakeResolver } from "../dns/mod.ts";
 import { type Connection, connectTo } from "../net/connection.ts";
 import { silentLogger } from "../ops/log.ts";
+import { Registry, serverMetrics } from "../ops/metrics.ts";
 import type { QueueEntry, Store } from "../store/mod.ts";
 import { deliverToDomain } from "./attempt.ts";
 import { nextAttempt } from "./schedule.ts";
@@ -65,6 +66,7 @@ Deno.test("worker: delivers a queued message into another server over SMTP, and 
     ]);
     await queue(t.store, ["bob@example.org", "nobody@example.org"], "carol@elsewhere.example");
     const failures: FailedRecipient[][] = [];
+    const metrics = serverMetrics(new Registry());
     const worker = new OutboundWorker({
       work: t.store.queueWork,
       resolver: dns,
@@ -80,6 +82,7 @@ Deno.test("worker: delivers a queued message into another server over SMTP, and 
         return Promise.resolve();
       },
       log: silentLogger,
+      metrics,
     });
     worker.start();
     try {
@@ -104,6 +107,15 @@ Deno.test("worker: delivers a queued message into another server over SMTP, and 
         await new Promise((r) => setTimeout(r, 50));
       }
       assertEquals(await t.store.queue.list(), [], "finished and reported: removed");
+      // Each recipient's attempt is counted by its result; the delivered one is sent.
+      const text = await metrics.registry.render();
+      for (
+        const line of [
+          'fumi_delivery_attempts_total{result="delivered"} 1',
+          'fumi_delivery_attempts_total{result="failed"} 1',
+          "fumi_messages_sent_total 1",
+        ]
+      ) assert(text.includes(`${line}\n`), text);
     } finally {
       await worker.stop();
     }
