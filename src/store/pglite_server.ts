@@ -146,7 +146,13 @@ async function serveConnection(
           owning = true;
         }
         clearTimeout(idleTimer);
-        const output = await db.runExclusive(() => db.execProtocolRaw(message));
+        // Not execProtocolRaw: PGlite parses every answer and keeps the parsed messages (rows
+        // included) in a list that only execProtocol and query reset, so a server using the
+        // raw call alone kept every row it ever served. execProtocol starts a fresh list each
+        // time; its raw bytes are what the client gets, errors included.
+        const { data: output } = await db.runExclusive(() =>
+          db.execProtocol(message, { throwOnError: false })
+        );
         // A client that stops reading would hold the backend for ever: the limit covers the
         // write too (closing the connection fails the pending write).
         idleTimer = setTimeout(() => closeQuietly(conn), idleLimit);
