@@ -42,7 +42,11 @@ import { ErrorEvents, openStore, registerStoreMetrics, type Store } from "./stor
 import { Greylist } from "./store/greylist.ts";
 import { reputationChecks, reputationSettings } from "./reputation/mod.ts";
 import { mailauthChecks } from "./mailauth/mod.ts";
+import { Delivery, Recipients } from "./delivery/mod.ts";
+import { DmarcReceiver, dmarcRecorder, type ReportSchedule, startReports } from "./dmarc/mod.ts";
+import { DmarcReports } from "./store/dmarc_reports.ts";
 import { type LiveTls, liveTls } from "./tls_reload.ts";
+import { type RunningWebmail, startWebmail } from "./web/mod.ts";
 import { ConfigError, FumiError, InvalidInputError } from "./util/errors.ts";
 
 /** A running Fumi. */
@@ -60,6 +64,8 @@ export interface RunningServer {
   readonly smtp: readonly RunningListener[];
   /** The IMAP listeners (imap, imaps) that are enabled. */
   readonly imap: readonly RunningListener[];
+  /** The webmail on the HTTPS listener, when enabled. */
+  readonly web: RunningWebmail | null;
   stop(): Promise<void>;
 }
 
@@ -97,9 +103,11 @@ export async function startServer(
   let metricsHttp: HttpListener[] = [];
   const smtp: RunningListener[] = [];
   const imap: RunningListener[] = [];
+  let web: RunningWebmail | null = null;
   const tls: LiveTls[] = [];
   let expiry: ReturnType<typeof setInterval> | undefined;
   let renewal: { stop(): Promise<void> } | undefined;
+  let dmarcSchedule: ReportSchedule | undefined;
   let outbound: OutboundWorker | undefined;
   const stopListeners = async () => {
     await Promise.all([
@@ -107,6 +115,7 @@ export async function startServer(
       ...metricsHttp.map((h) => h.stop()),
       ...smtp.map((l) => l.close()),
       ...imap.map((l) => l.close()),
+      ...(web ? [web.stop()] : []),
     ]);
     await Promise.all(tls.map((t) => t.stop()));
   };
@@ -209,10 +218,32 @@ export async function startServer(
       : [];
     // Mail authentication (SPF, DKIM, DMARC, ARC): the MX only; off by default in --dev,
     // which must stay offline. Its Authentication-Results field is the one the MX writes.
-    const authChecks = (config.mailauth.enabled ?? !config.dev)
+    // DMARC aggregate reports (src/dmarc): evaluations recorded by the checks below and sent
+    // once a day when [dmarc] send_reports; reports about our domains read after delivery.
+    const dmarcReports = new DmarcReports(store.sql);
+    const dmarcLog = log.child({ component: "dmarc" });
+    const dmarcReceiver = new DmarcReceiver({
+      reports: dmarcReports,
+      domains: store.domains,
+      log: dmarcLog,
+    });
+    const authEnabled = config.mailauth.enabled ?? !config.dev;
+    const authResolver = authEnabled || config.dmarc.send_reports
+      ? await openResolver(config.dns)
+      : null;
+    const authChecks = authEnabled && authResolver !== null
       ? mailauthChecks({
         hostname: config.hostname,
-        resolver: await openResolver(config.dns),
+        resolver: authResolver,
+        ...(config.dmarc.send_reports
+          ? {
+            onResults: dmarcRecorder({
+              reports: dmarcReports,
+              resolver: authResolver,
+              log: dmarcLog,
+            }),
+          }
+          : {}),
         timeoutMs: config.mailauth.timeout,
         trustedArcSealers: config.mailauth.trusted_arc_sealers.map((d) => d.toLowerCase()),
         log: log.child({ component: "mailauth" }),
@@ -239,7 +270,9 @@ export async function startServer(
             scram,
             settings,
             queued,
-            ...(role === "mx" ? { checks: [...authChecks, ...mxChecks] } : {}),
+            ...(role === "mx"
+              ? { checks: [...authChecks, ...mxChecks], delivered: dmarcReceiver.delivered }
+              : {}),
             log: log.child({ listener: name }),
             metrics,
           }),
@@ -279,6 +312,28 @@ export async function startServer(
         }),
       );
     }
+    // The webmail (src/web/) on the HTTPS listener, with the same sign-in and bans.
+    if (config.listeners.https.enabled) {
+      const { addresses, port } = config.listeners.https;
+      const live = await liveTls(store.certificates, "https", log);
+      tls.push(live);
+      try {
+        web = await startWebmail({
+          addresses,
+          port,
+          tls: live.contexts,
+          flow: flowControl(config, bans, log),
+          store,
+          login,
+          hostname: config.hostname,
+          log: log.child({ listener: "https" }),
+        });
+      } catch (error) {
+        listen("https", addresses, port, () => {
+          throw error;
+        });
+      }
+    }
     // ACME certificates renew at two thirds of their lifetime, one node at a time.
     const acme = new Acme({
       sql: store.sql,
@@ -287,6 +342,18 @@ export async function startServer(
       log: log.child({ component: "acme" }),
     });
     renewal = startRenewal({ acme, log });
+    // DMARC aggregate reports, each (domain, day) claimed in the database by one node.
+    if (config.dmarc.send_reports && authResolver !== null) {
+      dmarcSchedule = startReports({
+        reports: dmarcReports,
+        delivery: new Delivery({ store, hostname: config.hostname, log: dmarcLog, queued }),
+        recipients: new Recipients(store),
+        resolver: authResolver,
+        hostname: config.hostname,
+        reportAddress: config.dmarc.report_address,
+        log: dmarcLog,
+      });
+    }
     // Last: nothing after it may fail, or the generated password would be lost.
     const firstAdministrator = await ensureAdministrator(store, config, env);
     up = true;
@@ -309,6 +376,7 @@ export async function startServer(
       registry,
       smtp,
       imap,
+      web,
       stop,
     };
   } catch (error) {

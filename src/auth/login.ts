@@ -29,6 +29,16 @@
  *   (`bad-password`); the answer, the counting and the delay are those of any failure;
  * - otherwise the account's password is checked as always.
  *
+ * The web's two steps ({@link Login.checkPassword}, then {@link Login.checkSecondFactor}): the
+ * webmail can ask for a TOTP code, so there, and only there, the account's own password of an
+ * account with the second factor on is a first step rather than a refusal. It is checked with
+ * Argon2id (never through the cache); when right, nothing is counted or logged yet and the caller
+ * is told a code is due. The sign-in succeeds (`auth succeeded`, the client's failures cleared)
+ * only when the code is right; a wrong code is a failure like a wrong password (reason
+ * `bad-second-factor`), counted, delayed and able to ban. A wrong password answers as in
+ * {@link Login.checkLogin}, so the first step reveals nothing about whether 2FA is on, except to
+ * someone who knows the password.
+ *
  * SCRAM-SHA-256 (src/auth/scram_login.ts) is bound to the keys derived from one password, so
  * it cannot take an app password: with the second factor on, it fails like a wrong password.
  * Mail clients of such accounts use PLAIN (or LOGIN) over TLS with an app password.
@@ -46,7 +56,7 @@
  * one field a client chooses; the text format quotes any value with a space, `"` or `=`, and the
  * JSON format escapes it, so `contrib/fail2ban/filter.d/fumi.conf` can match the address without
  * a typed account ever standing in for it. Reasons: `bad-password`, `unknown-account`,
- * `disabled`, `banned`, `app-password-required`, `app-password-scope`. A success writes `auth succeeded` at level `info` (not matched).
+ * `disabled`, `banned`, `app-password-required`, `app-password-scope`, `bad-second-factor`. A success writes `auth succeeded` at level `info` (not matched).
  * fail2ban needs the log level at `warn` or lower.
  *
  * Reconnecting clients: with a {@link VerificationCache}, a password that verified within the
@@ -80,7 +90,9 @@ export type LoginFailureReason =
   /** The account's own password, right, while its second factor is on (app passwords only). */
   | "app-password-required"
   /** An app password not valid for this protocol. */
-  | "app-password-scope";
+  | "app-password-scope"
+  /** The right password, then a wrong second-factor code (the web's two steps). */
+  | "bad-second-factor";
 
 /** What sign-in needs to know about an account. */
 export interface StoredCredentials {
@@ -114,6 +126,13 @@ export interface SignedIn {
   readonly id: number;
   readonly address: string;
   readonly isAdmin: boolean;
+}
+
+/** The first step of the web's sign-in: the account, and whether a TOTP code is still due. */
+export interface PasswordChecked {
+  readonly account: SignedIn;
+  /** True when the second factor is on: {@link Login.checkSecondFactor} completes the sign-in. */
+  readonly secondFactorDue: boolean;
 }
 
 /** Where a sign-in comes from. */
@@ -303,6 +322,66 @@ export class Login {
     password: string,
     context: LoginContext,
   ): Promise<SignedIn | null> => {
+    const checked = await this.#check(address, password, context, false);
+    return checked === null ? null : checked.account;
+  };
+
+  /**
+   * The web's first step: like {@link checkLogin}, except that the account's own password of an
+   * account with the second factor on is accepted as a first step (`secondFactorDue`), with
+   * nothing counted or logged until {@link checkSecondFactor} decides. See the module doc.
+   */
+  readonly checkPassword = (
+    address: string,
+    password: string,
+    context: LoginContext,
+  ): Promise<PasswordChecked | null> => this.#check(address, password, context, true);
+
+  /**
+   * The web's second step, after {@link checkPassword} answered `secondFactorDue`: `verify`
+   * checks the code (the store's TwoFactor.verify). True completes the sign-in; false is a
+   * failure (`bad-second-factor`), counted and answered after its delay. A banned client is
+   * refused before the code is checked.
+   */
+  readonly checkSecondFactor = async (
+    account: Pick<SignedIn, "id" | "address">,
+    verify: () => Promise<boolean>,
+    context: LoginContext,
+  ): Promise<boolean> => {
+    assertLabel("protocol", context.protocol);
+    const ip = formatIp(parseIp(context.ip));
+    if (await this.#bans.isBanned(ip)) {
+      this.#failed(context.protocol, ip, account.address, "banned");
+      await this.#sleep(this.#bans.policy.maxDelayMs);
+      return false;
+    }
+    if (await verify()) {
+      await this.#bans.recordSuccess(account.id, ip);
+      this.#log.info("auth succeeded", {
+        protocol: context.protocol,
+        ip,
+        account: account.address,
+      });
+      this.#metrics.auth(context.protocol, "success");
+      return true;
+    }
+    this.#failed(context.protocol, ip, account.address, "bad-second-factor");
+    const outcome = await this.#bans.recordFailure({
+      protocol: context.protocol,
+      ip,
+      account: account.address,
+      reason: "bad-second-factor",
+    });
+    await this.#sleep(outcome.delayMs);
+    return false;
+  };
+
+  async #check(
+    address: string,
+    password: string,
+    context: LoginContext,
+    secondStep: boolean,
+  ): Promise<PasswordChecked | null> {
     assertLabel("protocol", context.protocol);
     const ip = formatIp(parseIp(context.ip));
     const account = normalizeAccount(address);
@@ -323,17 +402,27 @@ export class Login {
     } else if (found.appPassword !== null) {
       if (found.appPassword.scopes.includes(context.protocol)) {
         await this.#credentials.appPasswordUsed(found.appPassword.id);
-        return await this.#succeeded(found, context.protocol, ip);
+        return {
+          account: await this.#succeeded(found, context.protocol, ip),
+          secondFactorDue: false,
+        };
       }
       await dummyVerify(password);
       reason = "app-password-scope";
     } else if (found.twoFactor) {
-      // Never through the cache; the outcome only chooses the log's reason.
-      reason = await verifyPassword(found.passwordHash, password)
-        ? "app-password-required"
-        : "bad-password";
+      // Never through the cache; outside the web's two steps, the outcome only chooses the
+      // log's reason.
+      const right = await verifyPassword(found.passwordHash, password);
+      if (right && secondStep) {
+        const account = { id: found.id, address: found.address, isAdmin: found.isAdmin };
+        return { account, secondFactorDue: true };
+      }
+      reason = right ? "app-password-required" : "bad-password";
     } else if (await this.#verify(found, password)) {
-      return await this.#succeeded(found, context.protocol, ip);
+      return {
+        account: await this.#succeeded(found, context.protocol, ip),
+        secondFactorDue: false,
+      };
     } else {
       reason = "bad-password";
     }
@@ -346,7 +435,7 @@ export class Login {
     });
     await this.#sleep(outcome.delayMs);
     return null;
-  };
+  }
 
   async #succeeded(found: StoredCredentials, protocol: string, ip: string): Promise<SignedIn> {
     await this.#bans.recordSuccess(found.id, ip);

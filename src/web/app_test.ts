@@ -1,0 +1,374 @@
+/**
+ * The web app through `app.request()`: security headers, cookie flags, sign-in with and
+ * without the second factor, CSRF refusals, session timeouts and revocation, validation
+ * messages, reading and the actions on a message, and the new-mail event stream.
+ */
+
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../tests/assert.ts";
+import { enableTwoFactor, GOOD_PASSWORD, sampleMessage } from "../../tests/store.ts";
+import { totpCode } from "../crypto/totp.ts";
+import { withWeb } from "./_test_support.ts";
+import { CODE_FAILED, SIGN_IN_FAILED } from "./routes/sign_in.tsx";
+import { DEFAULT_ABSOLUTE_MS, DEFAULT_IDLE_MS, SECOND_FACTOR_TTL_MS } from "./sessions.ts";
+
+const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+Deno.test("every page carries HSTS, the strict CSP, no framing, nosniff and no referrer", async () => {
+  await withWeb(async (w) => {
+    const browser = w.browser();
+    for (const path of ["/login", "/nothing-here"]) {
+      const response = await browser.request(path);
+      await response.body?.cancel();
+      const h = response.headers;
+      assertEquals(h.get("content-security-policy"), PAGE_CSP, path);
+      assertEquals(h.get("strict-transport-security"), "max-age=63072000; includeSubDomains");
+      assertEquals(h.get("x-frame-options"), "DENY");
+      assertEquals(h.get("x-content-type-options"), "nosniff");
+      assertEquals(h.get("referrer-policy"), "no-referrer");
+    }
+    const page = await (await browser.request("/login")).text();
+    assert(!/<script(?![^>]*\bsrc=)/.test(page), "no inline script");
+    assert(!/\sstyle=/.test(page) && !/<style/.test(page), "no inline style");
+    const js = await browser.request(/src="(\/static\/webmail\.js\?v=[0-9a-f]+)"/.exec(page)![1]!);
+    assertEquals(js.headers.get("content-type"), "text/javascript; charset=utf-8");
+    assertEquals(js.headers.get("cache-control"), "public, max-age=31536000, immutable");
+    await js.body?.cancel();
+  });
+});
+
+Deno.test("sign-in sets a __Host- cookie: Secure, HttpOnly, SameSite=Strict, Path=/", async () => {
+  await withWeb(async (w) => {
+    const browser = w.browser();
+    const response = await browser.post("/login", {
+      address: "Alice@Example.org",
+      password: GOOD_PASSWORD,
+    });
+    await response.body?.cancel();
+    assertEquals(response.status, 303);
+    assertEquals(response.headers.get("location"), "/mail");
+    const [cookie] = response.headers.getSetCookie();
+    assertMatch(cookie!, /^__Host-fumi=[A-Za-z0-9_-]{43}; /);
+    const attributes = cookie!.split("; ").slice(1).map((a) => a.toLowerCase()).sort();
+    assertEquals(attributes, ["httponly", "path=/", "samesite=strict", "secure"]);
+    const mail = await browser.request("/mail");
+    assertEquals(mail.status, 200);
+    assertStringIncludes(await mail.text(), "alice@example.org");
+    // Stored hashed: the cookie's value is nowhere in the table.
+    const rows = await w.store.sql<{ id_sha256: Uint8Array }[]>`select id_sha256 from web_sessions`;
+    assertEquals(rows.length, 1);
+    assertEquals(rows[0]!.id_sha256.length, 32);
+  });
+});
+
+Deno.test("an unknown address and a wrong password get the same answer, and are counted", async () => {
+  await withWeb(async (w) => {
+    const answers: string[] = [];
+    for (const address of ["alice@example.org", "nobody@example.org"]) {
+      const response = await w.browser().post("/login", { address, password: "wrong horse" });
+      const body = await response.text();
+      assertStringIncludes(body, SIGN_IN_FAILED);
+      answers.push(`${response.status} ${body.replace(address, "ADDRESS")}`);
+      assertEquals(response.headers.getSetCookie(), []);
+    }
+    assertEquals(answers[0], answers[1]);
+    const failures = await w.store.sql<{ reason: string }[]>`
+      select reason from auth_failures where protocol = 'web' order by id`;
+    assertEquals(failures.map((f) => f.reason), ["bad-password", "unknown-account"]);
+    assertEquals(w.delays.length, 2);
+  });
+});
+
+Deno.test("with 2FA on, the password leads to the code form; only the right code signs in", async () => {
+  await withWeb(async (w) => {
+    const secret = await enableTwoFactor(w.store, w.alice.id);
+    const browser = w.browser();
+    const first = await browser.post("/login", {
+      address: "alice@example.org",
+      password: GOOD_PASSWORD,
+    });
+    await first.body?.cancel();
+    assertEquals(first.headers.get("location"), "/login/code");
+    const pending = browser.cookies.get("__Host-fumi")!;
+    // A password-only session opens no mail.
+    const mail = await browser.request("/mail");
+    await mail.body?.cancel();
+    assertEquals(mail.status, 303);
+    assertEquals(mail.headers.get("location"), "/login");
+    const form = await (await browser.request("/login/code")).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form)![1]!;
+    // A wrong code: refused, counted as a failure of the second factor.
+    const wrong = await browser.post("/login/code", { _csrf: csrf, code: "000000" });
+    assertEquals(wrong.status, 401);
+    assertStringIncludes(await wrong.text(), CODE_FAILED);
+    const [failure] = await w.store.sql<{ reason: string }[]>`
+      select reason from auth_failures where protocol = 'web'`;
+    assertEquals(failure?.reason, "bad-second-factor");
+    // The next step's code (the current one confirmed the enrolment and cannot be used again).
+    const code = totpCode(secret, Date.now() + 30_000);
+    const right = await browser.post("/login/code", { _csrf: csrf, code });
+    await right.body?.cancel();
+    assertEquals(right.headers.get("location"), "/mail");
+    const signedIn = browser.cookies.get("__Host-fumi")!;
+    assert(signedIn !== pending, "a new session id after the second factor");
+    const ok = await browser.request("/mail");
+    assertEquals(ok.status, 200);
+    await ok.body?.cancel();
+    // The same code again, on a new password-only session: refused (RFC 6238 §5.2).
+    const again = w.browser();
+    await (await again.post("/login", { address: "alice@example.org", password: GOOD_PASSWORD }))
+      .body?.cancel();
+    const csrf2 = /name="_csrf" value="([^"]+)"/.exec(
+      await (await again.request("/login/code")).text(),
+    )![1]!;
+    const replay = await again.post("/login/code", { _csrf: csrf2, code });
+    await replay.body?.cancel();
+    assertEquals(replay.status, 401);
+  });
+});
+
+Deno.test("a password-only session ends after five wrong codes or five minutes", async () => {
+  await withWeb(async (w) => {
+    await enableTwoFactor(w.store, w.alice.id);
+    const browser = w.browser();
+    const signIn = async () => {
+      await (await browser.post("/login", {
+        address: "alice@example.org",
+        password: GOOD_PASSWORD,
+      })).body?.cancel();
+      return /name="_csrf" value="([^"]+)"/.exec(
+        await (await browser.request("/login/code")).text(),
+      )![1]!;
+    };
+    const csrf = await signIn();
+    let last: Response | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = await browser.post("/login/code", { _csrf: csrf, code: "000000" });
+      await last.body?.cancel();
+    }
+    assertEquals(last!.status, 303);
+    assertEquals(last!.headers.get("location"), "/login?notice=too-many-codes");
+    await signIn();
+    w.advance(SECOND_FACTOR_TTL_MS);
+    const late = await browser.request("/login/code");
+    await late.body?.cancel();
+    assertEquals(late.headers.get("location"), "/login");
+  });
+});
+
+Deno.test("a state-changing request without the session's token, or from another site, is refused", async () => {
+  await withWeb(async (w) => {
+    const browser = w.browser();
+    await browser.signIn();
+    const token = await browser.csrfToken();
+    const fields = { folder: "INBOX", uid: "1", action: "flag" };
+    const refused = [
+      await browser.post("/mail/action", fields),
+      await browser.post("/mail/action", { ...fields, _csrf: "x".repeat(43) }),
+      await browser.post("/mail/action", { ...fields, _csrf: token }, {
+        origin: "https://evil.example",
+      }),
+      await browser.post("/mail/action", { ...fields, _csrf: token }, {
+        "sec-fetch-site": "cross-site",
+      }),
+      await browser.post("/logout/everywhere", {}),
+      await browser.post("/login", { address: "alice@example.org", password: GOOD_PASSWORD }, {
+        "sec-fetch-site": "same-site",
+      }),
+    ];
+    for (const response of refused) {
+      assertEquals(response.status, 403);
+      assertStringIncludes(await response.text(), "Refused");
+    }
+    // Still signed in; with the token the same request is done.
+    const ok = await browser.post("/mail/action", { ...fields, _csrf: token, action: "read" });
+    await ok.body?.cancel();
+    assertEquals(ok.status, 404); // no message 1 yet: past the CSRF check, into the route
+  });
+});
+
+Deno.test("sessions end after 30 idle minutes and after 12 hours however busy", async () => {
+  await withWeb(async (w) => {
+    const idle = w.browser();
+    await idle.signIn();
+    w.advance(DEFAULT_IDLE_MS - 60_000);
+    assertEquals((await idle.request("/mail")).status, 200);
+    w.advance(DEFAULT_IDLE_MS);
+    const gone = await idle.request("/mail");
+    await gone.body?.cancel();
+    assertEquals(gone.headers.get("location"), "/login");
+
+    const busy = w.browser();
+    await busy.signIn();
+    for (let t = 0; t < DEFAULT_ABSOLUTE_MS - 20 * 60_000; t += 20 * 60_000) {
+      w.advance(20 * 60_000);
+      const page = await busy.request("/mail");
+      await page.body?.cancel();
+      assertEquals(page.status, 200);
+    }
+    w.advance(20 * 60_000);
+    const over = await busy.request("/mail");
+    await over.body?.cancel();
+    assertEquals(over.headers.get("location"), "/login");
+  });
+});
+
+Deno.test("sign out ends one session; sign out everywhere ends them all", async () => {
+  await withWeb(async (w) => {
+    const laptop = w.browser();
+    const phone = w.browser("198.51.100.7");
+    await laptop.signIn();
+    await phone.signIn();
+    const stolen = new Map(phone.cookies);
+    const token = await laptop.csrfToken();
+    const out = await laptop.post("/logout/everywhere", { _csrf: token });
+    await out.body?.cancel();
+    assertEquals(out.headers.get("location"), "/login?notice=everywhere");
+    assertEquals(laptop.cookies.size, 0);
+    const thief = w.browser("203.0.113.9");
+    for (const [k, v] of stolen) thief.cookies.set(k, v);
+    const page = await thief.request("/mail");
+    await page.body?.cancel();
+    assertEquals(page.headers.get("location"), "/login");
+    const api = await thief.request("/events", { headers: { accept: "text/event-stream" } });
+    assertEquals(api.status, 401);
+    await api.body?.cancel();
+
+    const again = w.browser();
+    await again.signIn();
+    const t2 = await again.csrfToken();
+    await (await again.post("/logout", { _csrf: t2 })).body?.cancel();
+    const after = await again.request("/mail");
+    await after.body?.cancel();
+    assertEquals(after.status, 303);
+  });
+});
+
+Deno.test("inputs are validated with sentences a user can act on", async () => {
+  await withWeb(async (w) => {
+    const browser = w.browser();
+    const empty = await browser.post("/login", {});
+    assertEquals(empty.status, 400);
+    const text = await empty.text();
+    assertStringIncludes(text, "Enter your email address");
+    assertStringIncludes(text, "Enter your password");
+    await browser.signIn();
+    for (
+      const [path, sentence] of [
+        ["/mail?page=abc", "The page must be a number"],
+        ["/mail?page=0", "Pages start at 1"],
+        ["/mail/read?folder=INBOX&uid=-4", "The message number must be positive"],
+        ["/mail/read?folder=INBOX", "The message number is missing"],
+        ["/mail?folder=Nope", "There is no folder"],
+      ]
+    ) {
+      const response = await browser.request(path!);
+      const body = await response.text();
+      assert(response.status === 400 || response.status === 404, `${path}: ${response.status}`);
+      assertStringIncludes(body, sentence!, path);
+    }
+    const token = await browser.csrfToken();
+    const bad = await browser.post("/mail/action", {
+      _csrf: token,
+      folder: "INBOX",
+      uid: "1",
+      action: "explode",
+    });
+    assertEquals(bad.status, 400);
+    assertStringIncludes(await bad.text(), "Unknown action");
+  });
+});
+
+Deno.test("a message is listed, read (and marked read), flagged, moved to Trash, as IMAP sees it", async () => {
+  await withWeb(async (w) => {
+    const html = new TextEncoder().encode(
+      [
+        "From: Bob <bob@remote.example>",
+        "To: alice@example.org",
+        "Subject: =?utf-8?q?Caf=C3=A9?= <b>news</b>",
+        "Date: Fri, 27 Nov 2026 12:00:00 +0000",
+        "MIME-Version: 1.0",
+        "Content-Type: text/html; charset=utf-8",
+        "",
+        '<p onclick="alert(1)">Hello <script>alert(2)</script><img src="https://tracker.example/x.png"></p>',
+        "",
+      ].join("\r\n"),
+    );
+    await w.store.messages.deliver(sampleMessage("zebra"), [{ accountId: w.alice.id }]);
+    await w.store.messages.deliver(html, [{ accountId: w.alice.id }]);
+    const inbox = await w.store.mailboxes.get(w.alice.id, "INBOX");
+    const browser = w.browser();
+    await browser.signIn();
+    const list = await (await browser.request("/mail")).text();
+    // Newest first, escaped, unread counted.
+    assert(list.indexOf("Café &lt;b&gt;news&lt;/b&gt;") < list.indexOf("Secret subject zebra"));
+    assertMatch(list, /aria-label="2 unread"/);
+    const read = await browser.request("/mail/read?folder=INBOX&uid=2");
+    const page = await read.text();
+    assertStringIncludes(page, "Bob &lt;bob@remote.example&gt;");
+    assertStringIncludes(page, 'sandbox="allow-popups allow-popups-to-escape-sandbox"');
+    assertStringIncludes(page, "Remote images are blocked");
+    const flags = async () =>
+      Object.fromEntries((await w.store.messages.list(inbox.id)).map((m) => [m.uid, m.flags]));
+    assertEquals((await flags())[2], ["\\Seen"]);
+    const body = await browser.request("/mail/body?folder=INBOX&uid=2&remote=0");
+    const csp = body.headers.get("content-security-policy")!;
+    assertStringIncludes(csp, "default-src 'none'");
+    assertStringIncludes(csp, "img-src data:;");
+    assertStringIncludes(csp, "sandbox allow-popups allow-popups-to-escape-sandbox");
+    assertStringIncludes(csp, "frame-ancestors 'self'");
+    assertEquals(body.headers.get("x-frame-options"), "SAMEORIGIN");
+    const doc = await body.text();
+    assert(!doc.includes("<script") && !doc.includes("onclick") && !doc.includes("tracker"), doc);
+    assertStringIncludes(doc, "Hello");
+
+    const token = await browser.csrfToken();
+    const act = async (action: string, uid = "2") => {
+      const response = await browser.post("/mail/action", {
+        _csrf: token,
+        folder: "INBOX",
+        uid,
+        action,
+      });
+      await response.body?.cancel();
+      assertEquals(response.status, 303, action);
+      return response.headers.get("location");
+    };
+    await act("flag");
+    assertEquals((await flags())[2], ["\\Flagged", "\\Seen"]);
+    assertEquals(await act("unread"), "/mail?folder=INBOX");
+    assertEquals((await flags())[2], ["\\Flagged"]);
+    await act("trash");
+    assertEquals(Object.keys(await flags()), ["1"]);
+    const trash = await w.store.mailboxes.get(w.alice.id, "Trash");
+    assertEquals((await w.store.messages.list(trash.id)).length, 1);
+    await act("junk", "1");
+    const junk = await w.store.mailboxes.get(w.alice.id, "Junk");
+    assertEquals((await w.store.messages.list(junk.id)).length, 1);
+    const plain = await (await browser.request("/mail/read?folder=Junk&uid=1")).text();
+    assertStringIncludes(plain, "Not junk");
+  });
+});
+
+Deno.test("the event stream says which folder changed when mail arrives", async () => {
+  await withWeb(async (w) => {
+    const browser = w.browser();
+    await browser.signIn();
+    const response = await browser.request("/events", { headers: { accept: "text/event-stream" } });
+    assertEquals(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    const first = await reader.read();
+    seen += first.value ?? "";
+    assertStringIncludes(seen, "retry: 5000");
+    await w.store.messages.deliver(sampleMessage("new"), [{ accountId: w.alice.id }]);
+    while (!seen.includes("event: change")) {
+      const next = await reader.read();
+      if (next.done) break;
+      seen += next.value;
+    }
+    assertStringIncludes(seen, 'event: change\ndata: {"folder":"INBOX"}');
+    await reader.cancel();
+    assertEquals(w.store.changes.watched, 0);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * Response headers of every answer (Hono's secureHeaders): HSTS, a strict CSP without inline
+ * script or style, no framing, nosniff, no referrer. The message body route, the one place
+ * user content is served, gets its own policy ({@link messageBodyCsp}): nothing may load but
+ * inline styles and data: images (remote images only when allowed), it may be framed only by
+ * our own pages, and the CSP `sandbox` directive makes it an opaque origin without scripts or
+ * forms even if it were opened outside its sandboxed frame.
+ *
+ * @module
+ */
+
+import type { MiddlewareHandler } from "hono";
+import { secureHeaders } from "hono/secure-headers";
+
+type SecureHeadersOptions = NonNullable<Parameters<typeof secureHeaders>[0]>;
+import type { WebEnv } from "../context.ts";
+import { FRAME_SANDBOX, renderCsp } from "../render/mod.ts";
+
+/** The pages' Content-Security-Policy directives. */
+export const PAGE_CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", "data:"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
+
+const common: SecureHeadersOptions = {
+  // Two years, the value the HSTS preload list asks for.
+  strictTransportSecurity: "max-age=63072000; includeSubDomains",
+  referrerPolicy: "no-referrer",
+  xContentTypeOptions: true,
+  crossOriginOpenerPolicy: "same-origin",
+  crossOriginResourcePolicy: "same-origin",
+  permissionsPolicy: { camera: [], microphone: [], geolocation: [] },
+};
+
+const pages = secureHeaders({
+  ...common,
+  contentSecurityPolicy: PAGE_CSP,
+  xFrameOptions: "DENY",
+});
+
+// The body route sets its own policy (src/web/routes/mail.tsx, {@link messageBodyCsp}).
+const message = secureHeaders({ ...common, xFrameOptions: "SAMEORIGIN" });
+
+/**
+ * The message body's Content-Security-Policy: src/web/render's frame policy (nothing but
+ * inline styles and data: images, remote images once allowed), framed only by our pages, and
+ * the `sandbox` directive with the frame's own sandbox flags (no scripts, an opaque origin).
+ */
+export function messageBodyCsp(remoteImages: boolean): string {
+  return `${renderCsp(remoteImages)}; frame-ancestors 'self'; sandbox ${FRAME_SANDBOX}`;
+}
+
+/** The path of the message body route, which alone gets {@link messageHeaders}' policy. */
+export const MESSAGE_BODY_PATH = "/mail/body";
+
+/** The headers middleware: the pages' policy, or the message body's. */
+export const securityHeaders: MiddlewareHandler<WebEnv> = (c, next) => {
+  return c.req.path === MESSAGE_BODY_PATH ? message(c, next) : pages(c, next);
+};

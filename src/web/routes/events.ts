@@ -1,0 +1,70 @@
+/**
+ * New mail without a reload: a server-sent event stream (HTML Living Standard §9.2) of "this
+ * folder changed" for the signed-in account's folders, fed by the store's change
+ * announcements (src/store/changes.ts: this process's writes and, on PostgreSQL, LISTEN —
+ * the feed of IMAP IDLE). An event carries only the folder's name; the page fetches what
+ * changed. A comment line every 25 s keeps proxies and the listener's idle timeout from
+ * closing a quiet stream; the subscription ends when the client goes away.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { WebDeps, WebEnv } from "../context.ts";
+import { requireSession } from "../middleware/session.ts";
+
+/** Time between keep-alive comments. */
+export const PING_MS = 25_000;
+
+/** The events route (`GET /events`). */
+export function eventRoutes(deps: WebDeps, options: { pingMs?: number } = {}): Hono<WebEnv> {
+  const app = new Hono<WebEnv>();
+  app.get("/", requireSession(deps.sessions), async (c) => {
+    const session = c.get("session");
+    const boxes = await deps.store.mailboxes.list(session.accountId);
+    const signal = c.req.raw.signal;
+    const encoder = new TextEncoder();
+    let stop = () => {};
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        const send = (text: string) => {
+          try {
+            controller.enqueue(encoder.encode(text));
+          } catch {
+            stop();
+          }
+        };
+        const unsubscribe = boxes.map((box) =>
+          deps.store.changes.subscribe(box.id, () => {
+            send(`event: change\ndata: ${JSON.stringify({ folder: box.name })}\n\n`);
+          })
+        );
+        const ping = setInterval(() => send(": ping\n\n"), options.pingMs ?? PING_MS);
+        stop = () => {
+          clearInterval(ping);
+          for (const off of unsubscribe) off();
+          signal.removeEventListener("abort", onAbort);
+        };
+        const onAbort = () => {
+          stop();
+          try {
+            controller.close();
+          } catch {
+            // closed already
+          }
+        };
+        signal.addEventListener("abort", onAbort);
+        send("retry: 5000\n: connected\n\n");
+      },
+      cancel() {
+        stop();
+      },
+    });
+    return c.body(body, 200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store",
+      "x-accel-buffering": "no",
+    });
+  });
+  return app;
+}

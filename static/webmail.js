@@ -1,0 +1,52 @@
+// Fumi webmail client module: progressive enhancement only — every page works without it.
+// - Buttons with data-confirm ask before their form is sent.
+// - On a mail page, a server-sent event stream (/events) says when a folder changed; the page
+//   then fetches itself again and swaps in the new message list and folder counts, without a
+//   reload and without losing focus or scroll position.
+
+document.addEventListener("submit", (event) => {
+  const button = event.submitter;
+  const question = button?.dataset?.confirm;
+  if (question && !globalThis.confirm(question)) event.preventDefault();
+});
+
+const mail = document.querySelector(".mail[data-events]");
+if (mail) {
+  let refreshing = null;
+  let again = false;
+  const refresh = async () => {
+    if (refreshing) {
+      again = true;
+      return;
+    }
+    refreshing = (async () => {
+      const response = await fetch(location.href, {
+        headers: { accept: "text/html" },
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+      if (!response.ok || response.redirected) return;
+      const next = new DOMParser().parseFromString(await response.text(), "text/html");
+      for (const id of ["folders", "list"]) {
+        const now = document.getElementById(id);
+        const fresh = next.getElementById(id);
+        if (now && fresh) now.replaceWith(document.adoptNode(fresh));
+      }
+      document.dispatchEvent(new CustomEvent("fumi:refreshed"));
+    })();
+    try {
+      await refreshing;
+    } catch {
+      // offline for a moment: the next event tries again
+    } finally {
+      refreshing = null;
+      if (again) {
+        again = false;
+        refresh();
+      }
+    }
+  };
+  const events = new EventSource(mail.dataset.events);
+  events.addEventListener("change", () => refresh());
+  document.documentElement.dataset.live = "on";
+}
