@@ -86,6 +86,7 @@ Deno.test("remote images: blocked and counted, then shown when allowed", () => {
   const blocked = renderMessage(raw, { allowRemote: false });
   assertEquals(blocked.remoteBlocked, 5);
   assert(!blocked.html!.includes("img.example"), blocked.html!);
+  assertStringIncludes(blocked.html!, `<img src="${BLOCKED_IMAGE}" />`); // the srcset-only image
   const allowed = renderMessage(raw, { allowRemote: true });
   assertEquals(allowed.remoteBlocked, 0);
   assertStringIncludes(allowed.html!, '<img alt="a" src="http://img.example/a.png" />');

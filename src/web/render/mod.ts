@@ -42,7 +42,10 @@
  * ```ts
  * import { FRAME_SANDBOX, frameDocument, renderMessage } from "./mod.ts";
  *
- * const shown = renderMessage(raw, { allowRemote: false, cidUrl: (cid) => partUrl(cid) });
+ * // cid: images: a URL of the app that serves the part whose `contentId` (in `attachments`)
+ * // is `cid`, inline, with X-Content-Type-Options: nosniff and an image type only.
+ * const cidUrl = (cid: string) => `/webmail/m/${id}/cid/${encodeURIComponent(cid)}`;
+ * const shown = renderMessage(raw, { allowRemote: false, cidUrl });
  * const doc = frameDocument(shown.html ?? "", false, "https://mail.example.com");
  * // <iframe sandbox={FRAME_SANDBOX} srcdoc={doc}> and a "Show images" button when
  * // shown.remoteBlocked > 0

@@ -316,7 +316,10 @@ class Rewriter {
     }
     const source = out.src === undefined ? null : classifyUrl(out.src);
     delete out.src;
-    if (source === null) return;
+    if (source === null) {
+      if (srcset !== undefined && out.srcset === undefined) out.src = BLOCKED_IMAGE;
+      return;
+    }
     if (source.kind === "web") {
       if (this.options.allowRemote) out.src = source.href;
       else {
