@@ -11,9 +11,11 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
+import { createLogger } from "../src/ops/log.ts";
 import { ImapClient } from "./imap.ts";
 import { eventually, logFields, type OpsServer, withOpsServer } from "./ops_server.ts";
 import { GOOD_PASSWORD } from "./store.ts";
+import { withSmtp } from "./smtp.ts";
 import { plain, Wire } from "./smtp_wire.ts";
 
 /** Marks the message body: it must never reach a log line. */
@@ -244,4 +246,77 @@ Deno.test("readyz and healthz on the HTTP and the metrics listener", async () =>
     await post.body?.cancel();
     assertEquals(post.status, 405);
   });
+});
+
+Deno.test("log: exactly one smtp transaction line however a transaction ends", async () => {
+  const lines: string[] = [];
+  const log = createLogger({ level: "info", format: "json", write: (l) => lines.push(l) });
+  await withSmtp(async (t) => {
+    const session = async (steps: (c: Wire) => Promise<void>) => {
+      const c = await Wire.connect(t.ports.mx);
+      try {
+        await c.expect("220");
+        await c.command("EHLO client.example", "250");
+        await steps(c);
+      } finally {
+        c.close();
+      }
+    };
+    const begin = async (c: Wire) => {
+      await c.command("MAIL FROM:<s@example.net>", "250 2.1.0");
+      await c.command("RCPT TO:<alice@example.org>", "250 2.1.5");
+    };
+    await session(async (c) => {
+      // Accepted, then refused for its size, then dropped with RSET; one connection.
+      await begin(c);
+      await c.command("DATA", "354");
+      await c.command(`Subject: ok\r\n\r\n${BODY_MARKER}\r\n.`, "250 2.0.0");
+      await begin(c);
+      await c.command("DATA", "354");
+      await c.command(`Subject: big\r\n\r\n${"x".repeat(2000)}\r\n.`, "552 5.3.4");
+      await begin(c);
+      await c.command("RSET", "250 2.0.0");
+      await c.command("QUIT", "221 2.0.0");
+    });
+    // A bare LF in the content ends the session: refused.
+    await session(async (c) => {
+      await begin(c);
+      await c.command("DATA", "354");
+      await c.send(`Subject: smuggle\r\n\r\n${BODY_MARKER}\n.\r\n`);
+      await c.expect("554 5.5.2");
+    });
+    // The client leaves in the middle: abandoned.
+    await session(async (c) => {
+      await begin(c);
+      await c.command("RCPT TO:<nobody@example.org>", "550 5.1.1");
+    });
+    const ended = await eventually(() => {
+      const found = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.msg === "smtp transaction");
+      return found.length === 5 ? found : undefined;
+    }, "five transaction lines");
+    assertEquals(
+      ended.map((l) => [l.result, l.reason ?? null, l.rcpts]),
+      [
+        ["accepted", null, 1],
+        ["refused", "reply 552", 1],
+        ["abandoned", null, 1],
+        ["refused", "reply 554", 1],
+        ["abandoned", null, 1],
+      ],
+    );
+    assertEquals(
+      ended.slice(0, 3).map((l) => l.txn),
+      [1, 2, 3].map((n) => `${ended[0]!.conn}.${n}`),
+    );
+    for (const l of ended) {
+      assertEquals(l.level, "info");
+      assertEquals(l.from, "s@example.net");
+      assertEquals(typeof l.ms, "number");
+    }
+    // Five lines, never more: wait a moment for any stray one.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assertEquals(lines.filter((l) => l.includes('"msg":"smtp transaction"')).length, 5);
+    assert(!lines.join("\n").includes(BODY_MARKER));
+  }, { log, settings: { maxMessageSize: 1000 } });
 });

@@ -69,6 +69,8 @@ export class SmtpSession {
   #txn: { readonly of: Transaction; readonly id: string; readonly started: number } | null = null;
   #transactions = 0;
   #lastReply: Reply | null = null;
+  /** The first negative reply to the command being served (it speaks for its transaction). */
+  #commandFailure: Reply | null = null;
 
   constructor(
     readonly connection: Connection,
@@ -112,6 +114,7 @@ export class SmtpSession {
       if (!connection.hasLine()) await this.flush();
       if (this.ending) break;
       let reply: Reply | null = null;
+      this.#commandFailure = null;
       try {
         const line = await connection.readLine(settings.maxCommandLength, settings.idleTimeoutMs);
         if (line === null) break; // the client left; an open transaction is simply dropped
@@ -154,9 +157,9 @@ export class SmtpSession {
     }
   }
 
-  /** Logs the transaction as refused for `reason`, temporarily or not as the last reply was. */
+  /** Logs the transaction as refused for `reason`, temporarily or not as its refusal was. */
   refuseTransaction(reason: string, fields: TransactionFields = {}): void {
-    const code = this.#lastReply?.code ?? 500;
+    const code = this.#commandFailure?.code ?? 500;
     this.endTransaction(code >= 500 ? "refused" : "tempfailed", { reason, ...fields });
   }
 
@@ -167,9 +170,10 @@ export class SmtpSession {
   #trackTransaction(over = false): void {
     const current = over ? null : this.state.transaction;
     if (this.#txn !== null && this.#txn.of !== current) {
-      // At the end, only a reply the server closed with speaks for the transaction (a 550 to
-      // one RCPT before the client left does not).
-      const code = over && !this.#closing ? 0 : this.#lastReply?.code ?? 0;
+      // The refusal of the command that ended it; at the end, also a reply the server closed
+      // with (a 550 to one RCPT before the client left does not count).
+      const closing = over && this.#closing ? this.#lastReply : null;
+      const code = (this.#commandFailure ?? closing)?.code ?? 0;
       this.endTransaction(
         code >= 500 ? "refused" : code >= 400 ? "tempfailed" : "abandoned",
         code >= 400 ? { reason: `reply ${code}` } : {},
@@ -197,6 +201,7 @@ export class SmtpSession {
    * not misbehaviour.
    */
   async fail(reply: Reply): Promise<void> {
+    this.#commandFailure ??= reply;
     this.send(reply);
     if (reply.code < 500) return;
     this.state.errors++;
