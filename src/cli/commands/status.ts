@@ -32,8 +32,6 @@ const ERRORS_SHOWN = 5;
 /** A certificate in use that expires sooner than this is flagged. */
 const EXPIRY_WARNING_DAYS = 14;
 const DAY_MS = 86_400_000;
-/** Listeners in the configuration that `fumi serve` does not serve yet (see serve.ts). */
-const NOT_SERVED_YET: ReadonlySet<string> = new Set(["https"]);
 
 /** One probed endpoint. */
 export interface ProbeResult {
@@ -119,7 +117,7 @@ export async function probeListeners(config: Config): Promise<ProbeResult[]> {
   const targets: { listener: string; address: string; port: number }[] = [];
   for (const name of LISTENER_NAMES) {
     const listener = config.listeners[name];
-    if (!listener.enabled || NOT_SERVED_YET.has(name)) continue;
+    if (!listener.enabled) continue;
     const addresses = new Set(listener.addresses.map(loopbackFor));
     for (const address of addresses) targets.push({ listener: name, address, port: listener.port });
   }
