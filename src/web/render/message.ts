@@ -24,6 +24,7 @@ import {
   parseHeader,
   parseStructure,
 } from "../../mime/mod.ts";
+import { inlineImages } from "./inline.ts";
 import { type Attachment, messageParts } from "./parts.ts";
 import { sanitizeMessageHtml, type SanitizeOptions } from "./sanitize.ts";
 import { displaySafe, htmlToText, textToHtml, unflow } from "./text.ts";
@@ -61,7 +62,10 @@ export interface RenderedMessage {
 export interface RenderOptions {
   /** Load remote images (the user allowed them for this message or sender). */
   allowRemote: boolean;
-  /** Maps a Content-ID (without angle brackets) to the URL serving that part, or null. */
+  /**
+   * Maps a Content-ID (without angle brackets) to the URL serving that part, or null. By
+   * default the message's own raster images are inlined as data: URLs ({@link inlineImages}).
+   */
   cidUrl?: (cid: string) => string | null;
 }
 
@@ -136,7 +140,10 @@ export function renderMessage(raw: Uint8Array, options: RenderOptions): Rendered
   const root = parseStructure(raw);
   const parts = messageParts(root, raw);
   const text = parts.text === null ? null : plainText(raw, parts.text.part);
-  const sanitize: SanitizeOptions = { allowRemote: options.allowRemote, cidUrl: options.cidUrl };
+  const sanitize: SanitizeOptions = {
+    allowRemote: options.allowRemote,
+    cidUrl: options.cidUrl ?? inlineImages(root, raw),
+  };
   let html: string | null = null;
   let remoteBlocked = 0;
   if (parts.html !== null) {

@@ -42,11 +42,10 @@
  * ```ts
  * import { FRAME_SANDBOX, frameDocument, renderMessage } from "./mod.ts";
  *
- * // cid: images: a URL of the app that serves the part whose `contentId` (in `attachments`)
- * // is `cid`, inline, with X-Content-Type-Options: nosniff and an image type only.
- * const cidUrl = (cid: string) => `/webmail/m/${id}/cid/${encodeURIComponent(cid)}`;
- * const shown = renderMessage(raw, { allowRemote: false, cidUrl });
- * const doc = frameDocument(shown.html ?? "", false, "https://mail.example.com");
+ * // cid: images are inlined as data: URLs by default (inline.ts); pass `cidUrl` to serve
+ * // them from the app instead (then name the app's origin as `partsOrigin` of the CSP).
+ * const shown = renderMessage(raw, { allowRemote: false });
+ * const doc = frameDocument(shown.html ?? "", false);
  * // <iframe sandbox={FRAME_SANDBOX} srcdoc={doc}> and a "Show images" button when
  * // shown.remoteBlocked > 0
  * ```
@@ -68,4 +67,5 @@ export { type Attachment, type MessageParts, messageParts } from "./parts.ts";
 export { BLOCKED_IMAGE, sanitizeMessageHtml, type SanitizeOptions } from "./sanitize.ts";
 export { displaySafe, escapeHtml, htmlToText, textToHtml } from "./text.ts";
 export { FRAME_SANDBOX, frameDocument, renderCsp } from "./frame.ts";
+export { inlineImages, MAX_INLINE_IMAGE, MAX_INLINE_TOTAL } from "./inline.ts";
 export { type ClassifiedUrl, classifyUrl, type UrlKind } from "./url.ts";
