@@ -361,7 +361,9 @@ export async function startServer(
       up = false;
       clearInterval(expiry);
       await renewal?.stop();
+      await dmarcSchedule?.stop();
       await stopListeners();
+      await dmarcReceiver.idle();
       await outbound?.stop();
       processGauges.stop();
       await errorFlush.stop();
@@ -382,6 +384,7 @@ export async function startServer(
   } catch (error) {
     clearInterval(expiry);
     await renewal?.stop();
+    await dmarcSchedule?.stop();
     await stopListeners();
     await outbound?.stop();
     processGauges.stop();

@@ -52,6 +52,9 @@ const LAYER: Record<string, number> = {
   // The queue's worker: DNS, the SMTP client, the store's queue, and delivery for its reports.
   outbound: 6,
   "imap/server": 6,
+  // DMARC reports: recorded from mailauth's results, stored (store), sent and read through
+  // delivery; wired by server.ts.
+  dmarc: 6,
   // The webmail: Hono over HTTPS; sign-in (auth), the store, later delivery for sending.
   web: 6,
   "server.ts": 7,

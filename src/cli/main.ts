@@ -17,6 +17,7 @@ import { backupCommand } from "./commands/backup.ts";
 import { banCommand } from "./commands/ban.ts";
 import { certCommand } from "./commands/cert.ts";
 import { dkimCommand } from "./commands/dkim.ts";
+import { dmarcCommand } from "./commands/dmarc.ts";
 import { domainCommand } from "./commands/domain.ts";
 import { installCommand } from "./commands/install.ts";
 import { keysCommand } from "./commands/keys.ts";
@@ -39,6 +40,7 @@ export const COMMANDS: readonly Command[] = [
   migrateCommand,
   domainCommand,
   dkimCommand,
+  dmarcCommand,
   userCommand,
   aliasCommand,
   queueCommand,

@@ -55,6 +55,8 @@ export interface Config {
   readonly dns: DnsConfig;
   /** The MTA-STS policy we publish for hosted domains (`[mta_sts]`). */
   readonly mta_sts: ConfigFile["mta_sts"];
+  /** DMARC aggregate reports (`[dmarc]`), resolved: off in --dev unless asked for. */
+  readonly dmarc: { readonly send_reports: boolean; readonly report_address: string };
   readonly listeners: Readonly<Record<ListenerName, ListenerConfig>>;
 }
 
@@ -158,6 +160,10 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     mailauth: parsed.mailauth,
     dns: { ...parsed.dns, nameservers: parsed.dns.nameservers ?? null },
     mta_sts: parsed.mta_sts,
+    dmarc: {
+      send_reports: parsed.dmarc.send_reports ?? !dev,
+      report_address: parsed.dmarc.report_address ?? `dmarc-reports@${hostname}`,
+    },
     listeners,
   });
 }

@@ -284,6 +284,16 @@ export const configSchema = z.strictObject({
       ),
     ).default([]),
   }).prefault({}),
+  // DMARC aggregate reports (src/dmarc): sent to domains that ask for them (rua=).
+  dmarc: z.strictObject({
+    // Default: on in production, off in --dev (which must stay offline).
+    send_reports: z.boolean().optional(),
+    // The From address of our reports; default dmarc-reports@<hostname>.
+    report_address: z.string().regex(
+      /^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+$/,
+      "expected an address such as dmarc-reports@mail.example.org",
+    ).optional(),
+  }).prefault({}),
   log: z.strictObject({
     level: z.enum(["debug", "info", "warn", "error"]).default("info"),
     format: z.enum(["json", "text"]).default("json"),

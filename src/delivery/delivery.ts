@@ -21,7 +21,13 @@ import type {
 } from "../store/mod.ts";
 import { formatAddress, type MailAddress } from "../util/address.ts";
 import { InvalidInputError, NotFoundError } from "../util/errors.ts";
-import { authorDomain, DkimSignError, signMessage } from "../dkim/mod.ts";
+import {
+  arcSeal,
+  authorDomain,
+  type ChainStatus,
+  DkimSignError,
+  signMessage,
+} from "../dkim/mod.ts";
 import { deliveredTo, returnPath } from "./headers.ts";
 import type { LocalResolution } from "./recipients.ts";
 import { tlsRequirement } from "./require_tls.ts";
@@ -60,13 +66,29 @@ export interface AcceptedMessage {
   readonly ret: "FULL" | "HDRS" | null;
   /** RFC 8689 §4.1: MAIL FROM carried REQUIRETLS. Default false. */
   readonly requireTls?: boolean;
+  /** What this hop's mail authentication found (MX); forwards are ARC-sealed with it. */
+  readonly authentication?: HopAuthentication | null;
+}
+
+/**
+ * This hop's authentication of a message received as MX (src/mailauth `sealingResults` of our
+ * Authentication-Results field): what an ARC seal of a forward records, not verified again.
+ */
+export interface HopAuthentication {
+  /** Our Authentication-Results payload: authserv-id and resinfos (RFC 8601 §2.2). */
+  readonly authResults: string;
+  /** RFC 8617 §4.4 validation status of the ARC chain the message arrived with. */
+  readonly chain: ChainStatus;
 }
 
 /** What was stored, for the log line and the 250 reply. */
 export interface AcceptResult {
   /** One entry per local copy. */
   readonly delivered: readonly Delivered[];
-  /** The outbound queue entry, or null when every recipient was local. */
+  /**
+   * The outbound queue entry, or null when every recipient was local. Forwards sealed by
+   * different domains are entries of their own; this is the first.
+   */
   readonly queueId: number | null;
 }
 
@@ -114,6 +136,8 @@ export class Delivery {
     // Each account once, with the recipient that led to it first; each remote address once.
     const local = new Map<number, string>();
     const remote = new Map<string, NewQueueRecipient>();
+    /** Forwarded addresses and the hosted domain whose address forwarded each. */
+    const forwardedBy = new Map<string, string>();
     for (const recipient of message.recipients) {
       if (recipient.resolution.kind === "remote") {
         // "postmaster" is always local; a repeated address is queued once (the first wins).
@@ -133,6 +157,7 @@ export class Delivery {
       }
       for (const forward of recipient.resolution.remote) {
         if (remote.has(forward)) continue;
+        if (recipient.address !== "postmaster") forwardedBy.set(forward, recipient.address.domain);
         remote.set(forward, {
           address: forward,
           notify: notifyText(recipient.notify),
@@ -146,25 +171,39 @@ export class Delivery {
     }
 
     const targets = await this.#targets([...local.keys()], message.quarantine !== null);
-    const prepared: PreparedQueueEntry | null = remote.size === 0 ? null : await this.#store.queue
-      .prepare({
-        accountId: message.account?.id ?? null,
-        sender: message.sender === null ? "" : formatAddress(message.sender),
-        envid: message.envid,
-        ret: message.ret,
-        // RFC 8689 §4.1: the requirement goes with the message to every hop, forwards included.
-        requireTls: tlsRequirement(message.requireTls ?? false, message.raw),
-        message: message.raw,
-        recipients: [...remote.values()],
-      });
+    // RFC 8617 §5.1: forwards of mail received as MX go ARC-sealed by the domain that forwarded
+    // them, a queue entry per domain; submitted mail (DKIM-signed) and the rest go as they are.
+    const batches = new Map<string | null, NewQueueRecipient[]>();
+    for (const [address, queued] of remote) {
+      const by = message.account === null ? forwardedBy.get(address) ?? null : null;
+      batches.set(by, [...(batches.get(by) ?? []), queued]);
+    }
+    const prepared: PreparedQueueEntry[] = [];
+    for (const [by, recipients] of batches) {
+      prepared.push(
+        await this.#store.queue.prepare({
+          accountId: message.account?.id ?? null,
+          sender: message.sender === null ? "" : formatAddress(message.sender),
+          envid: message.envid,
+          ret: message.ret,
+          // RFC 8689 §4.1: the requirement goes with the message to every hop, forwards too.
+          requireTls: tlsRequirement(message.requireTls ?? false, message.raw),
+          message: by === null ? message.raw : await this.#seal(message, by),
+          recipients,
+        }),
+      );
+    }
     const trace = returnPath(message.sender);
     let queueId: number | null = null;
     const options: DeliveryOptions = {
       // RFC 5321 §4.4: final delivery adds Return-Path; Delivered-To names this account's RCPT.
       prefixFor: (accountId) => encoder.encode(trace + deliveredTo(local.get(accountId)!)),
-      ...(prepared === null ? {} : {
+      ...(prepared.length === 0 ? {} : {
         within: async (tx) => {
-          queueId = await this.#store.queue.insert(tx, prepared);
+          for (const entry of prepared) {
+            const id = await this.#store.queue.insert(tx, entry);
+            queueId ??= id;
+          }
         },
       }),
     };
@@ -203,6 +242,32 @@ export class Delivery {
     });
     if (signing.length === 0) return raw;
     return await signMessage(raw, signing, { now: Date.now() });
+  }
+
+  /**
+   * ARC-seals a forward (RFC 8617 §5.1) with the active RSA DKIM key of `domain`, the hosted
+   * domain whose address forwarded it, over this hop's results as the mail-authentication
+   * check found them. Without results or a key, or when RFC 8617 allows no further set, the
+   * forward goes unsealed and a debug line says why.
+   */
+  async #seal(message: AcceptedMessage, domain: string): Promise<Uint8Array> {
+    const unsealed = (reason: string) => {
+      this.#log.debug("forward not ARC-sealed", { domain, reason });
+      return message.raw;
+    };
+    const results = message.authentication;
+    if (!results) return unsealed("no authentication results for this hop");
+    const keys = await this.#store.dkimKeys?.signingKeys(domain).catch((error) => {
+      if (error instanceof NotFoundError) return [];
+      throw error;
+    });
+    // RSA-SHA256 only: what ARC verifiers check (src/dkim/arc.ts).
+    const key = keys?.find((k) => k.algorithm === "rsa-sha256");
+    if (key === undefined) return unsealed(`${domain} has no active DKIM RSA key`);
+    const sealed = await arcSeal(message.raw, { ...results, key, now: Date.now() });
+    if (!sealed.sealed) return unsealed(sealed.reason);
+    this.#log.debug("forward ARC-sealed", { domain, instance: sealed.instance, cv: sealed.cv });
+    return sealed.message;
   }
 
   /** INBOX, or for quarantined mail the account's \Junk mailbox (INBOX when it has none). */

@@ -17,6 +17,9 @@
  *   {@link Recipients.overQuota} and again under lock at delivery.
  * - Each local copy carries its own Return-Path and Delivered-To; the queued copy is the
  *   message as received, with only our Received field added by the caller.
+ * - Forwards of mail received as MX (alias and account forwards to remote addresses) are
+ *   queued ARC-sealed (RFC 8617) by the hosted domain that forwarded them, over this hop's
+ *   Authentication-Results; submitted mail is DKIM-signed instead, local copies never sealed.
  *
  * Security model: senders on submission are checked with {@link Recipients.ownsSender}; a
  * catch-all alias grants no right to send. Text from clients (HELO, user names) reaches header
@@ -31,6 +34,7 @@ export {
   type AcceptResult,
   Delivery,
   type DeliveryDependencies,
+  type HopAuthentication,
   type Notify,
   type OriginalRecipient,
 } from "./delivery.ts";

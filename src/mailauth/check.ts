@@ -42,6 +42,15 @@ export interface MailauthCheckOptions {
   /** For `pct` sampling in tests. */
   readonly random?: () => number;
   readonly log?: Logger;
+  /**
+   * Told each message's results (src/dmarc records them for aggregate reports). Not awaited:
+   * it never delays or fails the message.
+   */
+  readonly onResults?: (evaluated: {
+    readonly ip: string;
+    readonly message: Uint8Array;
+    readonly results: AuthResults;
+  }) => Promise<void>;
 }
 
 /**
@@ -148,6 +157,8 @@ async function run(
       action: results.disposition.action,
       timedOut: controller.signal.aborted,
     });
+    options.onResults?.({ ip: context.connection.ip, message: context.message!.raw, results })
+      .catch((error) => log.warn("mail authentication results not recorded", { error }));
     return results;
   } catch (error) {
     // A bug or a library failure, not a property of the message: deliver without results.

@@ -57,4 +57,4 @@ export {
   type MailauthResolver,
   mailauthResolver,
 } from "./resolver.ts";
-export { authResultsValue, resultClauses } from "./results.ts";
+export { authResultsValue, resultClauses, type SealingResults, sealingResults } from "./results.ts";

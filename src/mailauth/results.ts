@@ -20,6 +20,7 @@
  * @module
  */
 
+import type { ChainStatus } from "../dkim/mod.ts";
 import type { AuthResults } from "./authenticate.ts";
 
 /** RFC 2045 §5.1 token characters. */
@@ -103,4 +104,48 @@ export function comment(text: string): string {
 /** Visible ASCII and single spaces only, cut to {@link MAX_VALUE} characters. */
 function printable(text: string): string {
   return text.replace(/[^\x21-\x7e]+/g, " ").trim().slice(0, MAX_VALUE);
+}
+
+/** What a forwarding hop seals (src/dkim/arc.ts): our payload and the chain's status. */
+export interface SealingResults {
+  /** The Authentication-Results payload: authserv-id and resinfos, unfolded. */
+  readonly authResults: string;
+  /** The `arc=` result: RFC 8617 §4.4 chain validation status of the sets that came. */
+  readonly chain: ChainStatus;
+}
+
+/**
+ * Reads our Authentication-Results field (as written, folded, with or without its name) for
+ * ARC sealing: the payload becomes the ARC-Authentication-Results (RFC 8617 §4.1.1) and the
+ * `arc=` resinfo is the chain status (§5.1: the sealer's own validation, done once by
+ * {@link authenticate}, not repeated). Null when it has no `arc=` resinfo: no check ran (the
+ * field says `none`), so there is nothing to vouch for.
+ *
+ * @example
+ * ```ts
+ * sealingResults("Authentication-Results: mx.example.org; spf=pass smtp.mailfrom=a@b.example;\r\n\tarc=none\r\n");
+ * // { authResults: "mx.example.org; spf=pass smtp.mailfrom=a@b.example; arc=none", chain: "none" }
+ * ```
+ */
+export function sealingResults(field: string): SealingResults | null {
+  const payload = field.replace(/^Authentication-Results[ \t]*:/i, "")
+    .replace(/\r\n(?=[ \t])/g, "").replace(/\r\n$/, "").replace(/[ \t]+/g, " ").trim();
+  // RFC 8601 §2.2: resinfos follow ";" outside quoted-strings and comments. Ours are written
+  // by resultClauses, arc= last; each is found by its method as a word after ";".
+  let depth = 0;
+  let quoted = false;
+  let chain: ChainStatus | null = null;
+  for (let i = 0; i < payload.length; i++) {
+    const c = payload[i]!;
+    if ((quoted || depth > 0) && c === "\\") i++;
+    else if (quoted) quoted = c !== '"';
+    else if (c === '"') quoted = true;
+    else if (c === "(") depth++;
+    else if (c === ")" && depth > 0) depth--;
+    else if (c === ";" && depth === 0) {
+      const method = /^ ?arc=(none|pass|fail)(?=[ ;]|$)/.exec(payload.slice(i + 1));
+      if (method) chain = method[1] as ChainStatus;
+    }
+  }
+  return chain === null ? null : { authResults: payload, chain };
 }

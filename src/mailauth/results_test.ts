@@ -1,6 +1,6 @@
 import { assertEquals } from "../../tests/assert.ts";
 import type { AuthResults } from "./authenticate.ts";
-import { authResultsValue, comment, pvalue, resultClauses } from "./results.ts";
+import { authResultsValue, comment, pvalue, resultClauses, sealingResults } from "./results.ts";
 
 const BASE: AuthResults = {
   spf: [
@@ -173,4 +173,22 @@ Deno.test("Authentication-Results: a signature without its tags is a permerror w
     }],
   });
   assertEquals(clauses[2], "dkim=permerror (signature not usable)");
+});
+
+Deno.test("sealingResults: our field's payload and its arc= result, for ARC sealing", () => {
+  const field =
+    "Authentication-Results: mx.example.org;\r\n\tspf=pass smtp.mailfrom=a@b.example;\r\n" +
+    '\tdkim=fail (reason "x; arc=pass") header.d=b.example;\r\n\tarc=fail (sealed by lists.example)\r\n';
+  assertEquals(sealingResults(field), {
+    authResults:
+      'mx.example.org; spf=pass smtp.mailfrom=a@b.example; dkim=fail (reason "x; arc=pass") header.d=b.example; arc=fail (sealed by lists.example)',
+    chain: "fail",
+  });
+  // What resultClauses writes, read back.
+  const value = authResultsValue("mx.example.org", resultClauses(BASE));
+  assertEquals(sealingResults(value)?.chain, BASE.arc.result);
+  assertEquals(sealingResults(value)?.authResults, value);
+  // A quoted "; arc=pass" is no resinfo; no arc= resinfo at all: nothing to seal with.
+  assertEquals(sealingResults('mx.example.org; dkim=none reason="; arc=pass"'), null);
+  assertEquals(sealingResults("Authentication-Results: mx.example.org; none\r\n"), null);
 });

@@ -8,7 +8,7 @@
 import type { Login } from "../../auth/login.ts";
 import { Sasl } from "../../auth/sasl/mod.ts";
 import type { ScramLogin } from "../../auth/scram_login.ts";
-import { Delivery, Recipients } from "../../delivery/mod.ts";
+import { Delivery, type DeliveryDependencies, Recipients } from "../../delivery/mod.ts";
 import {
   attachmentPolicy,
   type Check,
@@ -36,6 +36,8 @@ export interface StoreDepsOptions {
   readonly metrics?: Metrics;
   /** Called when a message was queued for remote recipients (wakes the outbound worker). */
   readonly queued?: () => void;
+  /** Called after local copies were stored (src/dmarc reads the reports in them). */
+  readonly delivered?: DeliveryDependencies["delivered"];
 }
 
 /**
@@ -71,6 +73,7 @@ export function storeDeps(options: StoreDepsOptions): Omit<SmtpDeps, "startTls">
     hostname: settings.hostname,
     log,
     ...(options.queued ? { queued: options.queued } : {}),
+    ...(options.delivered ? { delivered: options.delivered } : {}),
   });
   const sasl = new Sasl({ login: options.login, scram: options.scram });
   const chain = new FilterChain([...builtinChecks(settings), ...(options.checks ?? [])], {

@@ -15,6 +15,7 @@ import {
   stripForgedAuthResults,
 } from "../../../delivery/mod.ts";
 import { getFields, type HeaderBlock, parseAddressList, parseHeader } from "../../../mime/mod.ts";
+import { sealingResults } from "../../../mailauth/mod.ts";
 import { tryParseAddress } from "../../../util/address.ts";
 import { reply } from "../../proto/mod.ts";
 import { SENDER_NOT_OWNED } from "../replies.ts";
@@ -130,6 +131,8 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
     envid: transaction.params.envid,
     ret: transaction.params.ret,
     requireTls: transaction.params.requireTls,
+    // What the mail-authentication check found, for ARC seals of forwards (RFC 8617 §5.1).
+    authentication: tags.field === null ? null : sealingResults(tags.field),
   }).catch(async (error) => {
     // Not stored: not sent either, as far as the limits go.
     if (reservation !== null) await deps.releaseSending(reservation).catch(() => {});
