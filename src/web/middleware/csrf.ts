@@ -2,7 +2,10 @@
  * Cross-site request forgery defence, for every POST, PUT, PATCH and DELETE:
  * 1. the browser's own word: `Sec-Fetch-Site` when sent must be `same-origin`, and `Origin`
  *    when sent must be this site's (`https://` + Host) — both are set by browsers and cannot be
- *    forged by a page; a request with neither is left to the token;
+ *    forged by a page; a request with neither is left to the token. Our pages are served with
+ *    `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` with their own
+ *    form posts (Fetch, "serializing a request origin"): `null` is accepted only with
+ *    `Sec-Fetch-Site: same-origin`;
  * 2. for a signed-in session, its token ({@link checkCsrfToken}), from the `_csrf` form field or
  *    the `X-CSRF-Token` header, compared in constant time.
  * The session cookie is also SameSite=Strict; these checks do not rely on it.
@@ -29,7 +32,8 @@ export const sameOrigin: MiddlewareHandler<WebEnv> = async (c, next) => {
       throw new WebError(403, "Refused: the request came from another site");
     }
     const origin = c.req.header("origin");
-    if (origin !== undefined && origin !== `https://${c.req.header("host") ?? ""}`) {
+    const opaque = origin === "null" && site === "same-origin";
+    if (origin !== undefined && !opaque && origin !== `https://${c.req.header("host") ?? ""}`) {
       throw new WebError(403, "Refused: the request came from another site");
     }
   }

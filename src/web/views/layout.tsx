@@ -32,7 +32,7 @@ export function Page(
       <body>
         <a class="skip" href="#main">Skip to content</a>
         <header class="top">
-          <span class="brand">文 Fumi</span>
+          <span class="brand">Fumi</span>
           {props.chrome && (
             <nav class="account" aria-label="Account">
               <span class="who">{props.chrome.address}</span>
