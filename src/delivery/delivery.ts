@@ -68,6 +68,8 @@ export interface AcceptedMessage {
   readonly requireTls?: boolean;
   /** What this hop's mail authentication found (MX); forwards are ARC-sealed with it. */
   readonly authentication?: HopAuthentication | null;
+  /** Sign with the From domain's DKIM keys though no account submitted it (Fumi's own mail). */
+  readonly sign?: boolean;
 }
 
 /**
@@ -103,6 +105,11 @@ export interface DeliveryDependencies {
   readonly log: Logger;
   /** Called after a commit that queued a message (wakes the outbound worker). */
   readonly queued?: () => void;
+  /**
+   * Called after a commit that stored local copies (src/dmarc reads reports in them). It must
+   * return at once and never throw: the message is delivered whatever it does.
+   */
+  readonly delivered?: (message: AcceptedMessage, result: AcceptResult) => void;
 }
 
 const encoder = new TextEncoder();
@@ -113,9 +120,11 @@ export class Delivery {
   readonly #hostname: string;
   readonly #log: Logger;
   readonly #queued: () => void;
+  readonly #delivered: DeliveryDependencies["delivered"];
 
   constructor(dependencies: DeliveryDependencies) {
     this.#queued = dependencies.queued ?? (() => {});
+    this.#delivered = dependencies.delivered;
     this.#store = dependencies.store;
     this.#hostname = dependencies.hostname;
     this.#log = dependencies.log;
@@ -130,7 +139,7 @@ export class Delivery {
     if (accepted.recipients.length === 0) {
       throw new InvalidInputError("A message needs at least one recipient");
     }
-    const message = accepted.account === null
+    const message = accepted.account === null && accepted.sign !== true
       ? accepted
       : { ...accepted, raw: await this.#sign(accepted.raw) };
     // Each account once, with the recipient that led to it first; each remote address once.
@@ -217,7 +226,15 @@ export class Delivery {
       quarantine: message.quarantine,
     });
     if (queueId !== null) this.#queued();
-    return { delivered, queueId };
+    const result = { delivered, queueId };
+    if (delivered.length > 0 && this.#delivered !== undefined) {
+      try {
+        this.#delivered(message, result);
+      } catch (error) {
+        this.#log.warn("delivery hook failed", { error });
+      }
+    }
+    return result;
   }
 
   /**
