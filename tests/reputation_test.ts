@@ -157,18 +157,18 @@ interface Sent {
 
 /**
  * Sends `message` to `port` with smtplib from `source` (a 127.0.0.x address of the client's own),
- * saying `helo`, to bob@example.org.
+ * saying `helo`, to bob@example.org (or `to`).
  */
 async function send(
   port: number,
   source: string,
   message: string,
-  options: { readonly helo?: string; readonly sender?: string } = {},
+  options: { readonly helo?: string; readonly sender?: string; readonly to?: string } = {},
 ): Promise<Sent> {
   const script = String.raw`
 import json, smtplib, sys
 port, source, helo, sender = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-message = sys.argv[5]
+message, to = sys.argv[5], sys.argv[6]
 out = {}
 try:
     s = smtplib.SMTP("127.0.0.1", port, local_hostname=helo, timeout=20,
@@ -177,7 +177,7 @@ except smtplib.SMTPConnectError as e:
     out = {"stage": "connect", "code": e.smtp_code, "text": e.smtp_error.decode()}
 else:
     try:
-        s.sendmail(sender, ["bob@example.org"], message.encode())
+        s.sendmail(sender, [to], message.encode())
         out = {"stage": "sent"}
     except smtplib.SMTPSenderRefused as e:
         out = {"stage": "mail", "code": e.smtp_code, "text": e.smtp_error.decode()}
@@ -200,6 +200,7 @@ print(json.dumps(out))
     options.helo ?? "mx1.client.test",
     options.sender ?? "sender@client.test",
     message,
+    options.to ?? "bob@example.org",
   ]);
   if (result.code !== 0) throw new Error(`python3 failed (${result.code}):\n${result.stderr}`);
   return JSON.parse(result.stdout.trimEnd().split("\n").at(-1)!);
@@ -393,6 +394,24 @@ Deno.test("greylisting: 451 4.7.1 first, accepted after the delay, then the clie
       },
     );
     assertEquals((await mailbox(t, "INBOX")).length, 2);
+  });
+});
+
+Deno.test("greylisting: an unknown user gets 550 5.1.1 and a relay probe 554, not 451; no state kept", async () => {
+  await withWorld({ greylisting: { enabled: true } }, async ({ t }) => {
+    const unknown = await send(t.ports.mx, "127.0.0.1", plain("typo"), {
+      to: "nobody@example.org",
+    });
+    assertEquals([unknown.stage, unknown.code], ["rcpt", 550]);
+    assertStringIncludes(unknown.text!, "5.1.1");
+    const relay = await send(t.ports.mx, "127.0.0.1", plain("relay"), { to: "x@elsewhere.test" });
+    assertEquals([relay.stage, relay.code], ["rcpt", 554]);
+    assertStringIncludes(relay.text!, "5.7.1 Relay access denied");
+    const [row] = await t.store.sql<{ n: number }[]>`
+      select count(*)::int as n from greylist_triplets`;
+    assertEquals(row!.n, 0, "no triplet for refused recipients");
+    // A real recipient is still greylisted.
+    assertEquals((await send(t.ports.mx, "127.0.0.1", plain("real"))).code, 451);
   });
 });
 

@@ -20,6 +20,7 @@
 import { ACCEPT, type Check, type FilterContext, tempfail, type Verdict } from "../filter/mod.ts";
 import { formatCidr, tryParseIp } from "../net/cidr.ts";
 import type { Logger } from "../ops/log.ts";
+import { withDeadline } from "./deadline.ts";
 import type { Reputation } from "./reputation.ts";
 
 /** One greylisting triplet (RFC 6647 §2). */
@@ -57,7 +58,7 @@ export type GreylistOutcome =
 export interface GreylistStore {
   /** Records an attempt of `triplet` at `now` and says what it comes to. */
   attempt(triplet: Triplet, now: Date, timings: GreylistTimings): Promise<GreylistOutcome>;
-  /** Deletes what has expired at `now`; returns how many rows went. */
+  /** Deletes what has expired at `now`, in batches; returns how many rows went. */
   expire(now: Date): Promise<number>;
 }
 
@@ -70,8 +71,6 @@ export interface GreylistOptions extends GreylistTimings {
   readonly log: Logger;
   /** The clock; tests pass their own. */
   readonly now?: () => Date;
-  /** How often expired state is deleted, at most. */
-  readonly expireEveryMs?: number;
 }
 
 /** The client network of a triplet: IPv4 /24, IPv6 /64 (RFC 6647 §4.1). */
@@ -84,40 +83,54 @@ export function clientNetwork(ip: string): string | null {
   return formatCidr({ version: parsed.version, network: parsed.value & mask, prefix });
 }
 
-/** The greylisting check, at the RCPT stage of the MX. */
+/**
+ * The greylisting check, at the RCPT stage of the MX, after the recipient and relay checks
+ * (src/smtp/server/commands/rcpt.ts): an unknown user or a relay attempt is refused for good
+ * and leaves no triplet behind.
+ *
+ * Time bound: the exemption (the client lists and FCrDNS, side by side) waits at most two
+ * lookup bounds; one that fails or is slow means "not exempt", so slow DNS of the client's
+ * cannot switch greylisting off. Only the store's failure makes the check fail open.
+ */
 export function greylistCheck(options: GreylistOptions): Check {
   const now = options.now ?? (() => new Date());
-  const expireEvery = options.expireEveryMs ?? 10 * 60_000;
   const exempt = options.exemptDomains.map((d) => d.toLowerCase().replace(/\.$/, ""));
-  let lastExpiry = 0;
-  const exemption = async (ip: string): Promise<string | null> => {
-    const hits = await options.reputation.clientHits(ip);
-    const vouching = hits.find((h) => h.action === "accept");
-    if (vouching) return vouching.list;
+  const lookupMs = options.reputation.lookupTimeoutMs;
+  const provider = async (ip: string): Promise<string | null> => {
     if (exempt.length === 0) return null;
     const { confirmed } = await options.reputation.fcrdns(ip);
-    const provider = confirmed.find((name) =>
-      exempt.some((d) => name === d || name.endsWith(`.${d}`))
-    );
-    return provider ?? null;
+    return confirmed.find((name) => exempt.some((d) => name === d || name.endsWith(`.${d}`))) ??
+      null;
+  };
+  const exemption = async (ip: string): Promise<string | null> => {
+    const [hits, name] = await Promise.all([options.reputation.clientHits(ip), provider(ip)]);
+    return hits.find((h) => h.action === "accept")?.list ?? name;
+  };
+  /** The exemption, or null when it cannot be told in time: then the client is greylisted. */
+  const boundedExemption = async (ip: string): Promise<string | null> => {
+    try {
+      // Both lookups are bounded already (query.ts, identity.ts); this bound is the backstop.
+      return await withDeadline(exemption(ip), lookupMs * 2 + 100, null);
+    } catch (error) {
+      options.log.warn("greylist exemption not known; not exempt", { ip, error });
+      return null;
+    }
   };
   return {
     name: "greylist",
     stages: ["rcpt"],
-    // Fail open: a database or DNS problem must not hold all mail back.
+    // Above the exemption's bound, with the chain's usual time for the store.
+    timeoutMs: lookupMs * 2 + 5_000,
+    // Fail open: a database problem must not hold all mail back. DNS problems do not get here
+    // (the exemption above never throws).
     onError: "open",
     async run(context: FilterContext): Promise<Verdict> {
       if (context.connection.role !== "mx" || context.recipient === null) return ACCEPT;
       const client = clientNetwork(context.connection.ip);
       if (client === null) return ACCEPT;
-      const at = now();
-      if (at.getTime() - lastExpiry >= expireEvery) {
-        lastExpiry = at.getTime();
-        const removed = await options.store.expire(at);
-        if (removed > 0) options.log.debug("greylist entries expired", { removed });
-      }
-      const reason = await exemption(context.connection.ip);
+      const reason = await boundedExemption(context.connection.ip);
       if (reason !== null) return ACCEPT;
+      const at = now();
       const triplet: Triplet = {
         client,
         sender: context.sender ? context.sender.canonical : "",
@@ -138,6 +151,44 @@ export function greylistCheck(options: GreylistOptions): Check {
         "4.7.1",
         `Greylisted, please try again in ${Math.max(1, Math.ceil(wait / 1000))} seconds`,
       );
+    },
+  };
+}
+
+/** How often expired greylisting state is deleted. */
+export const GREYLIST_EXPIRY_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * Deletes expired greylisting state now and every `intervalMs`, outside any SMTP command:
+ * src/server.ts starts it and stops it on shutdown. A failure is logged and tried again at
+ * the next tick.
+ */
+export function startGreylistExpiry(
+  store: GreylistStore,
+  log: Logger,
+  options: { readonly intervalMs?: number; readonly now?: () => Date } = {},
+): { stop(): Promise<void> } {
+  const now = options.now ?? (() => new Date());
+  let running: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const tick = () => {
+    if (stopped) return;
+    running = running.then(async () => {
+      try {
+        const removed = await store.expire(now());
+        if (removed > 0) log.debug("greylist entries expired", { removed });
+      } catch (error) {
+        log.error("cannot expire greylist entries", { error });
+      }
+    });
+  };
+  tick();
+  const timer = setInterval(tick, options.intervalMs ?? GREYLIST_EXPIRY_INTERVAL_MS);
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
     },
   };
 }

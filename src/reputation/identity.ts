@@ -10,6 +10,7 @@
 
 import { lookupAddresses, lookupPtr, type Resolver } from "../dns/mod.ts";
 import { normalizeIp } from "../net/cidr.ts";
+import { withDeadline } from "./deadline.ts";
 import { hostName } from "./uris.ts";
 
 /** The weights of the identity findings (0 switches one off). */
@@ -56,16 +57,32 @@ export interface Fcrdns {
 /** The most PTR names followed (RFC 7208 §5.5 uses 10 for the same reason). */
 const MAX_PTR_NAMES = 10;
 
-/** Forward-confirmed reverse DNS of `ip`. */
-export async function fcrdns(resolver: Resolver, ip: string): Promise<Fcrdns> {
+/**
+ * Forward-confirmed reverse DNS of `ip`. With `timeoutMs`, each of the two rounds (the PTR
+ * lookup, then the A/AAAA lookups of all its names together) waits at most that long, and a
+ * round that does not end in time is a `temperror`: a slow name server of the client's cannot
+ * hold the check past its bound.
+ */
+export async function fcrdns(
+  resolver: Resolver,
+  ip: string,
+  timeoutMs = Infinity,
+): Promise<Fcrdns> {
   const canonical = normalizeIp(ip);
   const ptr = canonical === null ? null : lookupPtr(resolver, canonical);
   if (ptr === null) return { confirmed: [], status: "none" };
-  const answer = await ptr;
-  if (answer.status === "temperror") return { confirmed: [], status: "temperror" };
+  const answer = await withDeadline(ptr, timeoutMs, null);
+  if (answer === null || answer.status === "temperror") {
+    return { confirmed: [], status: "temperror" };
+  }
   const names = answer.records.map((r) => r.target).slice(0, MAX_PTR_NAMES);
   if (names.length === 0) return { confirmed: [], status: "none" };
-  const forward = await Promise.all(names.map((name) => lookupAddresses(resolver, name)));
+  const forward = await withDeadline(
+    Promise.all(names.map((name) => lookupAddresses(resolver, name))),
+    timeoutMs,
+    null,
+  );
+  if (forward === null) return { confirmed: [], status: "temperror" };
   const confirmed = names.filter((_, i) =>
     forward[i]!.addresses.some((address) => normalizeIp(address) === canonical)
   );
@@ -80,13 +97,18 @@ export function fcrdnsHits(result: Fcrdns, weights: IdentityWeights): IdentityHi
   return [];
 }
 
-/** The findings about a HELO/EHLO name given by a client at `ip`, when we are `ourName`. */
+/**
+ * The findings about a HELO/EHLO name given by a client at `ip`, when we are `ourName`. The
+ * name's lookup waits at most `timeoutMs`; one that does not end in time finds nothing (as a
+ * temporary error does).
+ */
 export async function heloHits(
   resolver: Resolver,
   helo: string,
   ip: string,
   ourName: string,
   weights: IdentityWeights,
+  timeoutMs = Infinity,
 ): Promise<IdentityHit[]> {
   const name = helo.trim().toLowerCase();
   // RFC 5321 §4.1.3: an address literal, "[192.0.2.1]" or "[IPv6:2001:db8::1]".
@@ -102,8 +124,8 @@ export async function heloHits(
   if (name.replace(/\.$/, "") === ourName.toLowerCase()) return hit("HELO_OURS", weights.heloOurs);
   const host = hostName(name);
   if (host === null) return hit("HELO_UNRESOLVABLE", weights.heloUnresolvable);
-  const addresses = await lookupAddresses(resolver, host);
-  return addresses.nxdomain ? hit("HELO_UNRESOLVABLE", weights.heloUnresolvable) : [];
+  const addresses = await withDeadline(lookupAddresses(resolver, host), timeoutMs, null);
+  return addresses?.nxdomain ? hit("HELO_UNRESOLVABLE", weights.heloUnresolvable) : [];
 }
 
 function hit(test: string, weight: number): IdentityHit[] {

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { formatIp, tryParseIp } from "../net/cidr.ts";
+import { CidrList, formatIp, tryParseIp } from "../net/cidr.ts";
 
 /** What a hit on a list does. */
 export type ListAction =
@@ -140,4 +140,30 @@ export function parseCodeRange(text: string): { first: number; last: number } | 
   const last = b === undefined ? first : ipv4Number(b);
   if (first === null || last === null || last < first) return null;
   return { first, last };
+}
+
+/**
+ * Networks no DNS list knows anything about (RFC 6890: private-use, shared address space,
+ * link-local, "this network", unique-local, multicast): asking would only leak our clients'
+ * internal addresses to the list. Loopback stays askable: RFC 5782 §5 test entries are in
+ * 127.0.0.0/8, and so are the tests' clients.
+ */
+const UNLISTABLE = new CidrList([
+  "0.0.0.0/8",
+  "10.0.0.0/8",
+  "100.64.0.0/10",
+  "169.254.0.0/16",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "224.0.0.0/3",
+  "::/128",
+  "fc00::/7",
+  "fe80::/10",
+  "ff00::/8",
+]);
+
+/** True when a client address is worth asking a DNS list about (see {@link UNLISTABLE}). */
+export function listableAddress(ip: string): boolean {
+  const parsed = tryParseIp(ip);
+  return parsed !== null && !UNLISTABLE.contains(parsed);
 }

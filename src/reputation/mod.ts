@@ -8,7 +8,12 @@
  * Invariants and security model:
  * - A list that cannot answer never blocks mail: timeouts and temporary DNS errors count as
  *   "not listed", logged as warnings, and each lookup is bounded by `lookupTimeoutMs`
- *   (query.ts); the checks' own time bounds are above the lookups', and they fail open.
+ *   (query.ts); so are the identity lookups (PTR, the PTR names' addresses together, HELO:
+ *   identity.ts), a timeout there being a temporary error. The checks' own time bounds are
+ *   above the sum of their lookups' bounds, so slow DNS of the client's never times a whole
+ *   check out (which would drop its list results).
+ * - Client addresses of private networks are never sent to a list (lists.ts
+ *   `listableAddress`); loopback is, for RFC 5782 test entries.
  * - A list that refuses us (127.255.255.x) is disabled for the process with an `error` line
  *   telling the administrator what to do; its refusal is never taken for a listing.
  * - Answers outside 127.0.0.0/8 are not listings (a resolver rewriting NXDOMAIN must not
@@ -17,7 +22,10 @@
  *   body text scanned (uris.ts), at most 10 PTR names followed (identity.ts).
  * - Reply texts and header fields carry only configured names, codes and host names, with
  *   control characters removed; never message content beyond a listed host name.
- * - Greylisting fails open too: a database error accepts the recipient, logged.
+ * - Greylisting runs after the recipient and relay checks (an unknown user gets 550, not 451)
+ *   and fails open on a database error only, logged; an exemption that DNS cannot confirm in
+ *   time is no exemption. Expired state is deleted by a timer (`startGreylistExpiry`, started
+ *   by src/server.ts), never inside an SMTP command.
  * - Defaults are data (presets.ts), and `--dev` asks no list (it must work offline).
  *
  * @module
@@ -32,11 +40,13 @@ import type { ReputationSettings } from "./settings.ts";
 
 export {
   clientNetwork,
+  GREYLIST_EXPIRY_INTERVAL_MS,
   greylistCheck,
   type GreylistOptions,
   type GreylistOutcome,
   type GreylistStore,
   type GreylistTimings,
+  startGreylistExpiry,
   type Triplet,
 } from "./greylist.ts";
 export {
@@ -50,6 +60,7 @@ export {
   addressQuery,
   type DnsList,
   interpret,
+  listableAddress,
   type ListAction,
   type ListHit,
   type ReturnCode,

@@ -10,19 +10,22 @@
  * - A list that refuses us (127.255.255.x, or a code documented as a refusal) is disabled for
  *   the life of the process, with an `error` log line telling the administrator what to do.
  * - Work is bounded: one query per list and name; the failure memo holds at most
- *   {@link MAX_MEMO} entries.
+ *   {@link MAX_MEMO} entries; names longer than 253 characters are not asked.
  *
  * @module
  */
 
 import type { Resolver } from "../dns/mod.ts";
 import type { Logger } from "../ops/log.ts";
+import { withDeadline } from "./deadline.ts";
 import { addressQuery, type DnsList, interpret, type ListHit } from "./lists.ts";
 
 /** How long a failed question is not asked again. */
 export const FAILURE_MEMO_MS = 60_000;
 /** The most failed questions remembered. */
 const MAX_MEMO = 10_000;
+/** The longest domain name in text form (RFC 1035 §2.3.4). */
+const MAX_NAME = 253;
 
 /** What {@link ListQuerier} needs. */
 export interface ListQuerierOptions {
@@ -87,18 +90,12 @@ export class ListQuerier {
   async #ask(list: DnsList, query: string, subject: string): Promise<ListHit[]> {
     if (this.#disabled.has(list.zone)) return [];
     const name = `${query}.${list.zone}`;
+    // RFC 1035 §2.3.4: a name is at most 255 octets on the wire, 253 characters as text; a
+    // longer one cannot be asked (a long host name in a message body under a long zone).
+    if (name.length > MAX_NAME) return [];
     const failedAt = this.#failed.get(name);
     if (failedAt !== undefined && this.#now() - failedAt < FAILURE_MEMO_MS) return [];
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), this.#timeoutMs);
-    });
-    let lookup;
-    try {
-      lookup = await Promise.race([this.#resolver.lookup(name, "A"), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const lookup = await withDeadline(this.#resolver.lookup(name, "A"), this.#timeoutMs, null);
     if (lookup === null || lookup.status === "temperror") {
       const why = lookup === null ? `no answer within ${this.#timeoutMs} ms` : lookup.error;
       this.#remember(name);

@@ -38,7 +38,7 @@ import {
   type IdentityHit,
   type IdentityWeights,
 } from "./identity.ts";
-import type { DnsList, ListHit } from "./lists.ts";
+import { type DnsList, listableAddress, type ListHit } from "./lists.ts";
 import { ListQuerier } from "./query.ts";
 import { hostName, messageDomains, registrableDomain } from "./uris.ts";
 
@@ -101,19 +101,30 @@ export class Reputation {
     return this.#lists;
   }
 
-  /** The hits of a client address on the client lists. */
+  /** The longest wait for one lookup (or one round of lookups side by side), in ms. */
+  get lookupTimeoutMs(): number {
+    return this.#options.lookupTimeoutMs;
+  }
+
+  /**
+   * The hits of a client address on the client lists; none for addresses of private networks,
+   * which no list knows (lists.ts `listableAddress`).
+   */
   clientHits(ip: string): Promise<ListHit[]> {
+    if (!listableAddress(ip)) return Promise.resolve([]);
     return this.#lists.address(this.#options.dnsbl, ip);
   }
 
-  /** FCrDNS of a client address. */
+  /** FCrDNS of a client address: at most two lookup bounds (PTR, then the names' addresses). */
   fcrdns(ip: string): Promise<Fcrdns> {
-    return fcrdns(this.#options.resolver, ip);
+    return fcrdns(this.#options.resolver, ip, this.#options.lookupTimeoutMs);
   }
 
   /**
    * The checks, in chain order. Time bound: lookups run side by side, each bounded by
-   * `lookupTimeoutMs`; FCrDNS takes two rounds, so the bound is three of them and a margin.
+   * `lookupTimeoutMs` (list lookups in query.ts, FCrDNS and HELO in identity.ts); FCrDNS takes
+   * two rounds, so two bounds are the longest wait, and the check's bound is three of them and
+   * a margin: the check itself never times out on slow DNS, so its list results always count.
    */
   checks(): Check[] {
     const timeoutMs = this.#options.lookupTimeoutMs * 3 + 1000;
@@ -254,10 +265,12 @@ export class Reputation {
 
   async #identity(context: FilterContext): Promise<IdentityHit[]> {
     const { ip } = context.connection;
-    const { resolver, hostname, weights } = this.#options;
+    const { resolver, hostname, weights, lookupTimeoutMs } = this.#options;
     const [reverse, helo] = await Promise.all([
       this.fcrdns(ip),
-      context.helo === null ? [] : heloHits(resolver, context.helo, ip, hostname, weights),
+      context.helo === null
+        ? []
+        : heloHits(resolver, context.helo, ip, hostname, weights, lookupTimeoutMs),
     ]);
     return [...fcrdnsHits(reverse, weights), ...helo];
   }

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "../../tests/assert.ts";
+import { SlowResolver } from "../../tests/slow_resolver.ts";
 import { type DnsRecord, FakeResolver } from "../dns/mod.ts";
 import { FilterChain, type FilterContext, type FilterStage } from "../filter/mod.ts";
 import { silentLogger } from "../ops/log.ts";
@@ -151,4 +152,83 @@ Deno.test("X-Spam-Status stays one line under 998 octets however many domains ar
   assert(tests.length <= 804, `${tests.length}`);
   assert(tests.endsWith(",..."));
   assertEquals(testList(items.slice(0, 2)).split(",").length, 2);
+});
+
+/**
+ * A client's name server slower than the whole check's bound (3 lookups + 1 s) must not switch
+ * the data stage off: its identity lookups are bounded like list lookups, and count as
+ * temporary errors, so the list results still decide.
+ */
+Deno.test("data: a HELO or PTR name slower than the check's bound does not drop the list results", async () => {
+  const lookupTimeoutMs = 200;
+  const slowMs = 3 * lookupTimeoutMs + 1000 + 1000;
+  const resolver = new SlowResolver(
+    new FakeResolver([...RECORDS, A("slow.attacker.example", "192.0.2.20")]),
+    ["slow.attacker.example", "20.2.0.192.in-addr.arpa"],
+    slowMs,
+  );
+  try {
+    const chain = new FilterChain(reputation({ resolver, lookupTimeoutMs }).checks());
+    const started = Date.now();
+    const phish = await chain.run(
+      context("data", "192.0.2.20", {
+        helo: "slow.attacker.example",
+        body: "log in at https://login.phish.example/",
+      }),
+    );
+    assertEquals(phish.verdict.action, "reject", "the DBL reject still applies");
+    const spam = await chain.run(
+      context("data", "192.0.2.20", {
+        helo: "slow.attacker.example",
+        body: "buy at http://www.spammy.example/now",
+      }),
+    );
+    assertEquals(spam.verdict.action, "quarantine");
+    const status = spam.headers.find(([name]) => name === "X-Spam-Status")?.[1];
+    // A timed-out PTR or HELO lookup is a temporary error: no FCrDNS or HELO penalty.
+    assertEquals(
+      status,
+      "Yes, score=6.0 junk=5.0 reject=10.0 tests=spamhaus-dbl(spam_domain:www.spammy.example)=6.0",
+    );
+    assert(Date.now() - started < 2 * slowMs, `took ${Date.now() - started} ms`);
+  } finally {
+    resolver.close();
+  }
+});
+
+Deno.test("data: FCrDNS waits one lookup bound for all PTR names together", async () => {
+  const names = Array.from({ length: 10 }, (_, i) => `n${i}.slow.example`);
+  const resolver = new SlowResolver(
+    new FakeResolver([
+      ...names.map((target) => ({
+        type: "PTR" as const,
+        name: "30.2.0.192.in-addr.arpa",
+        ttl: 60,
+        target,
+      })),
+      ...names.map((name) => A(name, "192.0.2.30")),
+    ]),
+    names,
+    5_000,
+  );
+  try {
+    const rep = reputation({ resolver, lookupTimeoutMs: 200 });
+    const started = Date.now();
+    assertEquals(await rep.fcrdns("192.0.2.30"), { confirmed: [], status: "temperror" });
+    const took = Date.now() - started;
+    assert(took >= 190 && took < 1_000, `took ${took} ms`);
+  } finally {
+    resolver.close();
+  }
+});
+
+Deno.test("client lists are not asked about private addresses; loopback still is", async () => {
+  const resolver = new FakeResolver(RECORDS);
+  const rep = reputation({ resolver });
+  for (const ip of ["10.1.2.3", "192.168.0.9", "172.16.5.5", "100.64.0.1", "fd00::1", "fe80::1"]) {
+    assertEquals(await rep.clientHits(ip), []);
+  }
+  assertEquals(resolver.asked.filter((q) => q.includes("zen.test")), []);
+  await rep.clientHits("127.0.0.2");
+  assertEquals(resolver.asked, ["2.0.0.127.zen.test A"]);
 });

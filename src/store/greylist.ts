@@ -3,7 +3,8 @@
  * the same triplets: the first attempt of each (client network, sender, recipient), and the
  * client networks allow-listed after a successful retry (RFC 6647 §2.2). The clock is the
  * caller's (`now`), never the database's, so tests can move it. Expired rows are deleted by
- * {@link Greylist.expire}, which src/reputation/greylist.ts calls every few minutes.
+ * {@link Greylist.expire}, which a timer of src/server.ts calls every few minutes
+ * (src/reputation/greylist.ts `startGreylistExpiry`).
  *
  * @module
  */
@@ -46,11 +47,20 @@ export class Greylist {
     periods: GreylistPeriods,
   ): Promise<GreylistAttempt> {
     const allowUntil = new Date(now.getTime() + periods.allowMs);
-    const allowed = await this.sql`
-      update greylist_clients set expires_at = greatest(expires_at, ${allowUntil})
-      where client = ${triplet.client} and expires_at > ${now}
-      returning client`;
-    if (allowed.length > 0) return { kind: "allowed" };
+    const [allowed] = await this.sql<{ expires_at: Date }[]>`
+      select expires_at from greylist_clients
+      where client = ${triplet.client} and expires_at > ${now}`;
+    if (allowed !== undefined) {
+      // The listing is prolonged at most once per REFRESH_FRACTION of its period, not written
+      // on every recipient of every message of a busy network.
+      const slack = periods.allowMs / REFRESH_FRACTION;
+      if (allowed.expires_at.getTime() < allowUntil.getTime() - slack) {
+        await this.sql`
+          update greylist_clients set expires_at = greatest(expires_at, ${allowUntil})
+          where client = ${triplet.client}`;
+      }
+      return { kind: "allowed" };
+    }
     const windowEnd = new Date(now.getTime() + periods.windowMs);
     // One statement: concurrent first attempts of the same triplet agree on first_seen.
     const [row] = await this.sql<{ first_seen: Date }[]>`
@@ -78,10 +88,32 @@ export class Greylist {
     return { kind: "passed" };
   }
 
-  /** Deletes expired triplets and allow-listings; returns how many rows went. */
-  async expire(now: Date): Promise<number> {
-    const triplets = await this.sql`delete from greylist_triplets where expires_at <= ${now}`;
-    const clients = await this.sql`delete from greylist_clients where expires_at <= ${now}`;
-    return triplets.count + clients.count;
+  /**
+   * Deletes expired triplets and allow-listings, at most `batch` rows per statement (a short
+   * lock each, however much expired since the last run); returns how many rows went.
+   */
+  async expire(now: Date, batch = EXPIRE_BATCH): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const { count } = await this.sql`
+        delete from greylist_triplets where (client, sender, recipient) in (
+          select client, sender, recipient from greylist_triplets
+          where expires_at <= ${now} limit ${batch})`;
+      removed += count;
+      if (count < batch) break;
+    }
+    for (;;) {
+      const { count } = await this.sql`
+        delete from greylist_clients where client in (
+          select client from greylist_clients where expires_at <= ${now} limit ${batch})`;
+      removed += count;
+      if (count < batch) break;
+    }
+    return removed;
   }
 }
+
+/** Rows deleted per statement by {@link Greylist.expire}. */
+const EXPIRE_BATCH = 1_000;
+/** An allow-listing is prolonged once less than (1 - 1/this) of its period is left. */
+const REFRESH_FRACTION = 10;

@@ -42,10 +42,6 @@ export const rcpt: Command = {
       await session.fail(reply(452, "4.5.3", "Sending limit reached: recipients per day"));
       return;
     }
-    const context = session.filterContext("rcpt", {
-      recipient: recipient === "postmaster" ? null : recipient,
-    });
-    if (await passFilter(session, context) === null) return;
     const resolution = await deps.resolveRecipient(recipient);
     if (resolution.kind === "unknown") {
       await session.fail(UNKNOWN_USER);
@@ -56,6 +52,13 @@ export const rcpt: Command = {
       await session.fail(RELAY_DENIED);
       return;
     }
+    // The rcpt-stage filters (greylisting, plugins) only after the recipient and relay checks
+    // (DESIGN.md: envelope order): an unknown user or a relay probe is refused for good, 550,
+    // and leaves no greylisting state behind.
+    const context = session.filterContext("rcpt", {
+      recipient: recipient === "postmaster" ? null : recipient,
+    });
+    if (await passFilter(session, context) === null) return;
     if (resolution.kind === "local" && resolution.accountIds.length > 0) {
       // With SIZE= (RFC 1870, which MTAs send when it is offered) the message must fit; without
       // it, a mailbox that is already full is refused here, so the other recipients are not held
