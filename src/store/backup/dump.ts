@@ -16,9 +16,11 @@
  * - Values are PostgreSQL's own text forms (what COPY writes), produced by the server, so every
  *   type reads back exactly; encrypted columns are copied as they are (bytea hex), never
  *   decrypted.
- * - Rows are read in batches by primary key (keyset pagination), sized to about
- *   {@link BATCH_OCTETS}: memory stays bounded whatever the size of the store, and on the
- *   embedded database, which holds a whole result in memory, no query returns a large one.
+ * - Rows are read in batches by primary key (keyset pagination). Each batch is planned first
+ *   from the stored sizes of the rows ahead (`pg_column_size`, which reads no data), so that it
+ *   holds about {@link BATCH_OCTETS} of text (bytea doubles in hex), or one row when a row is
+ *   larger: memory stays bounded whatever the size of the store, and on the embedded database,
+ *   which holds a whole result in memory, no query returns a large one.
  * - Lines are produced as the consumer asks for them (an async generator): a slow disk slows
  *   the reading instead of filling memory.
  *
@@ -49,7 +51,7 @@ export interface TableProgress {
 
 /** Target size of one batch of rows. */
 export const BATCH_OCTETS = 4 * 1024 * 1024;
-const FIRST_BATCH = 100;
+/** Most rows in one batch. */
 const MAX_BATCH = 5000;
 
 /**
@@ -98,33 +100,44 @@ async function* dumpTable(
     : [{ expr: "ctid", type: "tid" }];
   const keyList = keyColumns.map((k) => k.expr).join(", ");
   const keyOut = keyColumns.map((k, i) => `${k.expr}::text as k${i}`).join(", ");
-  const after = keyColumns.map((k, i) => `$${i + 1}::text::${k.type}`).join(", ");
-  const first = `select array_to_json(array[${values}])::text as line, ${keyOut}
-    from ${ident(table.name)} order by ${keyList} limit $1`;
-  const next = `select array_to_json(array[${values}])::text as line, ${keyOut}
-    from ${ident(table.name)} where (${keyList}) > (${after})
-    order by ${keyList} limit $${keyColumns.length + 1}`;
+  const bound = (op: string, from: number) =>
+    `(${keyList}) ${op} (${keyColumns.map((k, i) => `$${from + i}::text::${k.type}`).join(", ")})`;
+  // pg_column_size reads a value's stored size without fetching or decompressing it.
+  const size = table.columns.map((c) => `coalesce(pg_column_size(${ident(c.name)}), 0)`)
+    .join(" + ");
+  // Which rows make the next batch: the keys ahead, with the running total of their sizes.
+  const plan = (after: boolean) =>
+    `select ${keyOut}, sum(size) over (order by ${keyList} rows unbounded preceding) as running
+     from (select ${keyList}, ${size} as size from ${ident(table.name)}
+           ${after ? `where ${bound(">", 1)}` : ""}
+           order by ${keyList} limit ${MAX_BATCH}) s
+     order by ${keyList}`;
+  const fetch = (after: boolean) =>
+    `select array_to_json(array[${values}])::text as line from ${ident(table.name)}
+     where ${after ? `${bound(">", 1)} and ` : ""}${bound("<=", after ? keyColumns.length + 1 : 1)}
+     order by ${keyList}`;
   let last: string[] | null = null;
-  let limit = FIRST_BATCH;
   let rows = 0;
   let octets = 0;
   for (;;) {
-    const batch: { line: string; [key: string]: string }[] = last === null
-      ? await tx.unsafe(first, [limit])
-      : await tx.unsafe(next, [...last, limit]);
-    let batchOctets = 0;
+    const ahead: Record<string, string>[] = await tx.unsafe(plan(last !== null), last ?? []);
+    if (ahead.length === 0) break;
+    // At least one row, however large; then as many as fit in the batch.
+    let take = 1;
+    while (take < ahead.length && Number(ahead[take]!.running) <= BATCH_OCTETS / 2) take++;
+    const upto = keyColumns.map((_, i) => ahead[take - 1]![`k${i}`]!);
+    const batch: { line: string }[] = await tx.unsafe(
+      fetch(last !== null),
+      [...(last ?? []), ...upto],
+    );
     for (const row of batch) {
-      batchOctets += row.line.length;
+      octets += row.line.length;
       yield row.line + "\n";
     }
     rows += batch.length;
-    octets += batchOctets;
     onProgress({ table: table.name, rows, octets, done: false });
-    if (batch.length < limit) break;
-    const end = batch[batch.length - 1]!;
-    last = keyColumns.map((_, i) => end[`k${i}`]!);
-    const average = Math.max(1, batchOctets / batch.length);
-    limit = Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_OCTETS / average)));
+    last = upto;
+    if (ahead.length < MAX_BATCH && take === ahead.length) break;
   }
   onProgress({ table: table.name, rows, octets, done: true });
   yield JSON.stringify({ end: table.name, rows }) + "\n";

@@ -152,7 +152,7 @@ async function loadTable(
   const into = `${ident(table.name)} (${columns.map((c) => ident(c.name)).join(", ")})`;
   const casts = columns.map((c, i) => `(r->>${i})::${c.type}`).join(", ");
   const insert = `insert into ${into} overriding system value
-    select ${casts} from json_array_elements($1::text::json) r`;
+    select ${casts} from jsonb_array_elements($1::text::jsonb) r`;
   await tx.unsafe(`alter table ${ident(table.name)} disable trigger user`);
   let batch: string[] = [];
   let batchOctets = 0;
