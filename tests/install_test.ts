@@ -417,7 +417,7 @@ Deno.test("uninstall keeps data, config and key; --purge removes them and the us
     const dry = await fumiIn(["uninstall", "--root", root, "--purge", "--dry-run"]);
     assertEquals(dry.code, 0, dry.err.join("\n"));
     assertEquals(await tree(root), installed, "a dry run changes nothing");
-    assertStringIncludes(dry.out.join("\n"), `rm -rf ${root}/var/lib/fumi\n`);
+    assertStringIncludes(dry.out.join("\n"), `then rm -rf ${root}/var/lib/fumi;`);
     assertStringIncludes(dry.out.join("\n"), `userdel --prefix ${root} fumi`);
 
     const kept = await fumiIn(["uninstall", "--root", root]);

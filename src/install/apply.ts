@@ -8,8 +8,8 @@
 
 import { generateMasterKey } from "../crypto/master_key.ts";
 import { FumiError } from "../util/errors.ts";
-import { idOf, under } from "./facts.ts";
-import type { Step } from "./plan.ts";
+import { accountOf, idOf, under } from "./facts.ts";
+import { DATA_DIR_MARKER, type Step, USER_COMMENT } from "./plan.ts";
 import { credentialEnv, encryptArgv, useraddArgv, userdelArgv } from "./script.ts";
 
 /** Runs a program to completion. */
@@ -62,6 +62,35 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Throws unless install may set the mode and owner of every directory `steps` name: it does not
+ * exist yet, is empty, or has the step's owner and group already (a reinstall). Anything else
+ * (/etc, someone's data) is not Fumi's to take; checked before any step is carried out.
+ */
+export async function checkDirs(steps: readonly Step[], root: string): Promise<void> {
+  for (const step of steps) {
+    if (step.kind !== "dir") continue;
+    const path = under(root, step.path);
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue;
+      throw error;
+    }
+    if (!info.isDirectory) {
+      throw new FumiError(`${step.path} exists and is not a directory (or is a symbolic link)`);
+    }
+    if ((await Array.fromAsync(Deno.readDir(path))).length === 0) continue;
+    const uid = await idOf(under(root, "/etc/passwd"), step.owner);
+    const gid = await idOf(under(root, "/etc/group"), step.group);
+    if (info.uid === uid && info.gid === gid) continue;
+    throw new FumiError(
+      `${step.path} exists, is not empty and is not owned by ${step.owner}:${step.group}; fumi install sets the mode and owner only of a directory it creates, an empty one or its own: choose another directory`,
+    );
+  }
+}
+
 /** Carries out `steps` under `root`, reporting one line per step. */
 export async function applySteps(
   steps: readonly Step[],
@@ -85,6 +114,7 @@ export async function applySteps(
     if (gid === null) throw new FumiError(`No group "${group}" in ${under(root, "/etc/group")}`);
     await Deno.chown(path, uid, gid);
   };
+  await checkDirs(steps, root);
   for (const step of steps) {
     switch (step.kind) {
       case "user":
@@ -152,14 +182,33 @@ export async function applySteps(
           const empty = (await Array.fromAsync(Deno.readDir(path))).length === 0;
           if (!empty) break;
         }
-        await Deno.remove(path, { recursive: step.what === "tree" });
+        if (step.what === "data-dir") {
+          const marked = await Deno.lstat(`${path}/${DATA_DIR_MARKER}`).then(
+            (info) => info.isFile,
+            () => false,
+          );
+          if (!marked) {
+            report(
+              `Kept ${step.path}: it has no ${DATA_DIR_MARKER}, so fumi install did not make it.`,
+            );
+            break;
+          }
+        }
+        await Deno.remove(path, { recursive: step.what === "data-dir" });
         report(`Removed ${step.path}.`);
         break;
       }
-      case "remove-user":
+      case "remove-user": {
+        const account = await accountOf(root, step.name);
+        if (account === null) break;
+        if (account.uid === 0 || account.comment !== USER_COMMENT) {
+          report(`Kept the user ${step.name}: fumi install did not create it.`);
+          break;
+        }
         await must(userdelArgv(root, step.name));
         report(`Removed the system user ${step.name}.`);
         break;
+      }
     }
   }
 }

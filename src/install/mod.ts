@@ -6,6 +6,14 @@
  *   `--dry-run` prints that same plan as a shell script (./script.ts) and changes nothing.
  * - A master key is never replaced or deleted except by `uninstall --purge`: without it the
  *   data cannot be read. An existing config file is kept as it is.
+ * - Install sets the mode and owner only of Fumi's own directories: --data-dir and the config's
+ *   directory may not be system directories (/etc, /var/lib, /usr/local/bin…, anything of one
+ *   component, a home) and must be separate; one that exists must be empty or already have the
+ *   owner install gives it, checked before any step runs (./apply.ts checkDirs, the script's
+ *   may_own). `--purge` deletes a data directory only if it holds the marker install wrote
+ *   (DATA_DIR_MARKER), and a user only if its comment is USER_COMMENT; never root or uid 0.
+ * - The script writes a master key aside and renames it into place, only from a generator that
+ *   succeeded and printed something: a failure leaves no key file, never an empty one.
  * - Everything happens under a root prefix ("/" on a real host), so tests install for real into
  *   a directory: useradd/userdel take `--prefix`, systemd-creds keeps its host key there too.
  *
@@ -20,9 +28,11 @@
  * @module
  */
 
-export { applySteps, programsOf, type RunProgram, runProgram } from "./apply.ts";
-export { hostFacts, under } from "./facts.ts";
+export { applySteps, checkDirs, programsOf, type RunProgram, runProgram } from "./apply.ts";
+export { accountOf, hostFacts, under } from "./facts.ts";
 export {
+  type Account,
+  DATA_DIR_MARKER,
   type HostFacts,
   type InstallOptions,
   PATHS,
@@ -31,6 +41,7 @@ export {
   type Step,
   type UninstallOptions,
   UNIT_NAME,
+  USER_COMMENT,
 } from "./plan.ts";
 export { renderScript } from "./script.ts";
 export { CREDENTIAL_NAME, renderUnit, type UnitOptions } from "./unit.ts";

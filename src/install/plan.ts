@@ -22,6 +22,15 @@ export const PATHS = {
   credentialSecret: "/var/lib/systemd/credential.secret",
 } as const;
 
+/**
+ * The file install writes into the data directory. `uninstall --purge` deletes a data directory
+ * only when it holds this file: a directory install did not make is never removed.
+ */
+export const DATA_DIR_MARKER = ".fumi-data-dir";
+
+/** The comment (GECOS field) of the user install creates; uninstall removes only such a user. */
+export const USER_COMMENT = "Fumi mail server";
+
 /** The unit's name for systemctl. */
 export const UNIT_NAME = "fumi.service";
 
@@ -54,12 +63,19 @@ export type Step =
   }
   | { readonly kind: "command"; readonly argv: readonly string[] }
   | {
-    /** A file, a whole tree, or a directory only if it is empty; absent is fine. */
+    /**
+     * A file, a data directory's whole tree only if it holds {@link DATA_DIR_MARKER}, or a
+     * directory only if it is empty; absent is fine.
+     */
     readonly kind: "remove";
     readonly path: string;
-    readonly what: "file" | "tree" | "empty-dir";
+    readonly what: "file" | "data-dir" | "empty-dir";
   }
-  | { readonly kind: "remove-user"; readonly name: string };
+  | {
+    /** The user, if its comment is still {@link USER_COMMENT} (checked again when run). */
+    readonly kind: "remove-user";
+    readonly name: string;
+  };
 
 /** `fumi install`'s options. */
 export interface InstallOptions {
@@ -74,9 +90,19 @@ export interface InstallOptions {
   readonly start: boolean;
 }
 
+/** An entry of /etc/passwd, with the name of its primary group (null if /etc/group lacks it). */
+export interface Account {
+  readonly uid: number;
+  readonly gid: number;
+  readonly group: string | null;
+  /** The GECOS field: {@link USER_COMMENT} for the user install made. */
+  readonly comment: string;
+}
+
 /** What the plan depends on, looked up before planning (./facts.ts). */
 export interface HostFacts {
-  readonly userExists: boolean;
+  /** The account named by --user, if it exists. */
+  readonly user: Account | null;
   /** `systemd-creds` is there (systemd 250 or later): LoadCredentialEncrypted works. */
   readonly systemdCreds: boolean;
   /** A master key credential installed before, kept with its kind. */
@@ -91,19 +117,138 @@ const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 const HOST_NAME =
   /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
+/**
+ * Directories of the system itself, which install would chmod and chown and `--purge` would
+ * delete if given one as the data directory or the config's directory. Paths of one component
+ * (/etc, /var, /srv…) are refused as well, and so is a home directory (a child of /home).
+ */
+const SYSTEM_DIRS = new Set([
+  "/etc/alternatives",
+  "/etc/apt",
+  "/etc/credstore",
+  "/etc/credstore.encrypted",
+  "/etc/cron.d",
+  "/etc/default",
+  "/etc/init.d",
+  "/etc/network",
+  "/etc/pam.d",
+  "/etc/profile.d",
+  "/etc/security",
+  "/etc/ssh",
+  "/etc/ssl",
+  "/etc/ssl/certs",
+  "/etc/ssl/private",
+  "/etc/sudoers.d",
+  "/etc/sysctl.d",
+  "/etc/systemd",
+  "/etc/systemd/system",
+  "/lib/firmware",
+  "/lib/modules",
+  "/lib/systemd",
+  "/lib/systemd/system",
+  "/run/lock",
+  "/run/systemd",
+  "/run/user",
+  "/usr/bin",
+  "/usr/games",
+  "/usr/include",
+  "/usr/lib",
+  "/usr/lib32",
+  "/usr/lib64",
+  "/usr/libexec",
+  "/usr/lib/systemd",
+  "/usr/lib/systemd/system",
+  "/usr/local",
+  "/usr/local/bin",
+  "/usr/local/etc",
+  "/usr/local/games",
+  "/usr/local/include",
+  "/usr/local/lib",
+  "/usr/local/man",
+  "/usr/local/sbin",
+  "/usr/local/share",
+  "/usr/local/src",
+  "/usr/sbin",
+  "/usr/share",
+  "/usr/src",
+  "/var/backups",
+  "/var/cache",
+  "/var/lib",
+  "/var/lib/private",
+  "/var/lib/systemd",
+  "/var/local",
+  "/var/lock",
+  "/var/log",
+  "/var/mail",
+  "/var/opt",
+  "/var/run",
+  "/var/spool",
+  "/var/tmp",
+  "/var/www",
+]);
+
+/** Trees that are the kernel's or the running system's, never a place for Fumi's files. */
+const SYSTEM_TREES = ["/boot", "/dev", "/proc", "/sys"];
+
+/** Why `dir` cannot be a directory install owns (chmod, chown, purge), or null if it can. */
+function notOwnDir(dir: string): string | null {
+  const parts = dir.split("/").slice(1);
+  if (parts.some((part) => part === "" || part === "." || part === "..")) {
+    return "has an empty, . or .. component";
+  }
+  if (parts.length < 2) return "is a top-level directory";
+  if (SYSTEM_DIRS.has(dir) || SYSTEM_TREES.some((tree) => dir.startsWith(`${tree}/`))) {
+    return "is a directory of the system";
+  }
+  if (parts.length === 2 && parts[0] === "home") return "is a home directory";
+  return null;
+}
+
+function inside(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(`${dir}/`);
+}
+
 /** Checks the options a user typed; throws a {@link UsageError} naming the bad one. */
 export function checkOptions(
   options: Pick<InstallOptions, "root" | "user" | "dataDir" | "configPath">,
 ): void {
-  if (!USER_NAME.test(options.user)) {
-    throw new UsageError(`--user: "${options.user}" is not a valid system user name`);
+  if (!USER_NAME.test(options.user) || options.user === "root") {
+    throw new UsageError(
+      `--user: "${options.user}" is not a valid system user name for Fumi (not root)`,
+    );
   }
   for (const [flag, path] of [["--data-dir", options.dataDir], ["--config", options.configPath]]) {
-    if (!PLAIN_PATH.test(path!) || path === "/" || path!.split("/").includes("..")) {
+    if (!PLAIN_PATH.test(path!)) {
       throw new UsageError(
         `${flag}: "${path}" must be an absolute path of letters, digits and _ . / @ + -`,
       );
     }
+  }
+  const { dataDir, configPath } = options;
+  // install sets the mode and owner of both directories, and --purge deletes them: each must be
+  // one of Fumi's own, never /etc, /var/lib, /usr/local/bin or the like.
+  const dataProblem = notOwnDir(dataDir);
+  if (dataProblem !== null) {
+    throw new UsageError(
+      `--data-dir: "${dataDir}" ${dataProblem}; give Fumi a directory of its own (e.g. /var/lib/fumi)`,
+    );
+  }
+  const configDir = dirname(configPath);
+  const configName = configPath.slice(configDir.length + 1);
+  const configProblem = ["", ".", ".."].includes(configName)
+    ? "is not a file"
+    : notOwnDir(configDir);
+  if (configProblem !== null) {
+    throw new UsageError(
+      `--config: "${configPath}" or its directory ${configProblem}; put the config in a directory of its own (e.g. /etc/fumi/fumi.toml)`,
+    );
+  }
+  // The unit makes only the data directory writable: a config inside it would be writable by
+  // the service, and --purge of one would delete the other.
+  if (inside(configDir, dataDir) || inside(dataDir, configDir)) {
+    throw new UsageError(
+      `--data-dir and --config: "${dataDir}" and "${configDir}" must be separate directories`,
+    );
   }
   if (!PLAIN_PATH.test(options.root) || options.root.split("/").includes("..")) {
     throw new UsageError(`--root: "${options.root}" must be an absolute plain path`);
@@ -124,8 +269,19 @@ export function planInstall(options: InstallOptions, facts: HostFacts): Step[] {
     );
   }
   const { user, dataDir, configPath } = options;
+  if (facts.user?.uid === 0) {
+    throw new UsageError(`--user: "${user}" has uid 0; Fumi runs as an unprivileged user`);
+  }
+  // A new user gets a group of its own name (useradd --user-group); an existing one keeps its
+  // primary group, which must have a name for the unit's Group= and the files' owners.
+  const group = facts.user === null ? user : facts.user.group;
+  if (group === null) {
+    throw new UsageError(
+      `--user: the primary group of "${user}" (gid ${facts.user?.gid}) is not in /etc/group`,
+    );
+  }
   const steps: Step[] = [];
-  if (!facts.userExists) steps.push({ kind: "user", name: user, home: dataDir });
+  if (facts.user === null) steps.push({ kind: "user", name: user, home: dataDir });
   // Installing from the installed binary itself leaves it where it is.
   if (options.root !== "/" || options.binarySource !== PATHS.binary) {
     steps.push({
@@ -140,18 +296,28 @@ export function planInstall(options: InstallOptions, facts: HostFacts): Step[] {
   }
   steps.push(
     // The config may name a database password later: readable by root and the service only.
-    { kind: "dir", path: dirname(configPath), mode: 0o750, owner: "root", group: user },
+    { kind: "dir", path: dirname(configPath), mode: 0o750, owner: "root", group },
     {
       kind: "file",
       path: configPath,
       mode: 0o640,
       owner: "root",
-      group: user,
+      group,
       content: { text: configText(options) },
       keepExisting: true,
     },
     // Data: the embedded database, its socket and the TLS state, for the service's user alone.
-    { kind: "dir", path: dataDir, mode: 0o700, owner: user, group: user },
+    { kind: "dir", path: dataDir, mode: 0o700, owner: user, group },
+    // What lets --purge know the directory is Fumi's (root's: not the service's to forge).
+    {
+      kind: "file",
+      path: `${dataDir}/${DATA_DIR_MARKER}`,
+      mode: 0o644,
+      owner: "root",
+      group: "root",
+      content: { text: MARKER_TEXT },
+      keepExisting: true,
+    },
   );
   let credential: UnitCredential;
   if (facts.credential !== null) {
@@ -169,7 +335,14 @@ export function planInstall(options: InstallOptions, facts: HostFacts): Step[] {
     );
     credential = { kind: encrypted ? "encrypted" : "plain", path };
   }
-  const unit = renderUnit({ binary: PATHS.binary, user, dataDir, configPath, credential });
+  const unit = renderUnit({
+    binary: PATHS.binary,
+    user,
+    group,
+    dataDir,
+    configPath,
+    credential,
+  });
   steps.push({
     kind: "file",
     path: PATHS.unit,
@@ -221,16 +394,22 @@ export function planUninstall(options: UninstallOptions, facts: HostFacts): Step
   }
   if (options.purge) {
     steps.push(
-      { kind: "remove", path: options.dataDir, what: "tree" },
+      { kind: "remove", path: options.dataDir, what: "data-dir" },
       { kind: "remove", path: options.configPath, what: "file" },
       { kind: "remove", path: dirname(options.configPath), what: "empty-dir" },
       { kind: "remove", path: PATHS.encryptedCredential, what: "file" },
       { kind: "remove", path: PATHS.plainCredential, what: "file" },
     );
-    if (facts.userExists) steps.push({ kind: "remove-user", name: options.user });
+    // Only the user install made: never an account that merely has the name given.
+    if (facts.user !== null && facts.user.uid !== 0 && facts.user.comment === USER_COMMENT) {
+      steps.push({ kind: "remove-user", name: options.user });
+    }
   }
   return steps;
 }
+
+const MARKER_TEXT =
+  "This directory holds Fumi's data; it was made by fumi install, and fumi uninstall --purge deletes it.\n";
 
 /** The config file install writes: production mode needs only the host name and the data. */
 export function configText(options: Pick<InstallOptions, "hostname" | "dataDir">): string {

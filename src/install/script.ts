@@ -8,7 +8,7 @@
  */
 
 import { under } from "./facts.ts";
-import { PATHS, type Step } from "./plan.ts";
+import { DATA_DIR_MARKER, PATHS, type Step, USER_COMMENT } from "./plan.ts";
 import { CREDENTIAL_NAME } from "./unit.ts";
 
 const HEREDOC = "FUMI_EOF";
@@ -35,7 +35,7 @@ export function useraddArgv(root: string, name: string, home: string): string[] 
     "--shell",
     "/usr/sbin/nologin",
     "--comment",
-    "Fumi mail server",
+    USER_COMMENT,
     name,
   ];
 }
@@ -89,10 +89,27 @@ export function renderScript(steps: readonly Step[], root: string, title: string
     "# Nothing was changed. To do this, run the script as root (or the command without --dry-run).",
     "set -eu",
   ];
-  if (root !== "/") {
+  out.push(
+    `uid_of() { awk -F: -v n="$1" '$1 == n { print $3 }' ${under(root, "/etc/passwd")}; }`,
+    `gid_of() { awk -F: -v n="$1" '$1 == n { print $3 }' ${under(root, "/etc/group")}; }`,
+  );
+  const dirs = steps.filter((step) => step.kind === "dir");
+  if (dirs.length > 0) {
+    // The check of ./apply.ts (checkDirs), before anything is changed.
     out.push(
-      `uid_of() { awk -F: -v n="$1" '$1 == n { print $3 }' ${under(root, "/etc/passwd")}; }`,
-      `gid_of() { awk -F: -v n="$1" '$1 == n { print $3 }' ${under(root, "/etc/group")}; }`,
+      "",
+      "# The directories whose mode and owner this sets: each must be new, empty or its owner's.",
+      "may_own() {",
+      `  if [ -L "$1" ] || { [ -e "$1" ] && [ ! -d "$1" ]; }; then`,
+      `    echo "$1 exists and is not a directory (or is a symbolic link)" >&2; exit 1`,
+      "  fi",
+      `  if [ -d "$1" ] && [ -n "$(ls -A "$1")" ] &&`,
+      `    [ "$(stat -c %u:%g "$1")" != "$(uid_of "$2"):$(gid_of "$3")" ]; then`,
+      `    echo "$1 exists, is not empty and is not owned by $2:$3; choose another directory" >&2`,
+      "    exit 1",
+      "  fi",
+      "}",
+      ...dirs.map((step) => line(["may_own", under(root, step.path), step.owner, step.group])),
     );
   }
   for (const step of steps) {
@@ -143,25 +160,29 @@ export function renderScript(steps: readonly Step[], root: string, title: string
         break;
       }
       case "master-key": {
-        const target = under(root, step.path);
+        const target = shellWord(under(root, step.path));
+        const temporary = shellWord(`${under(root, step.path)}.fumi-install`);
         const generate = line([under(root, PATHS.binary), "keys", "generate"]);
         out.push(
           `# A new master key at ${step.path} (0600 root:root), ${
             step.encrypted ? "encrypted by systemd-creds" : "in the clear"
           }, unless one exists.`,
+          `if [ ! -e ${target} ]; then`,
+          // Not a pipe from the generator: sh has no pipefail, and a failed generator would
+          // leave an empty key, kept from then on. Written aside and renamed: never half a key.
+          `  key=$(${generate}) && [ -n "$key" ] ||`,
+          `    { echo "${generate} failed: no master key was written" >&2; exit 1; }`,
         );
         if (step.encrypted) {
           const env = Object.entries(credentialEnv(root)).map(([k, v]) => `${k}=${shellWord(v)} `);
-          out.push(
-            `[ -e ${shellWord(target)} ] || { ${generate} | ${env.join("")}${
-              line(encryptArgv(root, step.path))
-            } && chmod 0600 ${shellWord(target)}; }`,
-          );
+          const encrypt = encryptArgv(root, step.path).slice(0, -1);
+          // No umask here: systemd-creds may create its host key's directory, which keeps the
+          // usual 0755; the file it writes is ciphertext, and is made 0600 before it is moved.
+          out.push(`  printf '%s\\n' "$key" | ${env.join("")}${line(encrypt)} ${temporary}`);
         } else {
-          out.push(
-            `[ -e ${shellWord(target)} ] || (umask 077 && ${generate} > ${shellWord(target)})`,
-          );
+          out.push(`  (umask 077; printf '%s\\n' "$key" > ${temporary})`);
         }
+        out.push(`  chmod 0600 ${temporary}`, `  mv ${temporary} ${target}`, "fi");
         break;
       }
       case "command":
@@ -170,13 +191,32 @@ export function renderScript(steps: readonly Step[], root: string, title: string
       case "remove": {
         const target = shellWord(under(root, step.path));
         if (step.what === "file") out.push(`rm -f ${target}`);
-        else if (step.what === "tree") out.push(`rm -rf ${target}`);
-        else out.push(`rmdir ${target} 2>/dev/null || true`);
+        else if (step.what === "data-dir") {
+          const marker = shellWord(`${under(root, step.path)}/${DATA_DIR_MARKER}`);
+          out.push(
+            `if [ -f ${marker} ]; then rm -rf ${target}; elif [ -e ${target} ]; then`,
+            `  echo ${
+              shellWord(
+                `Kept ${step.path}: it has no ${DATA_DIR_MARKER}, so fumi install did not make it.`,
+              )
+            } >&2`,
+            "fi",
+          );
+        } else out.push(`rmdir ${target} 2>/dev/null || true`);
         break;
       }
-      case "remove-user":
-        out.push(line(userdelArgv(root, step.name)));
+      case "remove-user": {
+        // Only the user install made (its comment), never root: as ./apply.ts checks.
+        const entry = shellWord(`^${step.name}:[^:]*:[^:]*:[^:]*:${USER_COMMENT}:`);
+        out.push(
+          `if grep -q ${entry} ${
+            under(root, "/etc/passwd")
+          } && [ "$(uid_of ${step.name})" != 0 ]; then`,
+          `  ${line(userdelArgv(root, step.name))}`,
+          "fi",
+        );
         break;
+      }
     }
   }
   out.push("");

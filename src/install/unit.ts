@@ -31,6 +31,8 @@ export type UnitCredential =
 export interface UnitOptions {
   readonly binary: string;
   readonly user: string;
+  /** The user's primary group. */
+  readonly group: string;
   readonly dataDir: string;
   readonly configPath: string;
   readonly credential: UnitCredential;
@@ -44,7 +46,7 @@ export const CREDENTIAL_NAME = "master-key";
 
 /** Renders fumi.service. */
 export function renderUnit(options: UnitOptions): string {
-  const { binary, user, dataDir, configPath, credential } = options;
+  const { binary, user, group, dataDir, configPath, credential } = options;
   const lines = [
     "# Written by fumi install. fumi uninstall removes it; fumi install --print-unit shows it.",
     "[Unit]",
@@ -56,7 +58,7 @@ export function renderUnit(options: UnitOptions): string {
     "Type=exec",
     `ExecStart=${binary} serve --config ${configPath}`,
     `User=${user}`,
-    `Group=${user}`,
+    `Group=${group}`,
     `WorkingDirectory=${dataDir}`,
     "Restart=on-failure",
     "RestartSec=5s",
