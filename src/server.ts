@@ -38,7 +38,14 @@ import {
   storeDeps,
 } from "./smtp/server/mod.ts";
 import { type OutboundWorker, startOutbound } from "./outbound/mod.ts";
-import { ErrorEvents, openStore, registerStoreMetrics, type Store } from "./store/mod.ts";
+import {
+  AuditLog,
+  type AuditValue,
+  ErrorEvents,
+  openStore,
+  registerStoreMetrics,
+  type Store,
+} from "./store/mod.ts";
 import { Greylist } from "./store/greylist.ts";
 import { reputationChecks, reputationSettings } from "./reputation/mod.ts";
 import { mailauthChecks } from "./mailauth/mod.ts";
@@ -91,6 +98,7 @@ export async function startServer(
     await new ErrorEvents(store.sql).add(recorded.map((e) => ({ ...e, node: config.hostname })));
   }, plainLog);
   const migrations = await loadMigrations();
+  const audit = new AuditLog(store.sql);
   let up = false;
   const ready = readiness({
     listenersUp: () => up,
@@ -180,6 +188,7 @@ export async function startServer(
       log.warn("created a self-signed certificate; import a real one with fumi cert import", {
         certificate: selfSigned.certificate.name,
       });
+      await audit.append(systemAudit("cert.self-signed", selfSigned.certificate.name));
     }
     const login = new Login({
       bans,
@@ -341,7 +350,18 @@ export async function startServer(
       certificates: store.certificates,
       log: log.child({ component: "acme" }),
     });
-    renewal = startRenewal({ acme, log });
+    renewal = startRenewal({
+      acme,
+      log,
+      // Each renewal by the server is in the audit log (fumi cert issue records its own).
+      onRun: (report) => {
+        for (const name of report.renewed) {
+          audit.append(systemAudit("cert.renew", name, { by: "acme" })).catch((error) =>
+            log.error("cannot record a renewal in the audit log", { error })
+          );
+        }
+      },
+    });
     // DMARC aggregate reports, each (domain, day) claimed in the database by one node.
     if (config.dmarc.send_reports && authResolver !== null) {
       dmarcSchedule = startReports({
@@ -455,6 +475,15 @@ function flowControl(config: Config, bans: Bans, log: Logger): FlowControl {
     isBanned: (ip) => bans.isBanned(ip),
     log,
   });
+}
+
+/** An audit row of a change the server made on its own (actor and source "system"). */
+function systemAudit(
+  action: string,
+  target: string,
+  details: Readonly<Record<string, AuditValue>> = {},
+) {
+  return { actor: "system", source: "system", action, target, details };
 }
 
 /**
