@@ -4,7 +4,8 @@
  * (src/mailauth, over a real Knot server on loopback) and the queued copy carries an ARC Set
  * sealed with example.org's DKIM RSA key. python3-dkim's ARC verifier, an independent one,
  * checks the chain: ours alone (i=1, cv=none), ours over a list host's set made by its
- * `arc_sign` (i=2, cv=pass), and ours over a chain broken on the way (i=2, cv=fail). Local
+ * `arc_sign` (i=2, cv=pass), and ours over a chain broken on the way (i=2, cv=fail); mailauth,
+ * the verifier of a Fumi MX further on, agrees. Local
  * copies and submitted mail are not sealed; a domain without a DKIM key forwards unsealed.
  *
  * @module
@@ -12,8 +13,8 @@
 
 import { dkimRecordName, dkimRecordText, zoneStrings } from "../src/dkim/mod.ts";
 import { testKey } from "../src/dkim/_test_keys.ts";
-import { StubResolver } from "../src/dns/mod.ts";
-import { mailauthChecks } from "../src/mailauth/mod.ts";
+import { type DnsRecord, FakeResolver, StubResolver } from "../src/dns/mod.ts";
+import { authenticate, mailauthChecks } from "../src/mailauth/mod.ts";
 import type { LogFields, Logger } from "../src/ops/log.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { arcpySign, arcpyVerify } from "./dkimpy.ts";
@@ -156,6 +157,29 @@ async function records(t: SmtpFixture): Promise<Record<string, string>> {
   };
 }
 
+/**
+ * What the next hop's verifier makes of the chain: mailauth, as a Fumi MX further on runs it
+ * (src/mailauth), with the records of `records` served by a fake resolver.
+ */
+async function nextHop(message: Uint8Array, records: Record<string, string>) {
+  const table: DnsRecord[] = Object.entries(records).map(([name, text]) => ({
+    type: "TXT",
+    name,
+    ttl: 300,
+    strings: (text.match(/.{1,255}/g) ?? []).map((part) => encoder.encode(part)),
+    text,
+  }));
+  const results = await authenticate({
+    message,
+    ip: "192.0.2.9",
+    helo: HOSTNAME,
+    sender: null,
+    hostname: "next.example",
+    resolver: new FakeResolver(table),
+  });
+  return results.arc;
+}
+
 /** A header field, unfolded, by name; the first from the top. */
 function field(message: Uint8Array, name: string): string | null {
   const text = decoder.decode(message);
@@ -201,6 +225,10 @@ Deno.test("a forward of MX mail is ARC-sealed by the forwarding domain; local co
     assertEquals(verdict.sets.map((s) => [s.instance, s.amsValid, s.asValid, s.cv, s.domain]), [
       [1, true, true, "none", "example.org"],
     ]);
+    assertEquals(await nextHop(entry.message, await records(t)), {
+      result: "pass",
+      sealer: "example.org",
+    });
     // bob's copies, through the same alias, are stored as received.
     const inbox = await t.inbox(t.bob.id);
     assertEquals(inbox.length, 2);
@@ -236,6 +264,10 @@ Deno.test("a message that came with a valid ARC set gets ours as i=2; a broken c
       [2, true, true, "pass", "example.org"],
       [1, true, true, "none", "lists.test"],
     ]);
+    assertEquals(await nextHop(entry.message, await records(t)), {
+      result: "pass",
+      sealer: "example.org",
+    });
 
     // Changed after the list sealed it: our check finds the chain failing, and says so.
     const changed = decoder.decode(await seal("via-list-changed"))
@@ -248,6 +280,7 @@ Deno.test("a message that came with a valid ARC set gets ours as i=2; a broken c
     const broken = await arcpyVerify(failed.message, await records(t));
     assertEquals(broken.cv, null, broken.reason);
     assertEquals(broken.sets[0]?.cv, "fail");
+    assertEquals((await nextHop(failed.message, await records(t))).result, "fail");
   });
 });
 
