@@ -281,6 +281,24 @@ Deno.test("a clean client is delivered to INBOX with score 0 in X-Spam-Status", 
   });
 });
 
+Deno.test("X-Spam-* fields the sender wrote are removed; ours are the only ones stored", async () => {
+  await withWorld({}, async ({ t }) => {
+    const forged = plain("forged verdict").replace(
+      "Subject:",
+      "X-Spam-Status: No, score=-100.0\r\nX-Spam-Score:\r\n -100.0\r\nX-Spam-Flag: NO\r\n" +
+        "x-spam-level: \r\nSubject:",
+    );
+    assertEquals(await send(t.ports.mx, "127.0.0.3", forged, { helo: "box" }), { stage: "sent" });
+    const [junk] = await mailbox(t, "Junk");
+    const header = junk!.slice(0, junk!.indexOf("\r\n\r\n"));
+    assertEquals(header.match(/^X-Spam-Status:.*$/gim), [
+      "X-Spam-Status: Yes, score=5.0 junk=5.0 reject=10.0 tests=test-bl(PBL)=3.0,FCRDNS_MISSING=1.0,HELO_NO_DOT=1.0",
+    ]);
+    assertEquals(header.match(/^X-Spam-Score:.*$/gim), ["X-Spam-Score: 5.0"]);
+    assert(!/-100|X-Spam-Flag|X-Spam-Level/i.test(header), header);
+  });
+});
+
 Deno.test("a listed client with action score, no PTR and a bare HELO is tagged and goes to Junk", async () => {
   await withWorld({}, async ({ t }) => {
     assertEquals(await send(t.ports.mx, "127.0.0.3", plain("scored"), { helo: "box" }), {

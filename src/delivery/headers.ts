@@ -186,16 +186,48 @@ export function missingSubmissionHeaders(
  */
 export function stripForgedAuthResults(message: Uint8Array, authservId: string): Uint8Array {
   const ours = authservId.toLowerCase();
-  const remove = headerFields(message).filter((field) =>
-    field.name.toLowerCase() === "authentication-results" &&
-    authservIdOf(field.value)?.toLowerCase() === ours
-  );
-  if (remove.length === 0) return message;
-  const removed = remove.reduce((n, f) => n + f.end - f.start, 0);
+  return removeFields(message, (name, value) =>
+    name.toLowerCase() === "authentication-results" &&
+    authservIdOf(value)?.toLowerCase() === ours);
+}
+
+/**
+ * The spam-verdict fields the MX writes (src/reputation: X-Spam-Score, X-Spam-Status) and
+ * those other filters use for the same verdict, which mail readers and Sieve scripts trust.
+ */
+export const SPAM_VERDICT_FIELDS: readonly string[] = [
+  "x-spam-status",
+  "x-spam-score",
+  "x-spam-flag",
+  "x-spam-level",
+];
+
+/**
+ * Removes the {@link SPAM_VERDICT_FIELDS} a message arrives with: on the MX they were written
+ * by the sender (or a hop we do not trust), never by us, and must not reach a mailbox next to
+ * our own verdict or instead of it. Like {@link stripForgedAuthResults}, touches only the
+ * header block and returns `message` itself when nothing is removed.
+ */
+export function stripForgedSpamFields(message: Uint8Array): Uint8Array {
+  return removeFields(message, (name) => SPAM_VERDICT_FIELDS.includes(name.toLowerCase()));
+}
+
+/**
+ * Removes the header fields `remove` picks (by unfolded name and raw value), each with its
+ * continuation lines; every other byte stays as it was. Returns `message` itself when nothing
+ * is removed.
+ */
+function removeFields(
+  message: Uint8Array,
+  remove: (name: string, value: string) => boolean,
+): Uint8Array {
+  const picked = headerFields(message).filter((field) => remove(field.name, field.value));
+  if (picked.length === 0) return message;
+  const removed = picked.reduce((n, f) => n + f.end - f.start, 0);
   const out = new Uint8Array(message.length - removed);
   let at = 0;
   let from = 0;
-  for (const field of remove) {
+  for (const field of picked) {
     out.set(message.subarray(from, field.start), at);
     at += field.start - from;
     from = field.end;

@@ -13,6 +13,7 @@ import {
   type ReceivedTrace,
   returnPath,
   stripForgedAuthResults,
+  stripForgedSpamFields,
 } from "./headers.ts";
 
 const encoder = new TextEncoder();
@@ -335,4 +336,32 @@ Deno.test("Authentication-Results from a check's tag: our one field, folded a re
   );
   assert(maxLine(field!) <= FOLD_AT, field!);
   assertEquals(authResultsFromTags("mx.example.org", [["Subject", "x"]]).field, null);
+});
+
+Deno.test("stripForgedSpamFields removes every X-Spam verdict field, folded ones whole, in the header only", () => {
+  const message = [
+    "X-Spam-Status: No, score=-100.0",
+    "Subject: test",
+    "x-spam-score :",
+    "\t-100.0",
+    "X-Spam-Flag: NO",
+    "X-Spam-Level: ",
+    "X-Spam-Report: kept, not a verdict field",
+    "",
+    "X-Spam-Status: body text stays",
+    "",
+  ].join("\r\n");
+  const out = decoder.decode(stripForgedSpamFields(encoder.encode(message)));
+  assertEquals(
+    out,
+    [
+      "Subject: test",
+      "X-Spam-Report: kept, not a verdict field",
+      "",
+      "X-Spam-Status: body text stays",
+      "",
+    ].join("\r\n"),
+  );
+  const clean = encoder.encode("Subject: x\r\n\r\nbody\r\n");
+  assert(stripForgedSpamFields(clean) === clean, "the same array when nothing is removed");
 });

@@ -59,7 +59,9 @@ export {
   receivedProtocol,
   type ReceivedTrace,
   returnPath,
+  SPAM_VERDICT_FIELDS,
   stripForgedAuthResults,
+  stripForgedSpamFields,
   type TagField,
   type TraceTls,
 } from "./headers.ts";

@@ -13,6 +13,7 @@ import {
   missingSubmissionHeaders,
   receivedHeader,
   stripForgedAuthResults,
+  stripForgedSpamFields,
 } from "../../../delivery/mod.ts";
 import { getFields, type HeaderBlock, parseAddressList, parseHeader } from "../../../mime/mod.ts";
 import { sealingResults } from "../../../mailauth/mod.ts";
@@ -60,6 +61,9 @@ export async function finishMessage(session: SmtpSession, content: Uint8Array[])
   // RFC 8601 §5: a field claiming to come from us was not written by us; whoever sent it,
   // it must not reach a mailbox looking like our verdict.
   message = stripForgedAuthResults(message, settings.hostname);
+  // Likewise a spam verdict that arrives with the message is the sender's, not ours (src/reputation
+  // adds ours); the MX takes none from outside. Submission keeps a user's own fields.
+  if (settings.role === "mx") message = stripForgedSpamFields(message);
   const header = message.subarray(0, parseHeader(message).bodyStart);
   const verdict = await passFilter(
     session,
