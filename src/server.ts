@@ -9,7 +9,7 @@ import { Acme, http01Handler, startRenewal, storedChallenges } from "./acme/mod.
 import { Bans } from "./auth/bans.ts";
 import { ensureAdministrator, type FirstAdministrator } from "./bootstrap.ts";
 import { CidrList, parseCidr, tryParseIp } from "./net/cidr.ts";
-import { openResolver } from "./dns/mod.ts";
+import { openResolver, type Resolver } from "./dns/mod.ts";
 import type { Config } from "./config/mod.ts";
 import { type HttpListener, serveHealth } from "./ops/health.ts";
 import { ErrorRecorder, flushErrors } from "./ops/error_events.ts";
@@ -47,7 +47,7 @@ import {
   type Store,
 } from "./store/mod.ts";
 import { Greylist } from "./store/greylist.ts";
-import { reputationChecks, reputationSettings } from "./reputation/mod.ts";
+import { reputationChecks, reputationSettings, startGreylistExpiry } from "./reputation/mod.ts";
 import { mailauthChecks } from "./mailauth/mod.ts";
 import { Delivery, Recipients } from "./delivery/mod.ts";
 import { DmarcReceiver, dmarcRecorder, type ReportSchedule, startReports } from "./dmarc/mod.ts";
@@ -115,6 +115,7 @@ export async function startServer(
   const tls: LiveTls[] = [];
   let expiry: ReturnType<typeof setInterval> | undefined;
   let renewal: { stop(): Promise<void> } | undefined;
+  let greylistExpiry: { stop(): Promise<void> } | undefined;
   let dmarcSchedule: ReportSchedule | undefined;
   let outbound: OutboundWorker | undefined;
   const stopListeners = async () => {
@@ -216,15 +217,25 @@ export async function startServer(
     );
     const queued = () => outbound?.wake();
     // Inbound reputation (DNS lists, FCrDNS, HELO, greylisting): the MX only, never submission.
+    // One resolver (and one cache) for reputation, mail authentication and DMARC reports.
+    let sharedResolver: Resolver | undefined;
+    const dnsResolver = async () => sharedResolver ??= await openResolver(config.dns);
     const reputation = reputationSettings(config);
     const mxChecks = reputation.enabled
       ? reputationChecks(reputation, {
-        resolver: await openResolver(config.dns),
+        resolver: await dnsResolver(),
         log: log.child({ component: "reputation" }),
         hostname: config.hostname,
         greylist: new Greylist(store.sql),
       })
       : [];
+    // Expired greylisting state goes on a timer, never inside an RCPT command.
+    if (reputation.enabled && reputation.greylisting.enabled) {
+      greylistExpiry = startGreylistExpiry(
+        new Greylist(store.sql),
+        log.child({ component: "reputation" }),
+      );
+    }
     // Mail authentication (SPF, DKIM, DMARC, ARC): the MX only; off by default in --dev,
     // which must stay offline. Its Authentication-Results field is the one the MX writes.
     // DMARC aggregate reports (src/dmarc): evaluations recorded by the checks below and sent
@@ -237,9 +248,7 @@ export async function startServer(
       log: dmarcLog,
     });
     const authEnabled = config.mailauth.enabled ?? !config.dev;
-    const authResolver = authEnabled || config.dmarc.send_reports
-      ? await openResolver(config.dns)
-      : null;
+    const authResolver = authEnabled || config.dmarc.send_reports ? await dnsResolver() : null;
     const authChecks = authEnabled && authResolver !== null
       ? mailauthChecks({
         hostname: config.hostname,
@@ -381,6 +390,7 @@ export async function startServer(
       up = false;
       clearInterval(expiry);
       await renewal?.stop();
+      await greylistExpiry?.stop();
       await dmarcSchedule?.stop();
       await stopListeners();
       await dmarcReceiver.idle();
@@ -404,6 +414,7 @@ export async function startServer(
   } catch (error) {
     clearInterval(expiry);
     await renewal?.stop();
+    await greylistExpiry?.stop();
     await dmarcSchedule?.stop();
     await stopListeners();
     await outbound?.stop();
