@@ -12,6 +12,7 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./assert.ts";
 import { createLogger } from "../src/ops/log.ts";
+import { assertOk, fumi, table } from "./cli.ts";
 import { ImapClient } from "./imap.ts";
 import { eventually, logFields, type OpsServer, withOpsServer } from "./ops_server.ts";
 import { GOOD_PASSWORD } from "./store.ts";
@@ -231,7 +232,7 @@ Deno.test("metrics: refused outside [metrics] allow (403) and without the bearer
 });
 
 Deno.test("readyz and healthz on the HTTP and the metrics listener", async () => {
-  await withOpsServer({}, async (server) => {
+  await withOpsServer({ selfSigned: true }, async (server) => {
     for (const port of [server.ports.http, server.ports.metrics]) {
       for (const path of ["/readyz", "/healthz"]) {
         const response = await fetch(`http://127.0.0.1:${port}${path}`);
@@ -245,6 +246,15 @@ Deno.test("readyz and healthz on the HTTP and the metrics listener", async () =>
     const post = await fetch(`http://127.0.0.1:${server.ports.http}/readyz`, { method: "POST" });
     await post.body?.cancel();
     assertEquals(post.status, 405);
+    // The certificate the server made for itself at first start is in the audit log.
+    const audit = await fumi(["audit", "--config", server.config], { env: server.env });
+    const rows = table(assertOk(audit)).map((r) => [r[2], r[3], r[4], r[5]]);
+    assertEquals(rows.find((r) => r[2] === "cert.self-signed"), [
+      "system",
+      "system",
+      "cert.self-signed",
+      "mail.example.org",
+    ]);
   });
 });
 

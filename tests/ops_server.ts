@@ -42,6 +42,8 @@ export interface OpsServerOptions {
   readonly config?: string;
   /** Addresses of the metrics listener (127.0.0.1 by default). */
   readonly metricsAddresses?: readonly string[];
+  /** No certificate imported: the server makes its self-signed one at first start. */
+  readonly selfSigned?: boolean;
 }
 
 let pki: TestPki | undefined;
@@ -84,25 +86,18 @@ export async function withOpsServer(
         options.config ?? "",
       ].join("\n"),
     );
-    // Before the server starts: the certificate (so it never makes a self-signed one), the
-    // domain and the user.
+    // Before the server starts: the certificate (so it never makes a self-signed one, unless
+    // asked to), the domain and the user.
     const leaf = await pki.issue(["mail.example.org", "localhost", "127.0.0.1"]);
     await Deno.writeTextFile(`${tmp}/chain.pem`, leaf.certPem + pki.caPem);
     await Deno.writeTextFile(`${tmp}/key.pem`, leaf.keyPem);
     const run = (argv: string[], stdin?: string) =>
       fumi([...argv, "--config", config], { env, ...(stdin ? { stdin } : {}) });
-    assertOk(
-      await run([
-        "cert",
-        "import",
-        "test",
-        "--cert",
-        `${tmp}/chain.pem`,
-        "--key",
-        `${tmp}/key.pem`,
-      ]),
-    );
-    assertOk(await run(["cert", "assign", "default", "test"]));
+    if (!options.selfSigned) {
+      const chain = ["--cert", `${tmp}/chain.pem`, "--key", `${tmp}/key.pem`];
+      assertOk(await run(["cert", "import", "test", ...chain]));
+      assertOk(await run(["cert", "assign", "default", "test"]));
+    }
     assertOk(await run(["domain", "add", "example.org"]));
     assertOk(
       await run(["user", "add", "alice@example.org", "--password-stdin"], `${GOOD_PASSWORD}\n`),
