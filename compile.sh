@@ -103,6 +103,13 @@ if [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=
   commit="$commit-dirty"
 fi
 mkdir -p dist
+# One build at a time in this checkout: the stamp is one file, and another run would overwrite it,
+# or its exit trap remove it, while this run's deno compile is including it. The lock is the open
+# file descriptor 9, released when this script exits, however it exits.
+command -v flock >/dev/null 2>&1 ||
+  fail "flock is not on PATH (util-linux; on macOS: brew install flock)" 2
+exec 9>dist/.compile.lock
+flock 9 || fail "cannot lock dist/.compile.lock"
 stamp=dist/build_info.json
 trap 'rm -f "$stamp"' EXIT
 printf '{"commit":"%s","date":"%s"}\n' "$commit" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$stamp"

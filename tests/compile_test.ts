@@ -196,3 +196,68 @@ Deno.test("compile.sh says what failed: no runtime, a bad DENORT_BIN, bad target
     }
   });
 });
+
+Deno.test("two compile.sh runs in one checkout take turns: each build embeds its own stamp", async () => {
+  await withTempDir(async (tmp) => {
+    // A `deno` first on PATH whose `compile` records the stamp it would embed, when it starts
+    // and when it ends, in one shared log; run A waits (up to 3 s) for run B to record before it
+    // ends, so runs that did not take turns show B inside A and A's stamp gone or replaced.
+    const log = `${tmp}/log`;
+    await Deno.writeTextFile(
+      `${tmp}/deno`,
+      [
+        "#!/bin/sh",
+        'if [ "$1" = compile ]; then',
+        "  stamp() { cat dist/build_info.json 2>/dev/null || echo missing; }",
+        `  echo "$RUN start $(stamp)" >> '${log}'`,
+        '  if [ "$RUN" = A ]; then',
+        "    i=0",
+        `    while [ $i -lt 30 ] && ! grep -q '^B ' '${log}'; do sleep 0.1; i=$((i + 1)); done`,
+        "  fi",
+        `  echo "$RUN end $(stamp)" >> '${log}'`,
+        "  exit 0",
+        "fi",
+        `exec '${Deno.execPath()}' "$@"`,
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    const start = (run: string) =>
+      new Deno.Command("bash", {
+        args: ["compile.sh", "--no-check", "--output", `${tmp}/fumi-${run}`],
+        cwd: REPO_ROOT,
+        env: cleanEnv({ RUN: run, PATH: `${tmp}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` }),
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const a = start("A");
+    // B starts once A's deno compile is running.
+    const deadline = Date.now() + 60_000;
+    while (!(await Deno.readTextFile(log).catch(() => "")).startsWith("A start")) {
+      assert(Date.now() < deadline, "run A never reached deno compile");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const b = start("B");
+    const [ranA, ranB] = await Promise.all([a, b]);
+    const decoder = new TextDecoder();
+    assertEquals(ranA.code, 0, decoder.decode(ranA.stderr));
+    assertEquals(ranB.code, 0, decoder.decode(ranB.stderr));
+    const lines = (await Deno.readTextFile(log)).trimEnd().split("\n");
+    assertEquals(lines.map((l) => l.split(" ").slice(0, 2).join(" ")), [
+      "A start",
+      "A end",
+      "B start",
+      "B end",
+    ], lines.join("\n"));
+    const stamps = lines.map((l) => l.split(" ").slice(2).join(" "));
+    for (const stamp of stamps) assertMatch(stamp, /^\{"commit":"[0-9a-f]{40}(-dirty)?","date":/);
+    assertEquals(stamps[0], stamps[1], "A's stamp changed while A was building");
+    assertEquals(stamps[2], stamps[3]);
+    await Deno.stat(`${REPO_ROOT}/dist/build_info.json`).then(
+      () => assert(false, "dist/build_info.json was left behind"),
+      (error) => assert(error instanceof Deno.errors.NotFound),
+    );
+  });
+});

@@ -2,8 +2,8 @@
  * Where `fumi version` learns its commit and build date.
  *
  * A compiled binary carries `dist/build_info.json`, which compile.sh writes, embeds with
- * `--include`, and removes from the work tree again. Run from source there is no such file:
- * the commit is read from the checkout's `.git` (HEAD, then the branch's ref, loose or packed;
+ * `--include`, and removes from the work tree again. Run from source, that file is not read even
+ * while a build is under way (it is that build's, not this checkout's): the commit is read from the checkout's `.git` (HEAD, then the branch's ref, loose or packed;
  * plain file reads, since Fumi may not run programs such as git) and the build date is "from
  * source". What cannot be found is "unknown", never a guess.
  *
@@ -32,10 +32,18 @@ export const readTextOrNull: ReadText = async (url) => {
   }
 };
 
-/** The build stamp of a compiled binary, else what the source checkout says. */
-export async function buildInfo(read: ReadText = readTextOrNull, root = ROOT): Promise<BuildInfo> {
-  const stamp = parseStamp(await read(new URL("dist/build_info.json", root)));
-  if (stamp) return stamp;
+/**
+ * The build stamp of a compiled binary (`standalone`), else what the source checkout says.
+ */
+export async function buildInfo(
+  read: ReadText = readTextOrNull,
+  root = ROOT,
+  standalone = Deno.build.standalone,
+): Promise<BuildInfo> {
+  if (standalone) {
+    const stamp = parseStamp(await read(new URL("dist/build_info.json", root)));
+    if (stamp) return stamp;
+  }
   return {
     commit: await gitCommit(read, new URL(".git/", root)) ?? "unknown",
     date: "from source",

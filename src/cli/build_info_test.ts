@@ -32,13 +32,26 @@ Deno.test("gitCommit is null when it cannot know", async () => {
 
 Deno.test("buildInfo prefers the compiled stamp, else the checkout, else unknown", async () => {
   const stamp = { "/repo/dist/build_info.json": `{"commit":"${A}","date":"2026-11-28T07:00:00Z"}` };
-  assertEquals(await buildInfo(files(stamp), root), { commit: A, date: "2026-11-28T07:00:00Z" });
-  assertEquals(await buildInfo(files({ "/repo/.git/HEAD": B }), root), {
+  assertEquals(await buildInfo(files(stamp), root, true), {
+    commit: A,
+    date: "2026-11-28T07:00:00Z",
+  });
+  assertEquals(await buildInfo(files({ "/repo/.git/HEAD": B }), root, true), {
     commit: B,
     date: "from source",
   });
-  assertEquals(await buildInfo(files({ "/repo/dist/build_info.json": "[]" }), root), {
+  assertEquals(await buildInfo(files({ "/repo/dist/build_info.json": "[]" }), root, true), {
     commit: "unknown",
     date: "from source",
   });
+});
+
+Deno.test("from source, a stamp that a build under way left in dist/ is not this checkout's", async () => {
+  const building = {
+    "/repo/dist/build_info.json": `{"commit":"${A}","date":"2026-11-28T07:00:00Z"}`,
+    "/repo/.git/HEAD": B,
+  };
+  assertEquals(await buildInfo(files(building), root, false), { commit: B, date: "from source" });
+  // What `fumi version` from source uses: this process is not a compiled binary.
+  assertEquals(Deno.build.standalone, false);
 });
