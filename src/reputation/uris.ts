@@ -4,8 +4,10 @@
  * encoding (RFC 2045 §6.7 quoted-printable, §6.8 base64) and the charset are decoded, and in
  * HTML after character references (`&#46;`, `&period;`) are.
  *
- * Bounded: at most `maxDomains` distinct domains (the first found, sender and From first), and
- * at most {@link MAX_SCAN} decoded characters of body text are scanned.
+ * Bounded: at most `maxDomains` distinct domains (the first found, sender and From first); at
+ * most {@link MAX_SCAN} decoded characters of body text are scanned, and no more of a part's
+ * encoded octets are decoded than can give them; at most {@link CANDIDATES_PER_DOMAIN} ×
+ * `maxDomains` distinct URL hosts (as written) are examined, each once however often it occurs.
  *
  * @module
  */
@@ -25,6 +27,10 @@ import { normalizeDomain } from "../util/address.ts";
 
 /** The most body text scanned for URLs, in characters. */
 export const MAX_SCAN = 2 * 1024 * 1024;
+/** Distinct URL hosts (as written) examined per domain wanted, at most. */
+export const CANDIDATES_PER_DOMAIN = 10;
+/** The longest host name (RFC 1035 §2.3.4); longer candidates are not names. */
+const MAX_HOST = 253;
 
 /** A domain found in a message, and where. */
 export interface FoundDomain {
@@ -86,11 +92,20 @@ export function messageDomains(
   }
   if (found.length >= maxDomains) return found;
   let budget = MAX_SCAN;
-  for (const text of bodyTexts(raw, parseStructure(raw))) {
+  // Each distinct host as written is normalised once: a body repeating one URL costs one
+  // normalisation, and a body of many junk hosts at most CANDIDATES_PER_DOMAIN × maxDomains.
+  const examined = new Set<string>();
+  const maxCandidates = CANDIDATES_PER_DOMAIN * maxDomains;
+  for (const text of bodyTexts(raw, parseStructure(raw), () => budget)) {
     const scanned = text.length > budget ? text.slice(0, budget) : text;
     budget -= scanned.length;
-    for (const host of urlHosts(scanned)) {
-      if (!add(host, "body")) return found;
+    for (const candidate of urlHosts(scanned)) {
+      if (candidate.length > MAX_HOST) continue;
+      const key = candidate.toLowerCase();
+      if (examined.has(key)) continue;
+      if (examined.size >= maxCandidates) return found;
+      examined.add(key);
+      if (!add(candidate, "body")) return found;
     }
     if (budget <= 0) break;
   }
@@ -100,15 +115,22 @@ export function messageDomains(
 /** URL schemes followed by a host: `http://`, `https://`, and bare `www.` names. */
 const URL_HOST = /\b(?:https?:\/\/(?:[^\s\/?#@"'<>]*@)?|(?=www\.))([^\s\/?#:"'<>()\[\]\\]+)/gi;
 
-/** The hosts of the URLs in a text, in order. */
-export function urlHosts(text: string): string[] {
-  const hosts: string[] = [];
-  for (const match of text.matchAll(URL_HOST)) hosts.push(match[1]!);
-  return hosts;
+/** The hosts of the URLs in a text, in order, found as they are asked for. */
+export function* urlHosts(text: string): Generator<string> {
+  for (const match of text.matchAll(URL_HOST)) yield match[1]!;
 }
 
-/** The decoded texts of a message's text/plain and text/html parts, forwarded ones included. */
-export function* bodyTexts(raw: Uint8Array, root: BodyPart): Generator<string> {
+/**
+ * The decoded texts of a message's text/plain and text/html parts, forwarded ones included.
+ * `budget` says how many more characters the caller will read: of each part, no more encoded
+ * octets are decoded than can give that many (a base64 part of 30 MB is not decoded whole to
+ * scan its first 2 MiB).
+ */
+export function* bodyTexts(
+  raw: Uint8Array,
+  root: BodyPart,
+  budget: () => number = () => Infinity,
+): Generator<string> {
   const stack: BodyPart[] = [root];
   while (stack.length > 0) {
     const part = stack.pop()!;
@@ -121,10 +143,29 @@ export function* bodyTexts(raw: Uint8Array, root: BodyPart): Generator<string> {
       continue;
     }
     if (part.type !== "text" || (part.subtype !== "plain" && part.subtype !== "html")) continue;
-    const bytes = transferDecode(raw.subarray(part.bodyStart, part.end), part.encoding);
+    const left = budget();
+    if (left <= 0) return;
+    const encoded = raw.subarray(part.bodyStart, part.end);
+    const needed = encodedOctets(left, part.encoding);
+    const bytes = transferDecode(
+      encoded.length > needed ? encoded.subarray(0, needed) : encoded,
+      part.encoding,
+    );
     const text = charsetDecode(bytes, getParam(part.params, "charset") ?? "us-ascii");
     yield part.subtype === "html" ? decodeHtmlReferences(text) : text;
   }
+}
+
+/**
+ * The most encoded octets that can decode to `chars` characters (a character is at least one
+ * octet): base64 (RFC 2045 §6.8) gives 3 octets per 4 characters, plus its line breaks (76
+ * characters and CRLF); quoted-printable (§6.7) at worst 1 octet per `=XX`; anything else 1:1.
+ */
+function encodedOctets(chars: number, encoding: string): number {
+  if (!Number.isFinite(chars)) return Infinity;
+  if (encoding === "base64") return Math.ceil((chars * 4) / 3 * (78 / 76)) + 4;
+  if (encoding === "quoted-printable") return chars * 3;
+  return chars;
 }
 
 /** The octets of a body with its transfer encoding removed (RFC 2045 §6). */
