@@ -151,6 +151,16 @@ Deno.test("export-mbox then import-mbox gives the same messages, From lines incl
       ]);
     });
 
+    // The quota holds: what does not fit is skipped, and the summary says why.
+    await store.accounts.create({
+      address: "carol@example.org",
+      password: GOOD_PASSWORD,
+      quotaBytes: 100, // smaller than any of the messages
+    });
+    assertEquals(ok(await fumi(["import-mbox", "carol@example.org", file], { env, cwd: tmp })), [
+      "Imported 0 message(s) into carol@example.org; skipped 4: 4 over quota.",
+    ]);
+
     const notMbox = `${tmp}/not.mbox`;
     await Deno.writeTextFile(notMbox, "hello\nworld\n");
     const refused = await fumi(["import-mbox", "bob@example.org", notMbox], { env, cwd: tmp });
