@@ -30,9 +30,10 @@ export class Browser {
     headers.set("host", new URL(ORIGIN).host);
     if (!headers.has("accept")) headers.set("accept", "text/html");
     const method = (init.method ?? "GET").toUpperCase();
-    if (method !== "GET" && !headers.has("origin")) headers.set("origin", ORIGIN);
-    if (method !== "GET" && !headers.has("sec-fetch-site")) {
-      headers.set("sec-fetch-site", "same-origin");
+    // A test that gives Origin itself gives Sec-Fetch-Site too, or none.
+    if (method !== "GET" && !headers.has("origin")) {
+      headers.set("origin", ORIGIN);
+      if (!headers.has("sec-fetch-site")) headers.set("sec-fetch-site", "same-origin");
     }
     if (this.cookies.size > 0) {
       headers.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));

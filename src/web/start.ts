@@ -63,6 +63,9 @@ export async function startWebmail(options: WebmailOptions): Promise<RunningWebm
     handler: webHandler(app),
     log: options.log,
   });
+  options.log.info("listening", {
+    endpoints: listener.endpoints.map((e) => `${e.address}:${e.port}`).join(" "),
+  });
   const purge = setInterval(() => {
     sessions.purge().catch((error) => options.log.error("cannot purge web sessions", { error }));
   }, PURGE_EVERY_MS);

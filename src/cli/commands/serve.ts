@@ -27,7 +27,6 @@ export const serveCommand: Command = {
       write: (line) => io.err(line),
     });
     const server = await startServer(config, io.env, log);
-    const { listeners } = config;
     io.out(
       `Fumi ${denoJson.version} is running for ${config.hostname}${dev ? " (dev mode)" : ""}.`,
     );
@@ -50,9 +49,14 @@ export const serveCommand: Command = {
       const where = listener.endpoints.map((e) => hostPort(e.address, e.port)).join(", ");
       io.out(`  ${`${listener.name}:`.padEnd(15)} ${where}`);
     }
-    io.out(
-      `  not served yet: HTTPS ${listeners.https.port} (it arrives with its issue)`,
-    );
+    for (const endpoint of server.web?.listener.endpoints ?? []) {
+      const port = endpoint.port === 443 ? "" : `:${endpoint.port}`;
+      io.out(
+        `  webmail:        https://${config.hostname}${port}/ (on ${
+          hostPort(endpoint.address, endpoint.port)
+        })`,
+      );
+    }
     const admin = server.firstAdministrator;
     if (admin) {
       io.out(`Created the administrator ${admin.address}.`);
