@@ -1,6 +1,6 @@
 import { assertEquals } from "../../tests/assert.ts";
 import { addressQuery, type DnsList, interpret, parseCodeRange } from "./lists.ts";
-import { SPAMHAUS_DBL, SPAMHAUS_ZEN } from "./presets.ts";
+import { DNSWL, SPAMHAUS_DBL, SPAMHAUS_ZEN } from "./presets.ts";
 import { toList } from "./settings.ts";
 
 const zen = toList(SPAMHAUS_ZEN, "ip");
@@ -75,4 +75,23 @@ Deno.test("toList: a DQS zone takes the known list's codes", () => {
   assertEquals(list.codes.length, SPAMHAUS_ZEN.codes!.length);
   const unknown = toList({ name: "other", zone: "bl.example.net" }, "ip");
   assertEquals([unknown.codes.length, unknown.weight, unknown.action], [0, 1, "score"]);
+});
+
+Deno.test("DNSWL preset: trust none weighs 0 and vouches for nothing; low to high accept; .255 refuses", () => {
+  const dnswl = toList(DNSWL, "ip");
+  const hit = (code: string) => {
+    const meaning = interpret(dnswl, [code]);
+    return meaning.kind === "listed"
+      ? [meaning.hits[0]!.meaning, meaning.hits[0]!.weight, meaning.hits[0]!.action]
+      : meaning.kind;
+  };
+  // 127.0.<category>.<trust>: trust 0 is "none", a known sender that also sends spam.
+  assertEquals(hit("127.0.5.0"), ["trust none", 0, "score"]);
+  assertEquals(hit("127.0.20.0"), ["trust none", 0, "score"]);
+  assertEquals(hit("127.0.5.1"), ["trusted", -2, "accept"]);
+  assertEquals(hit("127.0.15.3"), ["trusted", -2, "accept"]);
+  assertEquals(hit("127.0.0.255"), "refused");
+  // Undocumented codes are not listings.
+  assertEquals(hit("127.0.5.4"), "not-listed");
+  assertEquals(hit("127.0.0.0"), "not-listed");
 });

@@ -64,7 +64,15 @@ export const SPAMHAUS_DBL: ListEntry = {
   ],
 };
 
-/** DNSWL.org: 127.0.<category>.<trust 0-3>; trusted senders are exempt. */
+/** DNSWL.org's categories (the third octet of its codes): 2-15 and 20 are documented. */
+const DNSWL_CATEGORIES = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 20];
+
+/**
+ * DNSWL.org: 127.0.<category>.<trust>. Trust 0 ("none": known, but also a source of spam) is
+ * no trust: named in X-Spam-Status, weight 0, neither accepted nor exempt from greylisting.
+ * Trust 1-3 (low, medium, high) vouches for the client. 127.0.0.255: query limit exceeded.
+ * A range cannot say "last octet 0", so each category has its own two entries.
+ */
 export const DNSWL: ListEntry = {
   name: "dnswl",
   zone: "list.dnswl.org",
@@ -72,7 +80,10 @@ export const DNSWL: ListEntry = {
   action: "accept",
   codes: [
     { code: "127.0.0.255", meaning: "query limit exceeded", refused: true },
-    { code: "127.0.0.0-127.0.255.254", meaning: "listed" },
+    ...DNSWL_CATEGORIES.flatMap((category): CodeEntry[] => [
+      { code: `127.0.${category}.0`, meaning: "trust none", weight: 0, action: "score" },
+      { code: `127.0.${category}.1-127.0.${category}.3`, meaning: "trusted" },
+    ]),
   ],
 };
 
