@@ -127,6 +127,10 @@ function reputationSchema() {
         "protonmail.ch",
       ]),
     }).prefault({}),
+  }).refine((r) => r.junk_score < r.reject_score, {
+    // Otherwise no message would ever reach Junk: it would be refused first.
+    message: "junk_score must be below reject_score",
+    path: ["junk_score"],
   }).prefault({});
 }
 

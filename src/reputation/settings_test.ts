@@ -42,3 +42,11 @@ Deno.test("[reputation] config: codes, actions and zones are validated", () => {
   );
   assertEquals(bad({ greylisting: { enabled: true, delay: "1m" } }), "");
 });
+
+Deno.test("[reputation]: junk_score must be below reject_score", () => {
+  const result = configSchema.safeParse({ reputation: { junk_score: 10, reject_score: 10 } });
+  assertEquals(result.success, false);
+  assertMatch(JSON.stringify(result.error?.issues), /junk_score must be below reject_score/);
+  assertEquals(section({ junk_score: 3, reject_score: 4 }).junk_score, 3);
+  assertEquals(section({ reject_score: 20 }).junk_score, 5);
+});
