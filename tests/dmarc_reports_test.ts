@@ -22,11 +22,13 @@ import { DmarcReports } from "../src/store/dmarc_reports.ts";
 import type { Store } from "../src/store/mod.ts";
 import { parseAddress } from "../src/util/address.ts";
 import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
-import { assertOk, type Env, fumi, table, withCommandDatabase } from "./cli.ts";
+import { assertOk, type Env, fumi, storeFor, table, withCommandDatabase } from "./cli.ts";
 import { type DnsServer, startDnsServer } from "./dns_server.ts";
 import { type SmtpFixture, withSmtp } from "./smtp.ts";
 import { runTool } from "./smtp_clients.ts";
 import { GOOD_PASSWORD } from "./store.ts";
+import { makeTestPki } from "./tls.ts";
+import { SERVER_URL, withSharedDatabase } from "./two_servers.ts";
 
 const HOSTNAME = "mail.example.org";
 const SCHEMA = new URL("./fixtures/dmarc_aggregate.xsd", import.meta.url).pathname;
@@ -47,6 +49,8 @@ const ZONES: Record<string, string> = {
   ),
   "other.test": zone("other.test", '@ TXT "v=spf1 -all"'),
   "unverified.test": zone("unverified.test", '@ TXT "v=spf1 -all"'),
+  // A reporter without SPF or DMARC records of its own: its reports are delivered all the same.
+  "receiver.example": zone("receiver.example", ""),
   // RFC 7489 §7.1: example.org agrees to receive sender.test's reports.
   "example.org": zone("example.org", 'sender.test._report._dmarc TXT "v=DMARC1"'),
 };
@@ -419,4 +423,66 @@ Deno.test("DMARC reports: reports received from Google (.xml.gz) and Microsoft (
     assertEquals(usage.code, 2);
     assertEquals((await run(["dmarc"])).code, 2);
   });
+});
+
+Deno.test({
+  name:
+    "fumi serve: [dmarc] send_reports records MX mail for rua domains; a report sent in is read",
+  // Needs PostgreSQL, as every test of a real `fumi serve` with its CLI (tests/two_servers.ts).
+  ignore: SERVER_URL === null,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "fumi-dmarc-serve-" });
+    const pki = await makeTestPki();
+    let dns: DnsServer | null = null;
+    try {
+      dns = await startDnsServer(ZONES);
+      const config = [
+        `hostname = "${HOSTNAME}"`,
+        "[dns]",
+        `nameservers = ["${dns.address}:${dns.port}"]`,
+        `timeout = "2s"`,
+        "attempts = 1",
+        // --dev leaves both off unless asked for.
+        "[mailauth]",
+        "enabled = true",
+        "[dmarc]",
+        "send_reports = true",
+        "",
+      ].join("\n");
+      await withSharedDatabase(dir, pki, "bob@example.org", 90_000, async ({ env, serve }) => {
+        const { ports } = await serve("mx", ["smtp"], config);
+        await swaks(ports.smtp!, dir, "a@sender.test", message("A <a@sender.test>", "served"));
+        // A report from Google about example.org (hosted here), sent in over the MX.
+        const google = await Deno.readFile(new URL("dmarc_google.xml.gz", FIXTURES));
+        const mail = reportMail("application/gzip", "google.com!example.org!1.xml.gz", google);
+        await swaks(ports.smtp!, dir, "reports@receiver.example", new TextDecoder().decode(mail));
+        const store = await storeFor(env);
+        try {
+          await until("the evaluation", async () => (await evaluationCount(store)) === 1);
+          const [row] = await store.sql<{ policy_domain: string; rua: string[] }[]>`
+            select policy_domain, rua from dmarc_evaluations`;
+          assertEquals(row!.policy_domain, "sender.test");
+          assertEquals(row!.rua, ["mailto:dmarc@example.org", "mailto:rua@unverified.test"]);
+          await until("the received report", async () => {
+            const [n] = await store.sql<{ n: number }[]>`
+              select count(*)::int as n from dmarc_received_reports`;
+            return n!.n === 1;
+          });
+        } finally {
+          await store.close();
+        }
+        const shown = table(
+          assertOk(await fumi(["dmarc", "reports", "example.org", "--days", "3650"], { env })),
+        );
+        assertEquals(shown.slice(1).map((r) => [r[1], r[2], r[3]]), [
+          ["google.com", "192.0.2.25", "12"],
+          ["google.com", "203.0.113.66", "3"],
+        ]);
+      });
+    } finally {
+      await dns?.stop();
+      await pki.remove();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
