@@ -136,5 +136,14 @@ Deno.test("fumi status: listeners, certificates, queue, bans and last errors of 
       line ?? "",
       new RegExp(`^ {2}imap +127\\.0\\.0\\.1:${port} +down \\(connection refused\\)$`),
     );
+
+    // The database unreachable (another URL): the listeners are still shown, and it is named.
+    const noDatabase = await fumi(["status", "--dev", "--config", server.config], {
+      env: { ...server.env, FUMI_DATABASE_URL: `postgres://postgres@127.0.0.1:${freePort()}/x` },
+    });
+    assertEquals(noDatabase.code, 1);
+    assertEquals(noDatabase.err, ["fumi: Not healthy: the database is down"]);
+    assertEquals(noDatabase.out.filter((l) => l.endsWith(" up")).length, 5);
+    assertMatch(noDatabase.out.at(-1)!, /^Database: cannot be opened \(.*ECONNREFUSED/);
   });
 });

@@ -18,8 +18,8 @@
  */
 
 import { type Config, LISTENER_NAMES } from "../../config/mod.ts";
-import { activeBans, ErrorEvents, openStore, queueGauges } from "../../store/mod.ts";
-import { FumiError } from "../../util/errors.ts";
+import { activeBans, ErrorEvents, openStore, queueGauges, type Store } from "../../store/mod.ts";
+import { ConfigError, FumiError } from "../../util/errors.ts";
 import { expectPositional, parseArgs } from "../args.ts";
 import type { Command } from "../command.ts";
 import { commandLogger, configFor } from "../context.ts";
@@ -53,16 +53,25 @@ export const statusCommand: Command = {
     const problems: string[] = [];
     // --dev: the defaults `fumi serve --dev` runs with (loopback, high ports).
     const config = await configFor(io, args, { dev: args.booleans.has("dev") });
-    const store = await openStore(config, io.env, commandLogger(io));
+    const now = new Date();
+    io.out(`Fumi on ${config.hostname}, ${now.toISOString().replace(/\.\d+Z$/, "Z")}`);
+    io.out("Listeners:");
+    for (const probe of await probeListeners(config)) {
+      const where = hostPort(probe.address, probe.port);
+      io.out(`  ${probe.listener.padEnd(12)} ${where.padEnd(22)} ${probe.problem ?? "up"}`);
+      if (probe.problem !== null) problems.push(`${probe.listener} is down`);
+    }
+    // The listeners are shown even when the database is what is down.
+    let store: Store;
     try {
-      const now = new Date();
-      io.out(`Fumi on ${config.hostname}, ${now.toISOString().replace(/\.\d+Z$/, "Z")}`);
-      io.out("Listeners:");
-      for (const probe of await probeListeners(config)) {
-        const where = hostPort(probe.address, probe.port);
-        io.out(`  ${probe.listener.padEnd(12)} ${where.padEnd(22)} ${probe.problem ?? "up"}`);
-        if (probe.problem !== null) problems.push(`${probe.listener} is down`);
-      }
+      store = await openStore(config, io.env, commandLogger(io));
+    } catch (error) {
+      if (error instanceof ConfigError) throw error; // a wrong master key: a usage error
+      const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      io.out(`Database: cannot be opened (${why})`);
+      throw new FumiError(`Not healthy: ${[...problems, "the database is down"].join("; ")}`);
+    }
+    try {
       io.out("Certificates:");
       const certificates = await store.certificates.list();
       if (certificates.length === 0) io.out("  none");
