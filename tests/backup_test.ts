@@ -187,7 +187,14 @@ Deno.test("backup and restore: IMAP shows the same mail; damage is refused; --in
 
     await t.step("--include-key restores into a data directory with no master key", async () => {
       const keyed = `${tmp}/keyed.backup`;
-      const withPass = { ...env, FUMI_BACKUP_PASSPHRASE: PASSPHRASE };
+      // This time with a configuration file, which the backup carries too.
+      const configText = '[limits]\nmax_message_size = "10M"\n';
+      await Deno.writeTextFile(`${tmp}/fumi.toml`, configText);
+      const withPass = {
+        ...env,
+        FUMI_BACKUP_PASSPHRASE: PASSPHRASE,
+        FUMI_CONFIG: `${tmp}/fumi.toml`,
+      };
       const out = ok(await fumi(["backup", "--include-key", keyed], { env: withPass, cwd: tmp }));
       assertStringIncludes(out[0]!, "master key included");
       await withTarget(tmp, "keyed", async (target) => {
@@ -202,12 +209,14 @@ Deno.test("backup and restore: IMAP shows the same mail; damage is refused; --in
         assertStringIncludes(noPass.err.at(-1)!, "does not include its master key");
 
         const restoredOut = ok(
-          await fumi(["restore", keyed], {
+          await fumi(["restore", keyed, "--write-config", "restored.toml"], {
             env: { ...target, FUMI_BACKUP_PASSPHRASE: PASSPHRASE },
             cwd: tmp,
           }),
         );
         assert(restoredOut.some((l) => l.includes("master key from the backup")));
+        assertStringIncludes(restoredOut.at(-1)!, "is in restored.toml");
+        assertEquals(await Deno.readTextFile(`${tmp}/restored.toml`), configText);
         assert((await listDir(target.FUMI_DATA_DIR!)).includes("master.key"));
         assertEquals(
           (await Deno.readTextFile(`${target.FUMI_DATA_DIR}/master.key`)).trim(),
