@@ -4,8 +4,10 @@
  * Each local account gets one copy, into INBOX (or its Junk mailbox when a filter quarantined
  * the message), starting with its own Return-Path and Delivered-To (RFC 5321 §4.4). Remote
  * recipients, given by the client or reached through alias forwards, are queued with the
- * message as received (no Return-Path or Delivered-To: those belong to final delivery). The
- * copies and the queue entry commit together or not at all, before the caller answers 250.
+ * message as received (no Return-Path or Delivered-To: those belong to final delivery); forwards
+ * of mail received as MX go ARC-sealed (RFC 8617) by the hosted domain that forwarded them, a
+ * queue entry per such domain. The copies and the queue entries commit together or not at all,
+ * before the caller answers 250.
  *
  * @module
  */

@@ -1,5 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
 import { GOOD_PASSWORD, sampleMessage, type TestStore, withStore } from "../../tests/store.ts";
+import { arcpyVerify } from "../../tests/dkimpy.ts";
+import { dkimRecordName, dkimRecordText } from "../dkim/mod.ts";
 import { silentLogger } from "../ops/log.ts";
 import { OverQuotaError, type PreparedQueueEntry, Queue, type TxSql } from "../store/mod.ts";
 import { type MailAddress, parseAddress } from "../util/address.ts";
@@ -261,5 +263,65 @@ Deno.test("over quota: OverQuotaError, nothing stored, nothing queued", async ()
     assertEquals(await counts(t), { messages: 0, queued: 0, rcpts: 0 });
     assertEquals(await mailbox(bob.id), []);
     assertEquals((await t.store.accounts.getById(bob.id)).usedBytes, 0);
+  });
+});
+
+Deno.test("MX forwards are ARC-sealed by the domain that forwarded them, a queue entry each", async () => {
+  await withStore(async (t) => {
+    const { alice, accept, mailbox } = await setUp(t);
+    const { store } = t;
+    await store.aliases.add("fwd@example.net", ["y@remote.example"]);
+    await store.dkimKeys.rotate("example.org");
+    await store.dkimKeys.rotate("example.net");
+    const records: Record<string, string> = {};
+    for (const domain of ["example.org", "example.net"]) {
+      for (const key of await store.dkimKeys.published(domain)) {
+        records[dkimRecordName(key.selector, domain)] = dkimRecordText(
+          key.algorithm,
+          key.publicKey,
+        );
+      }
+    }
+    const authentication = {
+      authResults: "mx.example.org; spf=pass smtp.mailfrom=sender@remote.example; arc=none",
+      chain: "none" as const,
+    };
+    const result = await accept(["fwd@example.org", "fwd@example.net"], { authentication });
+    const entries = await Promise.all(
+      (await store.queue.list()).map((s) => store.queue.read(s.id)),
+    );
+    assertEquals(entries.length, 2);
+    assertEquals(result.queueId, entries[0]!.id);
+    const sealers = entries.map((entry) => {
+      const text = decoder.decode(entry.message);
+      assert(text.endsWith(RAW), "the message follows the set unchanged");
+      return [
+        entry.recipients.map((r) => r.address).join(),
+        /^ARC-Seal: i=1; a=rsa-sha256; cv=none; d=([a-z.]+);/.exec(text)?.[1],
+      ];
+    });
+    assertEquals(sealers, [["x@remote.example", "example.org"], [
+      "y@remote.example",
+      "example.net",
+    ]]);
+    for (const entry of entries) {
+      assertEquals((await arcpyVerify(entry.message, records)).cv, "pass");
+    }
+    // The local copy through the same alias is stored as received.
+    assertEquals((await mailbox(alice.id))[0]!.includes("ARC-Seal:"), false);
+
+    // Without this hop's results (no check ran), or submitted by an account: not sealed.
+    await accept(["fwd@example.org"]);
+    await accept(["fwd@example.org"], {
+      authentication,
+      account: { id: alice.id, address: alice.address },
+    });
+    const later = await Promise.all(
+      (await store.queue.list()).slice(2).map((s) => store.queue.read(s.id)),
+    );
+    assertEquals(later.length, 2);
+    for (const entry of later) {
+      assertEquals(decoder.decode(entry.message).includes("ARC-Seal:"), false);
+    }
   });
 });
