@@ -11,13 +11,14 @@
  *   oversigned) and every DKIM-Signature the message carries, so a signature removed or changed
  *   after this hop shows. It signs no ARC field: ARC-Seals MUST NOT be signed (§4.1.2), and the
  *   AAR of this set is signed by its seal (§5.1.1), which covers the whole chain; nor
- *   Authentication-Results, which later hops remove (RFC 8601 §5; §4.1.2 says SHOULD NOT).
+ *   Authentication-Results, which later hops may remove (RFC 8601 §5; §4.1.2 advises against
+ *   signing them).
  * - ARC-Seal (AS, §4.1.3): tags `i`, `a`, `cv`, `d`, `s`, `t`, `b`, no `h=` or `bh=`; signed
  *   over every ARC Set in increasing instance order, each as AAR, AMS, AS, relaxed header
  *   canonicalisation, this set's AS last with an empty `b=` (§5.1.1). With `cv=fail` it signs
  *   only its own set (§5.1.2).
  *
- * `cv=` (§4.1.3, §5.1 step 4) is the chain validation status this hop found (src/mailauth):
+ * `cv=` (§4.1.3, §5.1) is the chain validation status this hop found (§5.2, src/mailauth):
  * `none` for the first set, `pass` or `fail` after it. No set is added when the chain already
  * has 50 (§4.2.1) or its newest seal says `cv=fail` (§5.1 step 2: the chain has ended), nor
  * when the status does not fit the fields (a chain the check could not conclude on).
