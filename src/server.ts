@@ -52,6 +52,7 @@ import { mailauthChecks } from "./mailauth/mod.ts";
 import { Delivery, Recipients } from "./delivery/mod.ts";
 import { DmarcReceiver, dmarcRecorder, type ReportSchedule, startReports } from "./dmarc/mod.ts";
 import { DmarcReports } from "./store/dmarc_reports.ts";
+import { ownPolicyText, policyResponse } from "./mtasts/mod.ts";
 import { type LiveTls, liveTls } from "./tls_reload.ts";
 import { type RunningWebmail, startWebmail } from "./web/mod.ts";
 import { ConfigError, FumiError, InvalidInputError } from "./util/errors.ts";
@@ -345,6 +346,15 @@ export async function startServer(
           login,
           hostname: config.hostname,
           log: log.child({ listener: "https" }),
+          // RFC 8461 §3.3: our policy at https://mta-sts.<hosted domain>/.well-known/mta-sts.txt.
+          ...(config.mta_sts.mode === "none" ? {} : {
+            before: (request: Request) =>
+              policyResponse(
+                request,
+                async (domain) => (await store.domains.find(domain).catch(() => null)) !== null,
+                ownPolicyText(config),
+              ),
+          }),
         });
       } catch (error) {
         listen("https", addresses, port, () => {

@@ -99,7 +99,8 @@ Deno.test("compile.sh embeds static/, every migration and the build stamp, with 
     const listing = result.out.slice(result.out.indexOf("Embedded Files"));
     assertMatch(listing, /^[├└]── migrations\/\* \(/m);
     assertMatch(listing, /^[├└]── static\/\* \(/m);
-    assertMatch(listing, /^[├└]── dist\/\* \(/m); // only build_info.json: see below
+    // dist/build_info.json alone (dist/* when nothing else is in dist/; the lock is, see below)
+    assertMatch(listing, /^[├└]── dist\/(\*|build_info\.json) \(/m);
 
     // Every file's bytes are in the payload (deno itself holds none of them).
     const binary = await Deno.readFile(output);
@@ -134,8 +135,31 @@ Deno.test("compile.sh embeds static/, every migration and the build stamp, with 
       ...permissions,
       allow_net: [],
       allow_read: [],
+      deny_read: [
+        "/etc/shadow",
+        "/etc/shadow-",
+        "/etc/gshadow",
+        "/etc/gshadow-",
+        "/etc/sudoers",
+        "/etc/sudoers.d",
+        "/etc/ssh",
+        "/root/.ssh",
+        "/var/lib/systemd/credential.secret",
+      ],
       allow_write: [],
-      allow_env: ["FUMI_*", "PG*", "CREDENTIALS_DIRECTORY", "USER", "USERNAME"],
+      deny_write: [
+        "/etc",
+        "/usr",
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/boot",
+        "/root/.ssh",
+        "/var/lib/systemd",
+      ],
+      allow_env: ["FUMI_*", "PG*", "CREDENTIALS_DIRECTORY", "USER", "USERNAME", "CI"],
       allow_sys: ["hostname"],
       allow_run: null,
       allow_ffi: null,

@@ -132,6 +132,85 @@ Deno.test("compile.sh, deno task fumi and deno task start hand deno the same doc
       assert(!/^--allow-(run|ffi|all)|^-A$|^--allow-(env|sys)$/.test(flag), flag);
     }
   });
+
+  await t.step(
+    "read and write with those flags: the secrets and system files are refused",
+    async () => {
+      await withTempDir(async (tmp) => {
+        // Run as root here, so the operating system itself would allow every one of these.
+        const probe = `${tmp}/probe.ts`;
+        await Deno.writeTextFile(
+          probe,
+          `const results: string[] = [];
+const attempt = async (what: string, act: () => Promise<unknown>) => {
+  try {
+    await act();
+    results.push(\`\${what}: allowed\`);
+  } catch (error) {
+    results.push(\`\${what}: \${error instanceof Deno.errors.NotCapable ? "denied" : "allowed"}\`);
+  }
+};
+for (const path of ${
+            JSON.stringify([
+              "/etc/shadow",
+              "/etc/gshadow",
+              "/etc/sudoers",
+              "/etc/ssh/sshd_config",
+              "/root/.ssh/authorized_keys",
+              "/var/lib/systemd/credential.secret",
+              "/etc/resolv.conf",
+              "/etc/hosts",
+              "/etc/fumi/fumi.toml",
+            ])
+          }) {
+  await attempt(\`read \${path}\`, () => Deno.readTextFile(path));
+}
+for (const path of ${
+            JSON.stringify([
+              "/etc/fumi-probe",
+              "/usr/local/bin/fumi-probe",
+              "/usr/lib/fumi-probe",
+              "/bin/fumi-probe",
+              "/boot/fumi-probe",
+              "/root/.ssh/fumi-probe",
+              "/var/lib/systemd/fumi-probe",
+              `${tmp}/data/fumi-probe`,
+            ])
+          }) {
+  await attempt(\`write \${path}\`, async () => {
+    await Deno.writeTextFile(path, "x", { createNew: true });
+    await Deno.remove(path);
+  });
+}
+console.log(results.join("\\n"));
+`,
+        );
+        await Deno.mkdir(`${tmp}/data`);
+        const result = await run([Deno.execPath(), "run", ...documented, probe]);
+        assertEquals(result.code, 0, result.err);
+        assertEquals(result.out.trimEnd().split("\n"), [
+          "read /etc/shadow: denied",
+          "read /etc/gshadow: denied",
+          "read /etc/sudoers: denied",
+          "read /etc/ssh/sshd_config: denied",
+          "read /root/.ssh/authorized_keys: denied",
+          "read /var/lib/systemd/credential.secret: denied",
+          // What the server reads: DNS resolvers, hosts, its config (absent here: not denied).
+          "read /etc/resolv.conf: allowed",
+          "read /etc/hosts: allowed",
+          "read /etc/fumi/fumi.toml: allowed",
+          "write /etc/fumi-probe: denied",
+          "write /usr/local/bin/fumi-probe: denied",
+          "write /usr/lib/fumi-probe: denied",
+          "write /bin/fumi-probe: denied",
+          "write /boot/fumi-probe: denied",
+          "write /root/.ssh/fumi-probe: denied",
+          "write /var/lib/systemd/fumi-probe: denied",
+          `write ${tmp}/data/fumi-probe: allowed`,
+        ]);
+      });
+    },
+  );
 });
 
 Deno.test("a server with exactly those permissions: SMTP delivery, IMAP FETCH, /healthz", async () => {

@@ -34,6 +34,11 @@ export interface WebmailOptions {
   readonly staticDir?: URL;
   /** Session timeouts; 30 min idle and 12 h absolute by default. */
   readonly sessions?: { idleMs?: number; absoluteMs?: number };
+  /**
+   * Answered before the app, for requests that are not the webmail's (the MTA-STS policy at
+   * mta-sts.<domain>: src/mtasts/publish.ts); null leaves the request to the app.
+   */
+  readonly before?: (request: Request) => Promise<Response | null>;
 }
 
 /** A running webmail. */
@@ -60,7 +65,7 @@ export async function startWebmail(options: WebmailOptions): Promise<RunningWebm
     port: options.port,
     tls: options.tls,
     flow: options.flow,
-    handler: webHandler(app),
+    handler: options.before === undefined ? webHandler(app) : beforeApp(options.before, app),
     log: options.log,
   });
   options.log.info("listening", {
@@ -77,4 +82,13 @@ export async function startWebmail(options: WebmailOptions): Promise<RunningWebm
       await listener.stop();
     },
   };
+}
+
+/** The app's handler, after `before` (which answers what is not the app's, or null). */
+function beforeApp(
+  before: (request: Request) => Promise<Response | null>,
+  app: Parameters<typeof webHandler>[0],
+): ReturnType<typeof webHandler> {
+  const handler = webHandler(app);
+  return async (request, client) => (await before(request)) ?? await handler(request, client);
 }
