@@ -58,4 +58,11 @@ export {
   sendReports,
   startReports,
 } from "./send.ts";
-export { aggregateReportXml, escapeXml, groupRecords, type ReportMetadata } from "./xml.ts";
+export {
+  aggregateReportXml,
+  escapeXml,
+  groupEvaluations,
+  groupRecords,
+  type ReportMetadata,
+  type ReportRecord,
+} from "./xml.ts";

@@ -29,7 +29,7 @@ import { aggregateReportXml } from "./xml.ts";
 export interface ReportJobDeps {
   readonly reports: Pick<
     DmarcReports,
-    "due" | "claim" | "evaluations" | "sent" | "release" | "prune"
+    "due" | "claim" | "reportData" | "sent" | "release" | "prune"
   >;
   readonly delivery: Pick<Delivery, "accept">;
   readonly recipients: Pick<Recipients, "resolve">;
@@ -163,19 +163,21 @@ async function sendOne(
   id: string,
   now: Date,
 ): Promise<ReportOutcome> {
-  const evaluations = await deps.reports.evaluations(due);
+  const data = await deps.reports.reportData(due);
+  const groups = data?.groups ?? [];
   const begin = Date.parse(`${due.day}T00:00:00Z`) / 1000;
   const end = begin + DAY_S - 1;
   const xml = aggregateReportXml(
     { orgName: deps.hostname, email: deps.reportAddress, reportId: id, begin, end },
     due.policyDomain,
-    evaluations,
+    data?.policy ?? { p: "none", sp: "none", pct: 100, adkim: "r", aspf: "r" },
+    groups,
   );
   const gz = await gzip(xml);
   const filename = reportFilename(deps.hostname, due.policyDomain, begin, end);
   const sent: string[] = [];
   const skipped: { address: string; reason: string }[] = [];
-  const destinations = mailtoDestinations(evaluations.at(-1)?.rua ?? []);
+  const destinations = mailtoDestinations(data?.rua ?? []);
   for (const destination of destinations) {
     const skip = (reason: string) => {
       skipped.push({ address: destination.address, reason });
@@ -233,7 +235,7 @@ async function sendOne(
   deps.log.info("DMARC report done", {
     domain: due.policyDomain,
     day: due.day,
-    messages: evaluations.length,
+    messages: groups.reduce((sum, g) => sum + g.count, 0),
     sent: sent.length,
     skipped: skipped.length,
   });

@@ -9,7 +9,13 @@
  * @module
  */
 
-import type { DkimAuth, DmarcEvaluation, SpfAuth } from "../store/dmarc_reports.ts";
+import type {
+  DkimAuth,
+  DmarcEvaluation,
+  EvaluationGroup,
+  PublishedPolicy,
+  SpfAuth,
+} from "../store/dmarc_reports.ts";
 
 /** The report's metadata (Appendix C ReportMetadataType). */
 export interface ReportMetadata {
@@ -56,30 +62,44 @@ const SPF_RESULTS = new Set([
   "permerror",
 ]);
 
-/** Groups evaluations into records, counting the messages of each, in order of first sight. */
-export function groupRecords(evaluations: readonly DmarcEvaluation[]): ReportRecord[] {
-  const groups = new Map<string, { record: ReportRecord; count: number }>();
+/**
+ * Groups evaluations as the store does (DmarcReports.reportData): by everything a record shows,
+ * counting the messages of each, in order of first sight.
+ */
+export function groupEvaluations(evaluations: readonly DmarcEvaluation[]): EvaluationGroup[] {
+  const groups = new Map<string, EvaluationGroup>();
   for (const e of evaluations) {
-    // Appendix C IdentifierType envelope_from: the SPF-checked domain of MAIL FROM (or HELO).
-    const envelopeFrom = (e.spf.find((s) => s.scope === "mfrom") ?? e.spf[0])?.domain ?? "";
-    const record: ReportRecord = {
+    const group = {
       sourceIp: e.sourceIp,
-      count: 0,
-      disposition: e.disposition,
-      dkim: e.dkimAligned,
-      spf: e.spfAligned,
-      override: e.override,
       headerFrom: e.headerFrom,
-      envelopeFrom,
-      dkimAuth: e.dkim,
-      spfAuth: e.spf,
+      disposition: e.disposition,
+      dkimAligned: e.dkimAligned,
+      spfAligned: e.spfAligned,
+      override: e.override,
+      dkim: e.dkim,
+      spf: e.spf,
     };
-    const key = JSON.stringify(record);
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, { record, count: 1 });
-    else group.count++;
+    const key = JSON.stringify(group);
+    groups.set(key, { ...group, count: (groups.get(key)?.count ?? 0) + 1 });
   }
-  return [...groups.values()].map(({ record, count }) => ({ ...record, count }));
+  return [...groups.values()];
+}
+
+/** The records of a report, one per group. */
+export function groupRecords(groups: readonly EvaluationGroup[]): ReportRecord[] {
+  return groups.map((g) => ({
+    sourceIp: g.sourceIp,
+    count: g.count,
+    disposition: g.disposition,
+    dkim: g.dkimAligned,
+    spf: g.spfAligned,
+    override: g.override,
+    headerFrom: g.headerFrom,
+    // Appendix C IdentifierType envelope_from: the SPF-checked domain of MAIL FROM (or HELO).
+    envelopeFrom: (g.spf.find((s) => s.scope === "mfrom") ?? g.spf[0])?.domain ?? "",
+    dkimAuth: g.dkim,
+    spfAuth: g.spf,
+  }));
 }
 
 /** XML character data and attribute values (XML 1.0 §2.4), with controls left out. */
@@ -103,16 +123,15 @@ function element(name: string, value: string | number): string {
  *
  * @example
  * ```ts
- * const xml = aggregateReportXml(metadata, "sender.example", evaluations);
+ * const xml = aggregateReportXml(metadata, "sender.example", policy, groupEvaluations(list));
  * ```
  */
 export function aggregateReportXml(
   metadata: ReportMetadata,
   policyDomain: string,
-  evaluations: readonly DmarcEvaluation[],
+  policy: PublishedPolicy,
+  groups: readonly EvaluationGroup[],
 ): string {
-  const last = evaluations.at(-1);
-  const policy = last?.policy ?? { p: "none", sp: "none", pct: 100, adkim: "r", aspf: "r" };
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     "<feedback>",
@@ -136,7 +155,7 @@ export function aggregateReportXml(
     `    ${element("fo", "0")}`,
     "  </policy_published>",
   ];
-  for (const r of groupRecords(evaluations)) {
+  for (const r of groupRecords(groups)) {
     lines.push(
       "  <record>",
       "    <row>",

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../../tests/assert.ts";
 import type { DmarcEvaluation } from "../store/dmarc_reports.ts";
 import { parseAggregateReport } from "./parse.ts";
-import { aggregateReportXml, escapeXml, groupRecords } from "./xml.ts";
+import { aggregateReportXml, escapeXml, groupEvaluations, groupRecords } from "./xml.ts";
 
 const SCHEMA = new URL("../../tests/fixtures/dmarc_aggregate.xsd", import.meta.url).pathname;
 
@@ -74,7 +74,7 @@ const metadata = {
 };
 
 Deno.test("aggregate report: one record per group, with its count", () => {
-  const records = groupRecords(evaluations);
+  const records = groupRecords(groupEvaluations(evaluations));
   assertEquals(records.map((r) => [r.sourceIp, r.count]), [
     ["192.0.2.7", 2],
     ["2001:db8::25", 1],
@@ -85,7 +85,12 @@ Deno.test("aggregate report: one record per group, with its count", () => {
 });
 
 Deno.test("aggregate report: valid against the schema of RFC 7489 Appendix C (xmllint)", async () => {
-  const xml = aggregateReportXml(metadata, "sender.example", evaluations);
+  const xml = aggregateReportXml(
+    metadata,
+    "sender.example",
+    base.policy,
+    groupEvaluations(evaluations),
+  );
   const result = await validate(xml);
   assert(result.ok, result.output + xml);
   assertStringIncludes(xml, "<domain>forged&lt;&amp;&gt;.example</domain>");
@@ -116,7 +121,12 @@ Deno.test("aggregate report: valid against the schema of RFC 7489 Appendix C (xm
 });
 
 Deno.test("aggregate report: the schema has teeth (a wrong disposition or order fails)", async () => {
-  const xml = aggregateReportXml(metadata, "sender.example", evaluations);
+  const xml = aggregateReportXml(
+    metadata,
+    "sender.example",
+    base.policy,
+    groupEvaluations(evaluations),
+  );
   assert(!(await validate(xml.replace("<disposition>quarantine<", "<disposition>maybe<"))).ok);
   assert(!(await validate(xml.replace(/<p>reject<\/p>/, ""))).ok);
   assert(!(await validate(xml.replace("<source_ip>192.0.2.7<", "<source_ip>host.example<"))).ok);

@@ -63,6 +63,30 @@ export interface DmarcEvaluation {
   readonly rua: readonly string[];
 }
 
+/** Messages alike in everything a report's record shows (RFC 7489 Appendix C `record`). */
+export interface EvaluationGroup {
+  readonly sourceIp: string;
+  readonly headerFrom: string;
+  readonly disposition: "none" | "quarantine" | "reject";
+  readonly dkimAligned: "pass" | "fail";
+  readonly spfAligned: "pass" | "fail";
+  readonly override: string | null;
+  readonly dkim: readonly DkimAuth[];
+  readonly spf: readonly SpfAuth[];
+  /** How many messages. */
+  readonly count: number;
+}
+
+/** What one report is made of. */
+export interface ReportData {
+  readonly policy: PublishedPolicy;
+  readonly rua: readonly string[];
+  readonly groups: readonly EvaluationGroup[];
+}
+
+/** The most records one report holds. */
+export const MAX_GROUPS = 10_000;
+
 /** A report due: evaluations of one policy domain on one UTC day (YYYY-MM-DD). */
 export interface DueReport {
   readonly policyDomain: string;
@@ -147,26 +171,43 @@ export class DmarcReports {
     return rows.length === 1;
   }
 
-  /** The evaluations of a report, oldest first. */
-  async evaluations(report: DueReport): Promise<DmarcEvaluation[]> {
-    const rows = await this.sql<EvaluationRow[]>`
-      select * from dmarc_evaluations
+  /**
+   * What a report says: the policy and rua URIs of its newest evaluation, and the evaluations
+   * grouped by everything a record of the report shows (RFC 7489 Appendix C `record`), with
+   * their counts, in order of first sight; at most {@link MAX_GROUPS} groups. Null without
+   * evaluations. Grouped in the database, so a busy domain's day is never all in memory.
+   */
+  async reportData(report: DueReport): Promise<ReportData | null> {
+    const [latest] = await this.sql<
+      { p: string; sp: string; pct: number; adkim: string; aspf: string; rua: string[] }[]
+    >`
+      select p, sp, pct, adkim, aspf, rua from dmarc_evaluations
       where policy_domain = ${report.policyDomain} and day = ${report.day}::date
-      order by received_at, id`;
-    return rows.map((r) => ({
-      receivedAt: r.received_at,
-      headerFrom: r.header_from,
-      policyDomain: r.policy_domain,
-      sourceIp: r.source_ip,
-      policy: { p: r.p, sp: r.sp, pct: r.pct, adkim: r.adkim, aspf: r.aspf },
-      disposition: r.disposition,
-      dkimAligned: r.dkim_aligned,
-      spfAligned: r.spf_aligned,
-      override: r.override,
-      dkim: r.dkim,
-      spf: r.spf,
-      rua: r.rua,
-    }));
+      order by received_at desc, id desc limit 1`;
+    if (latest === undefined) return null;
+    const rows = await this.sql<GroupRow[]>`
+      select source_ip, header_from, disposition, dkim_aligned, spf_aligned, override, dkim, spf,
+        count(*)::int8 as count, min(id) as first
+      from dmarc_evaluations
+      where policy_domain = ${report.policyDomain} and day = ${report.day}::date
+      group by source_ip, header_from, disposition, dkim_aligned, spf_aligned, override, dkim, spf
+      order by first limit ${MAX_GROUPS}`;
+    const { rua, ...policy } = latest;
+    return {
+      policy,
+      rua,
+      groups: rows.map((r) => ({
+        sourceIp: r.source_ip,
+        headerFrom: r.header_from,
+        disposition: r.disposition,
+        dkimAligned: r.dkim_aligned,
+        spfAligned: r.spf_aligned,
+        override: r.override,
+        dkim: r.dkim,
+        spf: r.spf,
+        count: r.count,
+      })),
+    };
   }
 
   /** Marks a claimed report sent and deletes its evaluations, in one transaction. */
@@ -266,21 +307,14 @@ export class DmarcReports {
   }
 }
 
-interface EvaluationRow {
-  received_at: Date;
-  header_from: string;
-  policy_domain: string;
+interface GroupRow {
   source_ip: string;
-  p: string;
-  sp: string;
-  pct: number;
-  adkim: string;
-  aspf: string;
+  header_from: string;
   disposition: "none" | "quarantine" | "reject";
   dkim_aligned: "pass" | "fail";
   spf_aligned: "pass" | "fail";
   override: string | null;
   dkim: DkimAuth[];
   spf: SpfAuth[];
-  rua: string[];
+  count: number;
 }

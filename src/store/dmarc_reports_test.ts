@@ -26,9 +26,25 @@ Deno.test("dmarc reports: recorded evaluations are due the next day, claimed onc
     const now = new Date("2026-11-28T01:00:00Z");
     const [due] = await reports.due(now);
     assertEquals(due, { policyDomain: "sender.example", day: "2026-11-27" });
-    const rows = await reports.evaluations(due!);
-    assertEquals(rows.length, 2);
-    assertEquals(rows[0], { ...evaluation, headerFrom: "sender.example" });
+    await reports.record({ ...evaluation, receivedAt: new Date("2026-11-27T11:00:00Z") });
+    await reports.record({
+      ...evaluation,
+      receivedAt: new Date("2026-11-27T12:00:00Z"),
+      policy: { ...evaluation.policy, p: "quarantine" },
+    });
+    const data = await reports.reportData(due!);
+    // The newest evaluation's policy; records grouped with their counts, in order of first sight.
+    assertEquals(data!.policy, { ...evaluation.policy, p: "quarantine" });
+    assertEquals(data!.rua, evaluation.rua);
+    const { receivedAt: _, policyDomain: __, policy: ___, rua: ____, ...group } = evaluation;
+    assertEquals(data!.groups, [
+      { ...group, headerFrom: "sender.example", count: 3 },
+      { ...group, headerFrom: "sender.example", sourceIp: "192.0.2.8", count: 1 },
+    ]);
+    assertEquals(
+      await reports.reportData({ policyDomain: "other.example", day: "2026-11-27" }),
+      null,
+    );
     // Two processes: one wins the claim.
     assertEquals(await reports.claim(due!, "r1", now), true);
     assertEquals(await reports.claim(due!, "r2", now), false);
