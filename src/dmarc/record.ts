@@ -52,10 +52,16 @@ export async function evaluationsOf(
   const { results } = evaluated;
   if (results.dmarc.kind !== "evaluated") return [];
   if (isAggregateReport(evaluated.message)) return [];
+  // An undecided result (a DNS error): the message is refused for now or delivered without a
+  // verdict, and its retry would be counted twice; nothing to report either way.
+  if (results.dmarc.outcomes.some((o) => o.result === "temperror")) return [];
   const overridden = results.disposition.action === "none" && results.disposition.reason !== null;
   const out: DmarcEvaluation[] = [];
   for (const outcome of results.dmarc.outcomes) {
-    if (outcome.published === null) continue; // no policy: nothing to report to anyone
+    // No policy, or no verdict: nothing to report to anyone.
+    if (outcome.published === null || (outcome.result !== "pass" && outcome.result !== "fail")) {
+      continue;
+    }
     const policy = await reportingPolicy(resolver, outcome.domain);
     if (policy === null || policy.rua.length === 0) continue;
     const failed = outcome.result === "fail";

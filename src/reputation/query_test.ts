@@ -112,3 +112,18 @@ Deno.test("ListQuerier: domain lists ask each query once per list", async () => 
   assertEquals(hits.map((h) => [h.subject, h.code]), [["www.listed.example", "127.0.1.2"]]);
   assertEquals(resolver.asked.length, 2);
 });
+
+Deno.test("ListQuerier: a name longer than 253 characters with its zone is not asked (RFC 1035 §2.3.4)", async () => {
+  const resolver = new FakeResolver([]);
+  const { log, lines } = recorder();
+  const lists = new ListQuerier({ resolver, log, timeoutMs: 1000 });
+  const dbl = toList({ name: "dbl", zone: "dbl.test" }, "domain");
+  const long = `${"a".repeat(60)}.${"b".repeat(60)}.${"c".repeat(60)}.${"d".repeat(60)}.example`;
+  const fits = `${"a".repeat(60)}.${"b".repeat(60)}.${"c".repeat(60)}.${"d".repeat(50)}.example`;
+  assertEquals(`${long}.dbl.test`.length, 260);
+  assertEquals(`${fits}.dbl.test`.length, 250);
+  const names = [long, fits].map((n) => ({ subject: n, query: () => n }));
+  assertEquals(await lists.domains([dbl], names), []);
+  assertEquals(resolver.asked, [`${fits}.dbl.test A`]);
+  assertEquals(lines.filter((l) => l.level !== "debug"), []);
+});
