@@ -212,10 +212,13 @@ function inside(path: string, dir: string): boolean {
 export function checkOptions(
   options: Pick<InstallOptions, "root" | "user" | "dataDir" | "configPath">,
 ): void {
-  if (!USER_NAME.test(options.user) || options.user === "root") {
+  if (options.user === "root") {
     throw new UsageError(
-      `--user: "${options.user}" is not a valid system user name for Fumi (not root)`,
+      "--user: Fumi does not run as root; name an unprivileged user (the default, fumi, is created)",
     );
+  }
+  if (!USER_NAME.test(options.user)) {
+    throw new UsageError(`--user: "${options.user}" is not a valid system user name`);
   }
   for (const [flag, path] of [["--data-dir", options.dataDir], ["--config", options.configPath]]) {
     if (!PLAIN_PATH.test(path!)) {
@@ -234,13 +237,13 @@ export function checkOptions(
     );
   }
   const configDir = dirname(configPath);
-  const configName = configPath.slice(configDir.length + 1);
-  const configProblem = ["", ".", ".."].includes(configName)
-    ? "is not a file"
-    : notOwnDir(configDir);
+  if (["", ".", ".."].includes(configPath.slice(configDir.length + 1))) {
+    throw new UsageError(`--config: "${configPath}" does not name a file`);
+  }
+  const configProblem = notOwnDir(configDir);
   if (configProblem !== null) {
     throw new UsageError(
-      `--config: "${configPath}" or its directory ${configProblem}; put the config in a directory of its own (e.g. /etc/fumi/fumi.toml)`,
+      `--config: the directory of "${configPath}" ${configProblem}; put the config in a directory of its own (e.g. /etc/fumi/fumi.toml)`,
     );
   }
   // The unit makes only the data directory writable: a config inside it would be writable by

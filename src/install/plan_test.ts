@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/assert.ts";
 import { UsageError } from "../util/errors.ts";
 import { applySteps } from "./apply.ts";
 import {
@@ -183,6 +183,16 @@ Deno.test("system directories are refused as the data directory or the config's 
       `uninstall --purge --config ${configPath}`,
     );
   }
+  assertThrows(
+    () => planInstall({ ...OPTIONS, configPath: "/etc/fumi.toml" }, FRESH),
+    UsageError,
+    '--config: the directory of "/etc/fumi.toml" is a top-level directory',
+  );
+  assertThrows(
+    () => planInstall({ ...OPTIONS, dataDir: "/usr/local/bin" }, FRESH),
+    UsageError,
+    '--data-dir: "/usr/local/bin" is a directory of the system',
+  );
   // Directories of its own are fine, wherever they are.
   for (const dataDir of ["/srv/fumi", "/var/lib/fumi", "/opt/fumi/data", "/home/fumi/data"]) {
     const steps = planInstall(
@@ -195,7 +205,11 @@ Deno.test("system directories are refused as the data directory or the config's 
 });
 
 Deno.test("root, a uid 0 account or a user whose group has no name is refused", () => {
-  refused(() => planInstall({ ...OPTIONS, user: "root" }, FRESH), "--user root");
+  assertThrows(
+    () => planInstall({ ...OPTIONS, user: "root" }, FRESH),
+    UsageError,
+    "--user: Fumi does not run as root",
+  );
   refused(() => planUninstall({ ...OPTIONS, user: "root", purge: true }, FRESH), "--user root");
   const toor = { ...FRESH, user: { uid: 0, gid: 0, group: "root", comment: "" } };
   refused(() => planInstall({ ...OPTIONS, user: "toor" }, toor), "an account with uid 0");
