@@ -169,7 +169,7 @@ async function nextHop(message: Uint8Array, records: Record<string, string>) {
     strings: (text.match(/.{1,255}/g) ?? []).map((part) => encoder.encode(part)),
     text,
   }));
-  const results = await authenticate({
+  const { arc } = await authenticate({
     message,
     ip: "192.0.2.9",
     helo: HOSTNAME,
@@ -177,7 +177,7 @@ async function nextHop(message: Uint8Array, records: Record<string, string>) {
     hostname: "next.example",
     resolver: new FakeResolver(table),
   });
-  return results.arc;
+  return { result: arc.result, sealer: arc.sealer };
 }
 
 /** A header field, unfolded, by name; the first from the top. */
