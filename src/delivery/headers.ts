@@ -180,15 +180,53 @@ export function missingSubmissionHeaders(
 
 /**
  * Removes the Authentication-Results fields whose authserv-id is ours (RFC 8601 §5): they
- * were not written by us, so a message must not arrive carrying them. Compares
- * case-insensitively; touches only the header block; leaves every other byte as it was.
- * Returns `message` itself when nothing is removed.
+ * were not written by us, so a message must not arrive carrying them. Compares as a reader
+ * would see the id: UTF-8, NFKC, without separators or invisible characters (a no-break
+ * space before the ";"), without a trailing dot, case-insensitively; touches only the
+ * header block; leaves every other byte as it was. Returns `message` itself when nothing is
+ * removed.
+ *
+ * Each server strips its own `authservId` (its host name). Several MX hosts of one
+ * installation with different host names do not strip each other's: a field forged for
+ * another of them survives here. Give them one ADMD-wide authserv-id (RFC 8601 §2.5) to
+ * strip them all.
  */
 export function stripForgedAuthResults(message: Uint8Array, authservId: string): Uint8Array {
-  const ours = authservId.toLowerCase();
-  return removeFields(message, (name, value) =>
-    name.toLowerCase() === "authentication-results" &&
-    authservIdOf(value)?.toLowerCase() === ours);
+  const ours = visibleId(authservId);
+  return removeFields(message, (name, value) => {
+    if (name.toLowerCase() !== "authentication-results") return false;
+    const id = authservIdOf(utf8(value));
+    return id !== null && visibleId(id) === ours;
+  });
+}
+
+/** An authserv-id as a reader sees it, for comparing: case-folded, nothing invisible. */
+function visibleId(id: string): string {
+  return id.normalize("NFKC").replace(/[\p{Z}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu, "")
+    .replace(/\.+$/, "").toLowerCase();
+}
+
+/**
+ * The bytes 0x80 to 0x9f by the character TextDecoder("latin1") gives them: the WHATWG label
+ * "latin1" is windows-1252, which maps most of them elsewhere (0x80 is "€").
+ */
+const WINDOWS_1252 = new Map(
+  [...new TextDecoder("latin1").decode(Uint8Array.from({ length: 32 }, (_, i) => 0x80 + i))]
+    .map((c, i) => [c.charCodeAt(0), 0x80 + i]),
+);
+
+/** A header value as {@link headerFields} decodes it, read as UTF-8 when it is valid. */
+function utf8(latin1: string): string {
+  if (!/\P{ASCII}/u.test(latin1)) return latin1; // ASCII: nothing to re-read
+  const bytes = Uint8Array.from(latin1, (c) => {
+    const code = c.charCodeAt(0);
+    return WINDOWS_1252.get(code) ?? code;
+  });
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return latin1;
+  }
 }
 
 /**

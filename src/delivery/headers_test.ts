@@ -281,6 +281,30 @@ Deno.test("stripForgedAuthResults removes our authserv-id's fields only, in the 
   assertEquals(stripForgedAuthResults(clean, "mx.example.org") === clean, true);
 });
 
+Deno.test("stripForgedAuthResults removes our authserv-id however a sender disguises it", () => {
+  const forged = [
+    "mx.example.org\u00a0; dmarc=pass", // a no-break space before the ";"
+    "mx.example.org.; dmarc=pass", // a trailing dot
+    "mx.example.org\u200b; dmarc=pass", // a zero-width space
+    "mx.\u00adexample.org; dmarc=pass", // a soft hyphen inside
+    "\uff4dx.example.org; dmarc=pass", // a fullwidth letter
+    "mx.example.org\u2002; dmarc=pass", // an en space
+  ];
+  for (const value of forged) {
+    const message = encoder.encode(
+      `Authentication-Results: ${value}\r\nSubject: test\r\n\r\nbody\r\n`,
+    );
+    assertEquals(
+      decoder.decode(stripForgedAuthResults(message, "mx.example.org")),
+      "Subject: test\r\n\r\nbody\r\n",
+      JSON.stringify(value),
+    );
+  }
+  // Another server's id that only starts like ours stays.
+  const other = encoder.encode("Authentication-Results: mx.example.org\u00a0x; none\r\n\r\n");
+  assertEquals(stripForgedAuthResults(other, "mx.example.org") === other, true);
+});
+
 Deno.test("Authentication-Results: none now, resinfo clauses later (RFC 8601 §2.2)", () => {
   const none = authenticationResults("mx.example.org");
   assertEquals(none, "Authentication-Results: mx.example.org; none\r\n");
