@@ -22,6 +22,7 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<Benchmark>>> = {
   smtp: () => import("./smtp.ts"),
   store: () => import("./store.ts"),
   tls: () => import("./tls.ts"),
+  webmail: () => import("./webmail.ts"),
 };
 
 /** Exit code for a wrong command line. */

@@ -264,8 +264,9 @@ Deno.test("inputs are validated with sentences a user can act on", async () => {
     await browser.signIn();
     for (
       const [path, sentence] of [
-        ["/mail?page=abc", "The page must be a number"],
-        ["/mail?page=0", "Pages start at 1"],
+        ["/mail?before=abc", "The position in the list must be a number"],
+        ["/mail?after=0", "The position in the list must be positive"],
+        ["/mail?before=5&after=2", "Ask for older or newer messages, not both"],
         ["/mail/read?folder=INBOX&uid=-4", "The message number must be positive"],
         ["/mail/read?folder=INBOX", "The message number is missing"],
         ["/mail?folder=Nope", "There is no folder"],
@@ -379,5 +380,29 @@ Deno.test("the event stream says which folder changed when mail arrives", async 
     assertStringIncludes(seen, 'event: change\ndata: {"folder":"INBOX"}');
     await reader.cancel();
     assertEquals(w.store.changes.watched, 0);
+  });
+});
+
+Deno.test("a folder is paged by UID, 50 messages a page, with older and newer links", async () => {
+  await withWeb(async (w) => {
+    for (let i = 1; i <= 55; i++) {
+      await w.store.messages.deliver(sampleMessage(`m${i}x`), [{ accountId: w.alice.id }]);
+    }
+    const browser = w.browser();
+    await browser.signIn();
+    const uids = (page: string) => [...page.matchAll(/data-uid="(\d+)"/g)].map((m) => Number(m[1]));
+    const first = await (await browser.request("/mail")).text();
+    assertEquals(uids(first), Array.from({ length: 50 }, (_, i) => 55 - i));
+    assert(!first.includes('rel="prev"'), "no newer page from the newest");
+    const older = /href="([^"]+)" rel="next"/.exec(first)![1]!.replaceAll("&amp;", "&");
+    assertEquals(older, "/mail?folder=INBOX&before=6");
+    const second = await (await browser.request(older)).text();
+    assertEquals(uids(second), [5, 4, 3, 2, 1]);
+    assert(!second.includes('rel="next"'), "no older page from the oldest");
+    const newer = /href="([^"]+)" rel="prev"/.exec(second)![1]!.replaceAll("&amp;", "&");
+    assertEquals(newer, "/mail?folder=INBOX&after=5");
+    const back = await (await browser.request(newer)).text();
+    assertEquals(uids(back), Array.from({ length: 50 }, (_, i) => 55 - i));
+    assert(back.includes('rel="next"') && !back.includes('rel="prev"'));
   });
 });

@@ -4,6 +4,10 @@
  * `readCaches`: one query, decrypted in parallel, kept in memory). The message bytes are never
  * read for a list.
  *
+ * Cost does not grow with the mailbox: pages are found by UID (keyset: "older than UID n",
+ * "newer than UID n", on the primary key) rather than by offset, there is no total count, and
+ * unread counts come from a partial index of unseen entries (migrations/0019).
+ *
  * @module
  */
 
@@ -17,7 +21,6 @@ export const PAGE_SIZE = 50;
 export interface FolderEntry {
   readonly mailbox: Mailbox;
   readonly unseen: number;
-  readonly messages: number;
 }
 
 /** A row of the message list. */
@@ -32,24 +35,31 @@ export interface MessageRow {
   readonly hasAttachment: boolean;
 }
 
+/** Where a page starts: the newest messages, or those older or newer than a UID. */
+export type PageCursor =
+  | { readonly before?: undefined; readonly after?: undefined }
+  | { readonly before: number; readonly after?: undefined }
+  | { readonly after: number; readonly before?: undefined };
+
 /** One page of a folder. */
 export interface MessagePage {
+  /** Newest first. */
   readonly rows: readonly MessageRow[];
-  /** 1-based. */
-  readonly page: number;
-  readonly pages: number;
-  readonly total: number;
+  /** The cursor of the next older page, or null when this one reaches the oldest message. */
+  readonly older: number | null;
+  /** The cursor of the next newer page, or null when this one starts at the newest. */
+  readonly newer: number | null;
 }
 
 /** Folders in display order: INBOX, the special-use ones, then the others by name. */
 export async function folders(store: Store, sql: Sql, accountId: number): Promise<FolderEntry[]> {
   const boxes = await store.mailboxes.list(accountId);
-  const counts = await sql<{ mailbox_id: number; messages: number; unseen: number }[]>`
-    select m.mailbox_id, count(*)::int as messages,
-           count(*) filter (where not ('\\Seen' = any(m.flags)))::int as unseen
-    from mailbox_messages m join mailboxes b on b.id = m.mailbox_id
-    where b.account_id = ${accountId}
-    group by m.mailbox_id`;
+  // The predicate is the partial index's (migrations/0019), so only unseen entries are read.
+  const counts = await sql<{ mailbox_id: number; unseen: number }[]>`
+    select mailbox_id, count(*)::int as unseen from mailbox_messages
+    where mailbox_id = any(${boxes.map((b) => b.id)}::bigint[])
+      and not ('\\Seen' = any (flags))
+    group by mailbox_id`;
   const byId = new Map(counts.map((c) => [Number(c.mailbox_id), c]));
   const rank = (b: Mailbox) => b.name === "INBOX" ? 0 : b.specialUse ? 1 : 2;
   const order = ["\\Drafts", "\\Sent", "\\Archive", "\\Junk", "\\Trash"];
@@ -62,35 +72,71 @@ export async function folders(store: Store, sql: Sql, accountId: number): Promis
     .map((mailbox) => ({
       mailbox,
       unseen: byId.get(mailbox.id)?.unseen ?? 0,
-      messages: byId.get(mailbox.id)?.messages ?? 0,
     }));
 }
 
-/** Page `page` (1-based) of a mailbox, newest (highest UID) first. */
+/** A page of a mailbox, newest (highest UID) first: the newest, or after `cursor`. */
 export async function messagePage(
   store: Store,
   accountId: number,
   mailbox: Mailbox,
-  page: number,
+  cursor: PageCursor = {},
 ): Promise<MessagePage> {
   const sql = store.sql;
-  const [count] = await sql<{ n: number }[]>`
-    select count(*)::int as n from mailbox_messages where mailbox_id = ${mailbox.id}`;
-  const total = count?.n ?? 0;
-  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-  const current = Math.min(Math.max(1, page), pages);
-  // Newest first by UID: arrival order, served by the primary key's index.
-  const rows = await sql<
-    { uid: number; message_id: number; flags: string[]; size: number; internal_date: Date }[]
-  >`
-    select uid, message_id, flags, size, internal_date from mailbox_messages
-    where mailbox_id = ${mailbox.id}
-    order by uid desc limit ${PAGE_SIZE} offset ${(current - 1) * PAGE_SIZE}`;
+  type Row = {
+    uid: number;
+    message_id: number;
+    flags: string[];
+    size: number;
+    internal_date: Date;
+  };
+  // One more than a page tells whether there is more in that direction.
+  const take = PAGE_SIZE + 1;
+  let rows: Row[];
+  let more: boolean;
+  if (cursor.after !== undefined) {
+    rows = [
+      ...await sql<Row[]>`
+        select uid, message_id, flags, size, internal_date from mailbox_messages
+        where mailbox_id = ${mailbox.id} and uid > ${cursor.after}
+        order by uid limit ${take}`,
+    ];
+    more = rows.length === take;
+    rows = rows.slice(0, PAGE_SIZE).reverse();
+  } else {
+    rows = [
+      ...await sql<Row[]>`
+        select uid, message_id, flags, size, internal_date from mailbox_messages
+        where mailbox_id = ${mailbox.id} and uid < ${cursor.before ?? 2 ** 53}
+        order by uid desc limit ${take}`,
+    ];
+    more = rows.length === take;
+    rows = rows.slice(0, PAGE_SIZE);
+  }
+  const newest = rows[0] ? Number(rows[0].uid) : null;
+  const oldest = rows.at(-1) ? Number(rows.at(-1)!.uid) : null;
+  const exists = async (where: "older" | "newer", uid: number) => {
+    const [row] = where === "older"
+      ? await sql`select 1 from mailbox_messages
+                  where mailbox_id = ${mailbox.id} and uid < ${uid} limit 1`
+      : await sql`select 1 from mailbox_messages
+                  where mailbox_id = ${mailbox.id} and uid > ${uid} limit 1`;
+    return row !== undefined;
+  };
+  const [hasOlder, hasNewer] = await Promise.all([
+    oldest === null ? false : cursor.after === undefined ? more : exists("older", oldest),
+    newest === null
+      ? false
+      : cursor.after !== undefined
+      ? more
+      : cursor.before === undefined
+      ? false
+      : exists("newer", newest),
+  ]);
   const caches = await store.messages.readCaches(accountId, rows.map((r) => Number(r.message_id)));
   return {
-    page: current,
-    pages,
-    total,
+    older: hasOlder ? oldest : null,
+    newer: hasNewer ? newest : null,
     rows: rows.map((r) => {
       const cache = caches.get(Number(r.message_id));
       const date = cache?.summary.date;

@@ -1,7 +1,8 @@
 /**
  * Reading mail: the folder list with unread counts, a folder's messages (newest first, 50 a
- * page), one message (headers, its text escaped, its HTML sanitised and shown in a sandboxed
- * frame served by {@link MESSAGE_BODY_PATH} under its own CSP), and the actions on it: flag,
+ * page, found by UID so that a page of a large mailbox costs what the first does), one message
+ * (headers, its text escaped, its HTML sanitised and shown in a sandboxed frame served by
+ * {@link MESSAGE_BODY_PATH} under its own CSP), and the actions on it: flag,
  * unflag, mark read or unread, move to Trash, mark as junk or not junk. Every change goes
  * through the store's methods (flags with a new modseq, MOVE as IMAP's), so IMAP clients see
  * it as if another client had made it.
@@ -37,12 +38,18 @@ const uid = z.coerce.number({ error: "The message number is missing" }).int(
   "The message number is not a whole number",
 ).min(1, "The message number must be positive").max(2 ** 32 - 1, "The message number is too large");
 
+const position = z.coerce.number({ error: "The position in the list must be a number" }).int(
+  "The position in the list must be a whole number",
+).min(1, "The position in the list must be positive").max(
+  2 ** 32,
+  "The position in the list is too large",
+);
 const listQuery = z.object({
   folder: folderName.default("INBOX"),
-  page: z.coerce.number({ error: "The page must be a number" }).int(
-    "The page is not a whole number",
-  ).min(1, "Pages start at 1")
-    .max(1_000_000, "The page is too large").default(1),
+  before: position.optional(),
+  after: position.optional(),
+}).refine((q) => q.before === undefined || q.after === undefined, {
+  error: "Ask for older or newer messages, not both",
 });
 const messageQuery = z.object({ folder: folderName, uid, remote: z.enum(["0", "1"]).optional() });
 
@@ -60,9 +67,10 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
   return parsed.data;
 }
 
-function listUrl(folder: string, page = 1): string {
+function listUrl(folder: string, cursor: { before?: number; after?: number } = {}): string {
   const query = new URLSearchParams({ folder });
-  if (page > 1) query.set("page", String(page));
+  if (cursor.before !== undefined) query.set("before", String(cursor.before));
+  if (cursor.after !== undefined) query.set("after", String(cursor.after));
   return `/mail?${query}`;
 }
 
@@ -193,7 +201,16 @@ export function mailRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
     const mailbox = await mailboxOf(session.accountId, query.folder);
     const [entries, page] = await Promise.all([
       folders(store, store.sql, session.accountId),
-      messagePage(store, session.accountId, mailbox, query.page),
+      messagePage(
+        store,
+        session.accountId,
+        mailbox,
+        query.after !== undefined
+          ? { after: query.after }
+          : query.before !== undefined
+          ? { before: query.before }
+          : {},
+      ),
     ]);
     const chrome = { address: session.address, csrfToken: session.csrfToken };
     return c.html(
@@ -207,19 +224,20 @@ export function mailRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
       >
         <h1>{mailbox.name}</h1>
         <div id="list">
-          {page.total === 0
+          {page.rows.length === 0
             ? <p class="empty">No messages.</p>
             : (
               <ul class="messages" aria-label={`Messages in ${mailbox.name}`}>
                 {page.rows.map((row) => <Row key={row.uid} folder={mailbox.name} row={row} />)}
               </ul>
             )}
-          {page.pages > 1 && (
+          {(page.newer !== null || page.older !== null) && (
             <nav class="pages" aria-label="Pages">
-              {page.page > 1 && <a href={listUrl(mailbox.name, page.page - 1)} rel="prev">Newer</a>}
-              <span>Page {page.page} of {page.pages}</span>
-              {page.page < page.pages && (
-                <a href={listUrl(mailbox.name, page.page + 1)} rel="next">Older</a>
+              {page.newer !== null && (
+                <a href={listUrl(mailbox.name, { after: page.newer })} rel="prev">← Newer</a>
+              )}
+              {page.older !== null && (
+                <a href={listUrl(mailbox.name, { before: page.older })} rel="next">Older →</a>
               )}
             </nav>
           )}
