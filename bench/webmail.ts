@@ -121,7 +121,7 @@ async function measure(store: Store, options: Options): Promise<void> {
       box as (select uid_next, highest_modseq from mailboxes where id = ${inbox.id})
       insert into mailbox_messages (mailbox_id, uid, message_id, flags, modseq, size, internal_date)
       select ${inbox.id}, box.uid_next + g, s.message_id,
-             case when g % 100 = 0 then '{}'::text[] else '{\\Seen}'::text[] end,
+             case when g % 100 = 0 then '{}'::text[] else array['\\Seen'] end,
              box.highest_modseq, s.size, now() - make_interval(secs => ${more} - g)
       from generate_series(0, ${more - 1}) g, box
       join source s on true
