@@ -27,7 +27,7 @@ export class Browser {
   /** Sends a request like a same-origin page would (unless the headers say otherwise). */
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
-    headers.set("host", new URL(ORIGIN).host);
+    if (!headers.has("host")) headers.set("host", new URL(ORIGIN).host);
     if (!headers.has("accept")) headers.set("accept", "text/html");
     const method = (init.method ?? "GET").toUpperCase();
     // A test that gives Origin itself gives Sec-Fetch-Site too, or none.

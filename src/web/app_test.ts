@@ -27,6 +27,12 @@ Deno.test("every page carries HSTS, the strict CSP, no framing, nosniff and no r
       assertEquals(h.get("x-content-type-options"), "nosniff");
       assertEquals(h.get("referrer-policy"), "no-referrer");
     }
+    for (const host of ["localhost:8443", "127.0.0.1:8443", "[::1]:8443"]) {
+      const local = await browser.request("/login", { headers: { host } });
+      await local.body?.cancel();
+      assertEquals(local.headers.get("strict-transport-security"), null, host);
+      assertEquals(local.headers.get("content-security-policy"), PAGE_CSP, host);
+    }
     const page = await (await browser.request("/login")).text();
     assert(!/<script(?![^>]*\bsrc=)/.test(page), "no inline script");
     assert(!/\sstyle=/.test(page) && !/<style/.test(page), "no inline style");

@@ -60,6 +60,15 @@ export function messageBodyCsp(remoteImages: boolean): string {
 export const MESSAGE_BODY_PATH = "/mail/body";
 
 /** The headers middleware: the pages' policy, or the message body's. */
-export const securityHeaders: MiddlewareHandler<WebEnv> = (c, next) => {
-  return c.req.path === MESSAGE_BODY_PATH ? message(c, next) : pages(c, next);
+export const securityHeaders: MiddlewareHandler<WebEnv> = async (c, next) => {
+  await (c.req.path === MESSAGE_BODY_PATH ? message(c, next) : pages(c, next));
+  // HSTS binds a host name on every port (RFC 6797 §8.3): on `localhost` (--dev) it would
+  // force the developer's other local sites to HTTPS. IP literals ignore it anyway (§8.1).
+  if (isLoopbackName(c.req.header("host") ?? "")) c.res.headers.delete("strict-transport-security");
 };
+
+/** True for `localhost`, `*.localhost` (RFC 6761 §6.3) and IP literals, with any port. */
+export function isLoopbackName(host: string): boolean {
+  const name = host.startsWith("[") ? host : host.replace(/:\d+$/, "");
+  return /^(?:.+\.)?localhost\.?$/i.test(name) || /^[\d.]+$/.test(name) || name.startsWith("[");
+}
