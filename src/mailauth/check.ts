@@ -5,23 +5,36 @@
  * 1. `mail-authentication` runs {@link authenticate} and tags the message with our one
  *    Authentication-Results field (RFC 8601).
  * 2. `dmarc-policy` applies what DMARC asks (RFC 7489 §6.6.4, §6.7): `reject` refuses with
- *    550 5.7.1 naming DMARC; `quarantine` files local copies in Junk; `none` delivers. A
- *    From field DMARC cannot evaluate (RFC 7489 §6.6.1: none, several, or no mailbox) is
- *    refused the same way.
+ *    550 5.7.1 naming DMARC; `quarantine` files local copies in Junk (so does a failing
+ *    domain shown in the display name); `none` delivers. A From field DMARC cannot evaluate
+ *    (RFC 7489 §6.6.1: none, several, or no mailbox) is refused the same way. When DMARC
+ *    cannot be decided (the policy, or an aligned identifier, hit a DNS error), the answer
+ *    is 451 4.7.1: the sender retries.
  *
  * Two checks because a verdict either tags or quarantines; they share one evaluation per
  * message (kept per filter context, which the chain passes to both).
  *
  * Time: the evaluation has `timeoutMs`; when it passes, its remaining DNS lookups fail at
- * once as temporary errors and the results say `temperror`, so the message is delivered
- * (RFC 7208 §2.6.6 and RFC 7489 §6.6.3 leave temporary errors to the receiver: losing mail
- * to a DNS outage is worse than delivering it with `temperror` recorded). The checks' own
- * bound in the chain is longer, as a backstop, and they fail open.
+ * once as temporary errors and the results say `temperror` (RFC 7208 §2.6.6, RFC 7489
+ * §6.6.3 leave them to the receiver). A temporary error that leaves DMARC undecided for a
+ * domain whose policy is, or may be, stricter than `none` answers 451 (the sender retries;
+ * neither a forgery is delivered nor genuine mail refused); otherwise the message is
+ * delivered with `temperror` recorded. The checks' own bound in the chain is longer, as a
+ * backstop; `dmarc-policy` fails closed (451), so a message whose evaluation never ends or
+ * breaks is not delivered unchecked.
  *
  * @module
  */
 
-import { ACCEPT, type Check, type FilterContext, quarantine, reject, tag } from "../filter/mod.ts";
+import {
+  ACCEPT,
+  type Check,
+  type FilterContext,
+  quarantine,
+  reject,
+  tag,
+  tempfail,
+} from "../filter/mod.ts";
 import { type Logger, silentLogger } from "../ops/log.ts";
 import type { Resolver } from "../dns/mod.ts";
 import { authenticate, type AuthResults } from "./authenticate.ts";
@@ -95,11 +108,15 @@ export function mailauthChecks(options: MailauthCheckOptions): Check[] {
       name: "dmarc-policy",
       stages: ["data"],
       timeoutMs: bound,
+      // A timeout or a failure must not let a message DMARC would refuse through: 451 4.7.1.
+      onError: "closed",
       async run(context) {
         if (!applies(context)) return ACCEPT;
         const results = await evaluate(context);
-        if (results === null) return ACCEPT;
-        const { action, domain, reason } = results.disposition;
+        if (results === null) {
+          return tempfail(451, "4.7.1", "DMARC could not be evaluated; try again later");
+        }
+        const { action, domain, reason, displayed } = results.disposition;
         if (results.dmarc.kind === "permerror") {
           // RFC 7489 §6.6.1: a From field that names no single domain is not accepted.
           return reject(
@@ -113,8 +130,20 @@ export function mailauthChecks(options: MailauthCheckOptions): Check[] {
           case "reject":
             // RFC 7489 §6.6.4, §10.3: refused in the SMTP session, 5.7.1 (RFC 3463 §3.8).
             return reject(550, "5.7.1", `Message refused: DMARC policy of ${who} is reject`);
+          case "tempfail":
+            // RFC 7489 §6.6.2, §6.6.3: a temporary error; the sender retries (RFC 3463 §3.8).
+            return tempfail(
+              451,
+              "4.7.1",
+              `DMARC for ${who} could not be evaluated; try again later`,
+            );
           case "quarantine":
-            return quarantine(`DMARC policy of ${who} is quarantine`);
+            // A domain shown in the display name is no Author Domain: Junk, never refused.
+            return quarantine(
+              displayed
+                ? `From display name shows ${who}, which fails DMARC`
+                : `DMARC policy of ${who} is quarantine`,
+            );
           case "none":
             return ACCEPT;
         }
@@ -152,13 +181,17 @@ async function run(
       dkim: results.dkim.map((d) => `${d.domain}:${d.result}`).join(" ") || "none",
       dmarc: results.dmarc.kind === "permerror"
         ? "permerror"
-        : results.dmarc.outcomes.map((o) => `${o.domain}:${o.result}`).join(" "),
+        : [...results.dmarc.outcomes, ...results.dmarc.displayed ?? []]
+          .map((o) => `${o.domain}:${o.result}`).join(" "),
       arc: results.arc.result,
       action: results.disposition.action,
       timedOut: controller.signal.aborted,
     });
-    options.onResults?.({ ip: context.connection.ip, message: context.message!.raw, results })
-      .catch((error) => log.warn("mail authentication results not recorded", { error }));
+    // A tempfailed message comes again and is evaluated then: recorded once, when decided.
+    if (results.disposition.action !== "tempfail") {
+      options.onResults?.({ ip: context.connection.ip, message: context.message!.raw, results })
+        .catch((error) => log.warn("mail authentication results not recorded", { error }));
+    }
     return results;
   } catch (error) {
     // A bug or a library failure, not a property of the message: deliver without results.

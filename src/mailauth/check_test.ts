@@ -160,18 +160,24 @@ Deno.test("mail authentication: a From DMARC cannot evaluate is refused; tricks 
     enhanced: "5.7.1",
     text: "Message refused by DMARC: 2 From fields",
   });
-  // Signed by evil.example's own client, but the display name shows sender.example.
+  // The display name shows sender.example: it does not pass, and the message goes to Junk.
+  // Not refused: the Author Domain is the mailbox's (RFC 7489 §3.1), and help desks and web
+  // forms write the author's address in the name of genuine mail.
   const trick = await run(
     resolver,
     context(message('From: "alice@sender.example" <x@evil.example>'), {
       sender: parseAddress("x@evil.example"),
     }),
   );
-  assertEquals(trick.verdict.action, "reject");
+  assertEquals(trick.verdict, {
+    action: "quarantine",
+    reason: "From display name shows sender.example, which fails DMARC",
+  });
   assertStringIncludes(
     trick.headers[0]![1],
-    "dmarc=fail (p=reject dis=reject) header.from=sender.example",
+    "dmarc=fail (shown in the From display name p=reject dis=quarantine) header.from=sender.example",
   );
+  assertEquals(trick.headers[0]![1].includes("dmarc=pass (p=reject) header.from=sender"), false);
 });
 
 Deno.test("mail authentication: submission is not checked and asks nothing", async () => {
@@ -184,15 +190,33 @@ Deno.test("mail authentication: submission is not checked and asks nothing", asy
   assertEquals(resolver.asked, []);
 });
 
-Deno.test("mail authentication: DNS failures deliver, with temperror recorded", async () => {
+Deno.test("mail authentication: DNS failures: 451 when the policy may refuse, else delivered", async () => {
+  // The policy cannot be fetched: it may be reject, so the sender is asked to retry (before,
+  // this was delivered, and a forgery with it).
   const resolver = new FakeResolver(await world(), {
     failing: ["sender.example", "_dmarc.sender.example", "client.sender.example"],
   });
   const result = await run(resolver, context(message("From: alice@sender.example")));
-  assertEquals(result.verdict, { action: "accept" });
+  assertEquals(result.verdict, {
+    action: "tempfail",
+    code: 451,
+    enhanced: "4.7.1",
+    text: "DMARC for sender.example could not be evaluated; try again later",
+  });
   const value = result.headers[0]![1];
   assertStringIncludes(value, "spf=temperror smtp.mailfrom=a@sender.example");
   assertStringIncludes(value, "dmarc=temperror (DNS error for _dmarc.sender.example)");
+  // p=none: nothing to refuse; the SPF temperror is recorded and the message delivered.
+  const open = await run(
+    new FakeResolver(await world(), { failing: ["open.example"] }),
+    context(message("From: o@open.example"), { sender: parseAddress("o@open.example") }),
+  );
+  assertEquals(open.verdict, { action: "accept" });
+  assertStringIncludes(open.headers[0]![1], "spf=temperror smtp.mailfrom=o@open.example");
+  assertStringIncludes(
+    open.headers[0]![1],
+    "dmarc=temperror (p=none DNS error for the SPF record of open.example) header.from=open.example",
+  );
 });
 
 /** A resolver whose answers never come. */
@@ -207,7 +231,8 @@ Deno.test("mail authentication: a silent name server costs at most the time boun
   const raw = await signed(message("From: alice@sender.example"));
   const result = await run(new Silent(), context(raw), 200);
   assert(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
-  assertEquals(result.verdict, { action: "accept" });
+  // Nothing could be decided: 451, the sender retries (before, this was accepted unchecked).
+  assertEquals(result.verdict.action, "tempfail");
   const value = result.headers[0]![1];
   assertStringIncludes(value, "spf=temperror smtp.mailfrom=a@sender.example");
   assertMatch(value, /dkim=temperror .*header\.d=sender\.example/);
@@ -221,4 +246,160 @@ Deno.test("mail authentication: a DKIM-Signature field missing its tags is a per
   );
   const result = await run(new FakeResolver(await world()), context(raw, { sender: null }));
   assertStringIncludes(result.headers[0]![1], "; dkim=permerror (signature not usable); ");
+});
+
+/** FakeResolver, except that lookups of `silent` names never answer (a hostile name server). */
+class Slow implements Resolver {
+  readonly #inner: FakeResolver;
+  readonly #silent: ReadonlySet<string>;
+  constructor(records: DnsRecord[], silent: readonly string[]) {
+    this.#inner = new FakeResolver(records);
+    this.#silent = new Set(silent);
+  }
+  lookup<T extends RecordType>(name: string, type: T): Promise<Lookup<T>> {
+    if (this.#silent.has(name.toLowerCase().replace(/\.$/, ""))) return new Promise(() => {});
+    return this.#inner.lookup(name, type);
+  }
+}
+
+Deno.test("mail authentication: a slow SPF include of the attacker's cannot get a p=reject forgery delivered", async () => {
+  const records = [
+    ...await world(),
+    txt("evil.example", "v=spf1 include:slow.evil.example -all"),
+    txt("_dmarc.evil.example", "v=DMARC1; p=none"),
+  ];
+  // MAIL FROM on the attacker's domain, whose SPF include never answers; the From is
+  // sender.example's (p=reject), unsigned. The policy lookup runs from the start, so the time
+  // spent on SPF does not leave it unanswered.
+  const forged = await run(
+    new Slow(records, ["slow.evil.example"]),
+    context(message("From: ceo@sender.example"), { sender: parseAddress("x@evil.example") }),
+    300,
+  );
+  assertEquals(forged.verdict, {
+    action: "reject",
+    code: 550,
+    enhanced: "5.7.1",
+    text: "Message refused: DMARC policy of sender.example is reject",
+  });
+  assertStringIncludes(forged.headers[0]![1], "spf=temperror smtp.mailfrom=x@evil.example");
+  // Several mailboxes, the slow ones first: looked up together, the real one still refuses.
+  const group = await run(
+    new Slow(records, ["_dmarc.slow1.example", "_dmarc.slow2.example"]),
+    context(message("From: a@slow1.example, b@slow2.example, ceo@sender.example"), {
+      sender: parseAddress("x@other.example"),
+    }),
+    300,
+  );
+  assertEquals(group.verdict.action, "reject");
+  // The policy itself does not answer in time: it may be reject, so 451, never delivered.
+  const silent = await run(
+    new Slow(records, ["_dmarc.sender.example"]),
+    context(message("From: ceo@sender.example"), { sender: parseAddress("x@evil.example") }),
+    300,
+  );
+  assertEquals(silent.verdict, {
+    action: "tempfail",
+    code: 451,
+    enhanced: "4.7.1",
+    text: "DMARC for sender.example could not be evaluated; try again later",
+  });
+});
+
+Deno.test("mail authentication: a DNS error on an aligned DKIM key or SPF record is 451, not 550", async () => {
+  // Genuine mail through a forwarder: SPF does not pass for sender.example, the signature
+  // would; its key lookup fails (SERVFAIL). RFC 7489 §6.6.2: temporary, not a failure.
+  const raw = await signed(message("From: alice@sender.example"));
+  const forwarded = await run(
+    new FakeResolver(await world(), { failing: ["ed._domainkey.sender.example"] }),
+    context(raw, { sender: parseAddress("list@forwarder.example") }),
+  );
+  assertEquals(forwarded.verdict, {
+    action: "tempfail",
+    code: 451,
+    enhanced: "4.7.1",
+    text: "DMARC for sender.example could not be evaluated; try again later",
+  });
+  const value = forwarded.headers[0]![1];
+  assertMatch(value, /dkim=temperror .*header\.d=sender\.example/);
+  assertStringIncludes(
+    value,
+    "dmarc=temperror (p=reject DNS error for the DKIM key of sender.example) header.from=sender.example",
+  );
+  // The same for an aligned SPF check that could not be done, without a signature.
+  const spf = await run(
+    new FakeResolver(await world(), { failing: ["sender.example"] }),
+    context(message("From: alice@sender.example")),
+  );
+  assertEquals(spf.verdict.action, "tempfail");
+  // A temperror on an identifier that could not align changes nothing: a forgery is refused.
+  const unaligned = await run(
+    new FakeResolver(await world(), { failing: ["other.example"] }),
+    context(message("From: alice@sender.example"), { sender: parseAddress("x@other.example") }),
+  );
+  assertEquals(unaligned.verdict.action, "reject");
+});
+
+Deno.test("mail authentication: HELO's SPF pass does not stand in for a MAIL FROM that is not <>", async () => {
+  // HELO client.sender.example passes SPF and aligns with sender.example; MAIL FROM is
+  // another domain, so the SPF-authenticated identifier is that one (RFC 7489 §3.1.2).
+  const result = await run(
+    new FakeResolver(await world()),
+    context(message("From: alice@sender.example"), { sender: parseAddress("x@other.example") }),
+  );
+  assertStringIncludes(result.headers[0]![1], "spf=pass smtp.helo=client.sender.example");
+  assertEquals(result.verdict.action, "reject");
+});
+
+Deno.test("mail authentication: a help desk writing the author's address in the name is filed, not refused", async () => {
+  const records = [...await world(), txt("helpdesk.example", "v=spf1 ip4:192.0.2.1 -all")];
+  const result = await run(
+    new FakeResolver(records),
+    context(message('From: "alice@sender.example via Help" <tickets@helpdesk.example>'), {
+      sender: parseAddress("bounce@helpdesk.example"),
+    }),
+  );
+  assertEquals(result.verdict.action, "quarantine");
+  // The mailbox's domain is the Author Domain: no policy record, no DMARC processing.
+  assertStringIncludes(
+    result.headers[0]![1],
+    "dmarc=none (no DMARC record) header.from=helpdesk.example",
+  );
+});
+
+Deno.test("mail authentication: DKIM work is bounded: ten signatures verified, the rest one policy result", async () => {
+  // 400 signatures with bogus body hashes and distinct l= values (a hasher each), over a
+  // 2 MiB body, and a forged p=reject From.
+  const body = "x".repeat(998) + "\r\n";
+  const big = body.repeat(2 * 1024 * 1024 / body.length);
+  const signatures = Array.from(
+    { length: 400 },
+    (_, i) =>
+      `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=evil${i}.example; s=s; h=from;` +
+      ` l=${1000 + i}; bh=AAAA${i}; b=AAAA\r\n`,
+  ).join("");
+  const raw = encoder.encode(
+    signatures + new TextDecoder().decode(message("From: ceo@sender.example", big)),
+  );
+  const started = Date.now();
+  const result = await run(
+    new FakeResolver(await world()),
+    context(raw, { sender: parseAddress("x@other.example") }),
+  );
+  const ms = Date.now() - started;
+  assertEquals(result.verdict.action, "reject");
+  const value = result.headers[0]![1];
+  assertStringIncludes(value, "dkim=policy (390 signatures after the first 10 not verified)");
+  assertEquals((value.match(/dkim=/g) ?? []).length, 11);
+  assert(ms < 5_000, `took ${ms} ms`);
+  // The policy check fails closed: a timeout or a failure of its own is a 451, not an accept.
+  const [, policy] = mailauthChecks({ hostname: "mx.example.org", resolver: new FakeResolver([]) });
+  assertEquals(policy!.onError, "closed");
+});
+
+Deno.test("mail authentication: a signature whose key is missing is a permerror (RFC 6376 §6.1.2)", async () => {
+  const raw = await signed(message("From: alice@sender.example"));
+  const records = (await world()).filter((r) => r.name !== "ed._domainkey.sender.example");
+  const result = await run(new FakeResolver(records), context(raw));
+  assertMatch(result.headers[0]![1], /dkim=permerror \(no key\) header\.d=sender\.example/);
 });

@@ -9,8 +9,11 @@
  * last two labels (the list's default rule "*").
  *
  * Outcomes: `pass`, `fail`, `none` (no usable policy record: no DMARC processing, §6.6.3),
- * `temperror` (the record could not be fetched; the caller delivers, §6.6.3 leaves DNS errors
- * to the receiver's discretion and losing mail to a DNS outage is worse than delivering it).
+ * `temperror`: the record could not be fetched, or nothing aligned passed while an identifier
+ * that would have aligned could not be checked (a DNS error on its SPF record or DKIM key,
+ * §6.6.2). The result cannot be decided; the caller answers 451 unless the published policy
+ * is `none`, so that the sender retries and neither a forgery is delivered nor genuine mail
+ * refused for a DNS outage.
  *
  * @module
  */
@@ -54,6 +57,10 @@ export interface DmarcInput {
   readonly spfDomain: string | null;
   /** The d= of every DKIM signature that verified. */
   readonly dkimDomains: readonly string[];
+  /** The SPF identity's domain when its check ended in `temperror`, else null. */
+  readonly spfTemperror?: string | null;
+  /** The d= of every DKIM signature whose check ended in `temperror`. */
+  readonly dkimTemperrors?: readonly string[];
   readonly resolver: Resolver;
   /** A number in [0, 1) for `pct` sampling; Math.random by default. */
   readonly random?: () => number;
@@ -178,9 +185,20 @@ const LOWER: Record<Policy, Policy> = { reject: "quarantine", quarantine: "none"
  * identifiers, and the policy to apply.
  */
 export async function evaluateDmarc(input: DmarcInput): Promise<DmarcOutcome> {
+  return applyPolicy(input, await discoverPolicy(input.resolver, input.authorDomain));
+}
+
+/**
+ * Evaluates DMARC for one Author Domain whose policy discovery is done: alignment of the
+ * passing SPF and DKIM identifiers, and the policy to apply. Discovery may start before the
+ * identifiers are known (src/mailauth/authenticate.ts starts it with SPF and DKIM).
+ */
+export function applyPolicy(
+  input: Omit<DmarcInput, "resolver">,
+  discovery: Discovery,
+): DmarcOutcome {
   const domain = input.authorDomain;
   const none = { spf: null, dkim: null };
-  const discovery = await discoverPolicy(input.resolver, domain);
   if (discovery.kind !== "found") {
     return {
       domain,
@@ -208,6 +226,24 @@ export async function evaluateDmarc(input: DmarcInput): Promise<DmarcOutcome> {
       policy: "none",
       aligned: { spf, dkim },
       reason: "aligned",
+    };
+  }
+  // §6.6.2: an identifier that would have aligned but could not be checked (a DNS error on
+  // its SPF record or DKIM key) leaves the result undecided, not failed.
+  const spfCut = input.spfTemperror && aligns(input.spfTemperror, domain, record.aspf)
+    ? input.spfTemperror
+    : null;
+  const dkimCut = (input.dkimTemperrors ?? []).find((d) => aligns(d, domain, record.adkim));
+  if (spfCut !== null || dkimCut !== undefined) {
+    return {
+      domain,
+      result: "temperror",
+      published,
+      policy: "none",
+      aligned: none,
+      reason: dkimCut !== undefined
+        ? `DNS error for the DKIM key of ${dkimCut}`
+        : `DNS error for the SPF record of ${spfCut}`,
     };
   }
   // §6.6.4: with pct below 100, a sampled-out failure gets the next lower policy.

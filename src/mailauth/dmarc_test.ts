@@ -154,3 +154,25 @@ Deno.test("DMARC evaluation: sp for subdomains, pct sampling, none and temperror
   const down = await evaluateDmarc(input("down.example"));
   assertEquals([down.result, down.policy], ["temperror", "none"]);
 });
+
+Deno.test("DMARC evaluation: an aligned identifier cut short by a DNS error is temperror (§6.6.2)", async () => {
+  // The DKIM key of the Author Domain could not be fetched, SPF did not pass: undecided, not
+  // failed, with the published policy kept for the caller (451 for reject).
+  const dkim = await evaluateDmarc(input("reject.example", { dkimTemperrors: ["reject.example"] }));
+  assertEquals(
+    [dkim.result, dkim.published, dkim.policy, dkim.reason],
+    ["temperror", "reject", "none", "DNS error for the DKIM key of reject.example"],
+  );
+  const spf = await evaluateDmarc(input("half.example", { spfTemperror: "mail.half.example" }));
+  assertEquals([spf.result, spf.published], ["temperror", "reject"]);
+  // A pass decides, whatever else could not be checked.
+  const passed = await evaluateDmarc(
+    input("reject.example", { dkimDomains: ["reject.example"], spfTemperror: "reject.example" }),
+  );
+  assertEquals(passed.result, "pass");
+  // An identifier that could not align (adkim=s: a subdomain's key) leaves the failure.
+  const unaligned = await evaluateDmarc(
+    input("reject.example", { dkimTemperrors: ["mail.reject.example", "evil.example"] }),
+  );
+  assertEquals([unaligned.result, unaligned.policy], ["fail", "reject"]);
+});

@@ -1,6 +1,15 @@
-import { assertEquals } from "../../tests/assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../../tests/assert.ts";
 import type { AuthResults } from "./authenticate.ts";
 import { authResultsValue, comment, pvalue, resultClauses, sealingResults } from "./results.ts";
+
+const PASS = {
+  domain: "sender.example",
+  result: "pass",
+  published: "reject",
+  policy: "none",
+  aligned: { spf: "sender.example", dkim: "sender.example" },
+  reason: "aligned",
+} as const;
 
 const BASE: AuthResults = {
   spf: [
@@ -111,11 +120,12 @@ Deno.test("Authentication-Results: what a sender wrote cannot add a resinfo or a
   };
   assertEquals(resultClauses(hostile).slice(0, 2), [
     'spf=fail smtp.mailfrom="\\"x; dkim=pass\\"@evil.example"',
-    'dkim=fail (body hash did not verify\\) dmarc=pass \\() header.d="evil.example; dmarc=pass"' +
-    ' header.s="s (x) \\\\" header.a="rsa-sha256 X-Injected: 1" header.b="ab\\"cd"',
+    // A value that is no domain, or has a line break, is not written at all (never altered):
+    // header.d, header.s and header.a are left out.
+    'dkim=fail (body hash did not verify\\) dmarc=pass \\() header.b="ab\\"cd"',
   ]);
-  assertEquals(pvalue(""), '""');
-  assertEquals(pvalue("a@b.example"), "a@b.example");
+  assertEquals(pvalue("", 253), null);
+  assertEquals(pvalue("a@b.example", 254), "a@b.example");
   assertEquals(comment("x".repeat(300)).length, 66);
   // The longest resinfo a sender can cause stays far below the writer's bound of 900.
   const long = '"'.repeat(300);
@@ -191,4 +201,61 @@ Deno.test("sealingResults: our field's payload and its arc= result, for ARC seal
   // A quoted "; arc=pass" is no resinfo; no arc= resinfo at all: nothing to seal with.
   assertEquals(sealingResults('mx.example.org; dkim=none reason="; arc=pass"'), null);
   assertEquals(sealingResults("Authentication-Results: mx.example.org; none\r\n"), null);
+});
+
+Deno.test("Authentication-Results: identities are never cut; too long, they are left out", () => {
+  // 51 "a" and ".bank.example.evil.example": 77 characters. Cut to 64, it would have read
+  // "aaa….bank.example" while the domain evaluated was under evil.example.
+  const long = `${"a".repeat(51)}.bank.example.evil.example`;
+  const clauses = resultClauses({
+    ...BASE,
+    spf: [{ identity: "mailfrom", value: `x@${long}`, domain: long, result: "pass" }],
+    dkim: [{ ...BASE.dkim[0]!, domain: long }],
+    dmarc: {
+      kind: "evaluated",
+      outcomes: [{ ...PASS, domain: long }],
+    },
+  });
+  assertEquals(clauses[0], `spf=pass smtp.mailfrom=x@${long}`);
+  assertEquals(
+    clauses[1],
+    `dkim=pass header.d=${long} header.s=ed header.a=ed25519-sha256 header.b=abcdEFGH`,
+  );
+  assertEquals(clauses[2], `dmarc=pass (p=reject) header.from=${long}`);
+  // Longer than a domain or an address may be: the property is left out, not cut.
+  const label = "a".repeat(63);
+  const huge = [label, label, label, label, "example"].join(".");
+  const out = resultClauses({
+    ...BASE,
+    spf: [{ identity: "mailfrom", value: `x@${huge}`, domain: huge, result: "fail" }],
+    dkim: [{ ...BASE.dkim[0]!, domain: huge }],
+    dmarc: { kind: "evaluated", outcomes: [{ ...PASS, domain: huge }] },
+  });
+  assertEquals(out.slice(0, 3), [
+    "spf=fail",
+    "dkim=pass header.s=ed header.a=ed25519-sha256 header.b=abcdEFGH",
+    "dmarc=pass (p=reject)",
+  ]);
+  // The longest resinfo that can be written whole stays below the writer's bound of 900.
+  const domain = [label, label, label, "a".repeat(61)].join(".");
+  assertEquals(domain.length, 253);
+  const worst = resultClauses({
+    ...BASE,
+    spf: [{
+      identity: "mailfrom",
+      value: `"${'\\"'.repeat(125)}"@b.example`,
+      domain: "b.example",
+      result: "fail",
+    }],
+    dkim: [{
+      result: "fail",
+      domain,
+      selector: domain,
+      algorithm: '"'.repeat(32),
+      b: '"'.repeat(8),
+      reason: ")".repeat(300),
+    }],
+  });
+  assert(worst[0]!.length < 900 && worst[1]!.length < 900, JSON.stringify(worst));
+  assertStringIncludes(worst[1]!, `header.d=${domain} header.s=${domain}`);
 });
