@@ -22,7 +22,7 @@ export const ORIGIN = "https://mail.example.org";
 export class Browser {
   readonly cookies = new Map<string, string>();
 
-  constructor(private readonly world: WebWorld, readonly ip = "192.0.2.10") {}
+  constructor(private readonly app: WebApp, readonly ip = "192.0.2.10") {}
 
   /** Sends a request like a same-origin page would (unless the headers say otherwise). */
   async request(path: string, init: RequestInit = {}): Promise<Response> {
@@ -38,7 +38,7 @@ export class Browser {
     if (this.cookies.size > 0) {
       headers.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
     }
-    const response = await this.world.app.request(
+    const response = await this.app.request(
       `${ORIGIN}${path}`,
       { ...init, headers, redirect: "manual" },
       { ip: this.ip },
@@ -83,10 +83,13 @@ export class Browser {
   }
 }
 
+/** The web app. */
+export type WebApp = Awaited<ReturnType<typeof createWebApp>>;
+
 /** The app and its world. */
 export interface WebWorld {
   readonly store: Store;
-  readonly app: Awaited<ReturnType<typeof createWebApp>>;
+  readonly app: WebApp;
   readonly sessions: WebSessions;
   readonly alice: { id: number; address: string };
   /** Delays the brute-force defence asked for. */
@@ -94,6 +97,19 @@ export interface WebWorld {
   /** Moves the sessions' clock forward. */
   advance(ms: number): void;
   browser(ip?: string): Browser;
+}
+
+/** The web app over a store and a Login, as src/web/start.ts builds it. */
+export async function webAppOver(store: Store, login: Login): Promise<WebApp> {
+  return await createWebApp({
+    store,
+    login,
+    sessions: new WebSessions(store.sql),
+    render: sanitisedRenderer,
+    log: silentLogger,
+    hostname: "mail.example.org",
+    staticDir: new URL("../../static/", import.meta.url),
+  });
 }
 
 /** Runs `fn` with a fresh app. */
@@ -134,7 +150,7 @@ export async function withWeb(fn: (world: WebWorld) => Promise<void>): Promise<v
       advance: (ms) => {
         offset += ms;
       },
-      browser: (ip) => new Browser(world, ip),
+      browser: (ip) => new Browser(app, ip),
     };
     await fn(world);
   });
