@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../tests/assert.ts";
-import { dkimRecordText, signMessage } from "../dkim/mod.ts";
+import { arcSeal, dkimRecordText, signMessage } from "../dkim/mod.ts";
 import { testKey } from "../dkim/_test_keys.ts";
 import {
   type DnsRecord,
@@ -402,4 +402,51 @@ Deno.test("mail authentication: a signature whose key is missing is a permerror 
   const records = (await world()).filter((r) => r.name !== "ed._domainkey.sender.example");
   const result = await run(new FakeResolver(records), context(raw));
   assertMatch(result.headers[0]![1], /dkim=permerror \(no key\) header\.d=sender\.example/);
+});
+
+Deno.test("mail authentication: a trusted ARC sealer vouches only for what its own results show passed", async () => {
+  const key = await testKey("rsa-sha256", "lists.example", "arc");
+  const records = [
+    ...await world(),
+    txt("arc._domainkey.lists.example", dkimRecordText("rsa-sha256", key.publicKey)),
+    txt("lists.example", "v=spf1 ip4:192.0.2.1 -all"),
+  ];
+  const sealed = async (authResults: string, subject: string) => {
+    const raw = message("From: alice@sender.example", `${subject}\r\n`);
+    const result = await arcSeal(raw, {
+      authResults,
+      chain: "none",
+      key: key.signing,
+      now: Date.now(),
+    });
+    assert(result.sealed);
+    return result.message;
+  };
+  const verdict = async (authResults: string) => {
+    const checks = mailauthChecks({
+      hostname: "mx.example.org",
+      resolver: new FakeResolver(records),
+      trustedArcSealers: ["lists.example"],
+    });
+    const raw = await sealed(authResults, "list");
+    const ctx = context(raw, { sender: parseAddress("bounces@lists.example") });
+    return await new FilterChain(checks).run(ctx);
+  };
+  // The list host saw sender.example pass DMARC: its seal vouches for it.
+  const passed = await verdict("mx.lists.example; dmarc=pass header.from=sender.example");
+  assertEquals(passed.verdict, { action: "accept" });
+  assertStringIncludes(passed.headers[0]![1], "arc=pass (sealed by lists.example)");
+  assertStringIncludes(passed.headers[0]![1], "dis=none override: ARC sealed by lists.example");
+  // It relayed a forgery that failed there too: the seal launders nothing.
+  const failed = await verdict("mx.lists.example; dmarc=fail header.from=sender.example");
+  assertEquals(failed.verdict.action, "reject");
+  // Results under another ADMD's authserv-id are not the sealer's to vouch with.
+  const foreign = await verdict("mx.other.example; dmarc=pass header.from=sender.example");
+  assertEquals(foreign.verdict.action, "reject");
+  // A pass for another domain vouches nothing for sender.example.
+  const other = await verdict("mx.lists.example; dmarc=pass header.from=evil.example");
+  assertEquals(other.verdict.action, "reject");
+  // An aligned DKIM pass the list host saw is as good as its DMARC pass.
+  const dkim = await verdict("lists.example; dkim=pass header.d=sender.example; dmarc=none");
+  assertEquals(dkim.verdict, { action: "accept" });
 });
