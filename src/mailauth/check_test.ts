@@ -450,3 +450,25 @@ Deno.test("mail authentication: a trusted ARC sealer vouches only for what its o
   const dkim = await verdict("lists.example; dkim=pass header.d=sender.example; dmarc=none");
   assertEquals(dkim.verdict, { action: "accept" });
 });
+
+Deno.test("mail authentication: a tempfailed message's results are not recorded (it comes again)", async () => {
+  const recorded: string[] = [];
+  const checks = (resolver: Resolver) =>
+    mailauthChecks({
+      hostname: "mx.example.org",
+      resolver,
+      onResults: ({ results }) => {
+        recorded.push(results.disposition.action);
+        return Promise.resolve();
+      },
+    });
+  const forged = context(message("From: alice@sender.example"), {
+    sender: parseAddress("x@other.example"),
+  });
+  const undecided = new FakeResolver(await world(), { failing: ["_dmarc.sender.example"] });
+  assertEquals((await new FilterChain(checks(undecided)).run(forged)).verdict.action, "tempfail");
+  assertEquals(recorded, []);
+  const decided = new FakeResolver(await world());
+  assertEquals((await new FilterChain(checks(decided)).run(forged)).verdict.action, "reject");
+  assertEquals(recorded, ["reject"]);
+});
