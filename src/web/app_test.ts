@@ -412,3 +412,52 @@ Deno.test("a folder is paged by UID, 50 messages a page, with older and newer li
     assert(back.includes('rel="next"') && !back.includes('rel="prev"'));
   });
 });
+
+Deno.test("attachments are listed and downloaded as attachments, never shown", async () => {
+  await withWeb(async (w) => {
+    const raw = new TextEncoder().encode(
+      [
+        "From: Bob <bob@remote.example>",
+        "To: alice@example.org",
+        "Subject: Files",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="b1"',
+        "",
+        "--b1",
+        "Content-Type: text/plain; charset=utf-8",
+        "",
+        "See attached.",
+        "--b1",
+        'Content-Type: text/html; name="page.html"',
+        'Content-Disposition: attachment; filename="../évil \\"page\\".html"',
+        "Content-Transfer-Encoding: base64",
+        "",
+        btoa("<script>alert(1)</script>"),
+        "--b1--",
+        "",
+      ].join("\r\n"),
+    );
+    await w.store.messages.deliver(raw, [{ accountId: w.alice.id }]);
+    const browser = w.browser();
+    await browser.signIn();
+    const page = await (await browser.request("/mail/read?folder=INBOX&uid=1")).text();
+    const link = /href="([^"]*\/mail\/part\?[^"]+)"/.exec(page)![1]!.replaceAll("&amp;", "&");
+    assertEquals(link, "/mail/part?folder=INBOX&uid=1&part=2");
+    const download = await browser.request(link);
+    assertEquals(download.status, 200);
+    assertEquals(await download.text(), "<script>alert(1)</script>");
+    const h = download.headers;
+    assertEquals(h.get("content-type"), "application/octet-stream");
+    assertEquals(
+      h.get("content-disposition"),
+      `attachment; filename="_vil _page_.html"; filename*=UTF-8''%C3%A9vil%20%22page%22.html`,
+    );
+    assertEquals(h.get("x-content-type-options"), "nosniff");
+    assertEquals(h.get("content-security-policy"), "default-src 'none'; sandbox");
+    for (const [part, status] of [["3", 404], ["1.1", 404], ["x", 400], ["", 400]] as const) {
+      const response = await browser.request(`/mail/part?folder=INBOX&uid=1&part=${part}`);
+      await response.body?.cancel();
+      assertEquals(response.status, status, part);
+    }
+  });
+});

@@ -12,6 +12,8 @@ import { frameDocument, renderMessage } from "./render/mod.ts";
 
 /** An attachment, as listed under a message. */
 export interface AttachmentInfo {
+  /** The IMAP section number of the part ("2", "1.3"), for its download. */
+  readonly partId: string;
   /** Display-safe file name; "" when it has none. */
   readonly filename: string;
   /** `type/subtype`, lower case. */
@@ -50,6 +52,7 @@ export const sanitisedRenderer: MessageRenderer = {
       html: shown.html === null ? null : frameDocument(shown.html, remoteImages),
       text: shown.text,
       attachments: shown.attachments.map((a) => ({
+        partId: a.partId,
         filename: a.filename ?? "",
         contentType: a.contentType,
         size: a.size,

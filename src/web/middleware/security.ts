@@ -58,10 +58,13 @@ export function messageBodyCsp(remoteImages: boolean): string {
 
 /** The path of the message body route, which alone gets {@link messageHeaders}' policy. */
 export const MESSAGE_BODY_PATH = "/mail/body";
+/** The attachment download route, which sets its own policy (src/web/attachment.ts). */
+export const ATTACHMENT_PATH = "/mail/part";
 
 /** The headers middleware: the pages' policy, or the message body's. */
 export const securityHeaders: MiddlewareHandler<WebEnv> = async (c, next) => {
-  await (c.req.path === MESSAGE_BODY_PATH ? message(c, next) : pages(c, next));
+  const own = c.req.path === MESSAGE_BODY_PATH || c.req.path === ATTACHMENT_PATH;
+  await (own ? message(c, next) : pages(c, next));
   // HSTS binds a host name on every port (RFC 6797 §8.3): on `localhost` (--dev) it would
   // force the developer's other local sites to HTTPS. IP literals ignore it anyway (§8.1).
   if (isLoopbackName(c.req.header("host") ?? "")) c.res.headers.delete("strict-transport-security");

@@ -12,7 +12,7 @@
 
 import { Hono } from "hono";
 import { z } from "zod";
-import { type AddressItem, decodedName } from "../../mime/mod.ts";
+import { type AddressItem, decodedName, decodeTransfer, parseStructure } from "../../mime/mod.ts";
 import type { Mailbox } from "../../store/mod.ts";
 import { type WebDeps, type WebEnv, WebError } from "../context.ts";
 import {
@@ -23,8 +23,9 @@ import {
   type MessageRow,
 } from "../mail_pages.ts";
 import type { RenderedMessage } from "../message_view.ts";
-import { MESSAGE_BODY_PATH, messageBodyCsp } from "../middleware/security.ts";
-import { FRAME_SANDBOX } from "../render/mod.ts";
+import { ATTACHMENT_PATH, MESSAGE_BODY_PATH, messageBodyCsp } from "../middleware/security.ts";
+import { contentDisposition, partAt } from "../attachment.ts";
+import { FRAME_SANDBOX, messageParts } from "../render/mod.ts";
 import { requireSession } from "../middleware/session.ts";
 import type { Assets } from "../static_files.ts";
 import { Page, type SignedInChrome } from "../views/layout.tsx";
@@ -52,6 +53,14 @@ const listQuery = z.object({
   error: "Ask for older or newer messages, not both",
 });
 const messageQuery = z.object({ folder: folderName, uid, remote: z.enum(["0", "1"]).optional() });
+const partQuery = z.object({
+  folder: folderName,
+  uid,
+  part: z.string({ error: "The part number is missing" }).regex(
+    /^\d{1,4}(?:\.\d{1,4}){0,31}$/,
+    "The part number is malformed",
+  ),
+});
 
 /** What the action form may ask for. */
 export const ACTIONS = ["flag", "unflag", "read", "unread", "trash", "junk", "not-junk"] as const;
@@ -339,8 +348,15 @@ export function mailRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
               <h2>Attachments</h2>
               <ul>
                 {shown.attachments.map((a) => (
-                  <li>
-                    {a.filename || "(unnamed)"}{" "}
+                  <li key={a.partId}>
+                    <a
+                      href={messageUrl(ATTACHMENT_PATH, mailbox.name, query.uid, {
+                        part: a.partId,
+                      })}
+                      download={a.filename || `part-${a.partId}`}
+                    >
+                      {a.filename || "(unnamed)"}
+                    </a>{" "}
                     <span class="meta">{a.contentType}, {size(a.size)}</span>
                   </li>
                 ))}
@@ -365,6 +381,27 @@ export function mailRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
     c.header("content-security-policy", messageBodyCsp(query.remote === "1"));
     c.header("cache-control", "private, no-store");
     return c.html(shown.html);
+  });
+
+  // One part, decoded, as a download only (src/web/attachment.ts).
+  app.get("/part", async (c) => {
+    const session = c.get("session");
+    const query = parse(partQuery, c.req.query());
+    const mailbox = await mailboxOf(session.accountId, query.folder);
+    const found = await findMessage(store.sql, mailbox.id, query.uid);
+    if (!found) throw new WebError(404, "The message is not there any more");
+    const raw = await store.messages.read(session.accountId, found.messageId);
+    const root = parseStructure(raw);
+    const part = partAt(root, query.part);
+    if (part === null) throw new WebError(404, "The message has no such part");
+    const listed = messageParts(root, raw).attachments.find((a) => a.partId === query.part);
+    const body = decodeTransfer(raw.subarray(part.bodyStart, part.end), part.encoding);
+    return c.body(body.slice(), 200, {
+      "content-type": "application/octet-stream",
+      "content-disposition": contentDisposition(listed?.filename || `part-${query.part}`),
+      "content-security-policy": "default-src 'none'; sandbox",
+      "cache-control": "private, no-store",
+    });
   });
 
   app.post("/action", async (c) => {
