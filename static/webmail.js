@@ -50,3 +50,28 @@ if (mail) {
   events.addEventListener("change", () => refresh());
   document.documentElement.dataset.live = "on";
 }
+
+// Keyboard: j / k move through the message list (Enter opens, as on any link); u goes back
+// from a message to its folder. Ignored while typing and with modifier keys.
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+  const target = event.target;
+  if (
+    target instanceof HTMLElement && target.closest("input, textarea, select, [contenteditable]")
+  ) {
+    return;
+  }
+  if (event.key === "j" || event.key === "k") {
+    const links = [...document.querySelectorAll(".messages .message a")];
+    if (links.length === 0) return;
+    const at = links.indexOf(document.activeElement);
+    const next = at < 0
+      ? 0
+      : Math.min(links.length - 1, Math.max(0, at + (event.key === "j" ? 1 : -1)));
+    links[next].focus();
+    event.preventDefault();
+  } else if (event.key === "u") {
+    const back = document.querySelector(".reader a[data-back]");
+    if (back) back.click();
+  }
+});

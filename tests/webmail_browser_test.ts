@@ -183,8 +183,15 @@ Deno.test({
             );
             await shot(page, "4-live");
 
-            // Reading the first message: its text in the sandboxed frame.
-            await page.getByText("First hello over SMTP").click();
+            // Reading the first message by keyboard (j, j, Enter; newest first): its text in the
+            // sandboxed frame.
+            await page.keyboard.press("j");
+            await page.keyboard.press("j");
+            assertEquals(
+              await page.evaluate("document.activeElement.textContent"),
+              await page.locator(".message a").nth(1).textContent(),
+            );
+            await page.keyboard.press("Enter");
             await page.waitForURL(/\/mail\/read\?/);
             await page.frameLocator("iframe.body").getByText("The body of the first message.")
               .waitFor();
@@ -193,6 +200,9 @@ Deno.test({
               "allow-popups allow-popups-to-escape-sandbox",
             );
             await shot(page, "5-message");
+            // u: back to the folder.
+            await page.keyboard.press("u");
+            await page.waitForURL(`${origin}/mail?folder=INBOX`);
 
             // A phone-sized screen.
             await page.setViewportSize({ width: 375, height: 740 });

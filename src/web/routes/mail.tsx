@@ -298,7 +298,7 @@ export function mailRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
       >
         <article class="reader" aria-labelledby="subject">
           <p>
-            <a href={listUrl(mailbox.name)}>← {mailbox.name}</a>
+            <a href={listUrl(mailbox.name)} data-back="">← {mailbox.name}</a>
           </p>
           <h1 id="subject">{subject}</h1>
           <dl class="headers">
