@@ -7,6 +7,7 @@
  */
 
 import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { FlowControl } from "../net/flow.ts";
 import type { TlsContexts } from "../net/tls_contexts.ts";
@@ -49,6 +50,7 @@ export async function startWebListener(options: WebListenerOptions): Promise<Run
   const limits = { ...WEB_DEFAULTS, ...options.limits };
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
+  const deadlines = new Map<string, { arm(): void; clear(): void }>();
   const endpoints: { address: string; port: number }[] = [];
   const listener = nodeListener(options.handler, limits, (error) => {
     options.log.error("web request failed", { error });
@@ -68,6 +70,13 @@ export async function startWebListener(options: WebListenerOptions): Promise<Run
       server.requestTimeout = limits.bodyTimeoutMs + limits.headersTimeoutMs;
       server.keepAliveTimeout = 5_000;
       server.on("connection", (socket: Socket) => admit(socket));
+      server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+        // The header fields are in: no deadline while the request is served (the body has its
+        // own, src/web/node_fetch.ts; an event stream may last); the next one starts after it.
+        const key = peerKey(req.socket);
+        deadlines.get(key)?.clear();
+        res.once("close", () => deadlines.get(key)?.arm());
+      });
       server.on("tlsClientError", (_error: Error, socket: Socket) => socket.destroy());
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -89,10 +98,27 @@ export async function startWebListener(options: WebListenerOptions): Promise<Run
   function admit(socket: Socket): void {
     sockets.add(socket);
     socket.setTimeout(limits.idleTimeoutMs, () => socket.destroy());
+    // node:http's headersTimeout is not enforced by Deno's node:http: a client dribbling a byte
+    // now and then (slowloris) would hold the connection for ever. The TLS handshake and each
+    // request's header fields must arrive within headersTimeoutMs of the connection or of the
+    // previous response. The TLS socket of a request is found by the peer's address and port.
+    const key = peerKey(socket);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = {
+      arm: () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
+      },
+      clear: () => clearTimeout(timer),
+    };
+    deadlines.set(key, deadline);
+    deadline.arm();
     let release = () => {};
     let closed = false;
     socket.once("close", () => {
       closed = true;
+      deadline.clear();
+      if (deadlines.get(key) === deadline) deadlines.delete(key);
       sockets.delete(socket);
       release();
     });
@@ -122,4 +148,8 @@ export async function startWebListener(options: WebListenerOptions): Promise<Run
       await Promise.all(closing);
     },
   };
+}
+
+function peerKey(socket: Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}`;
 }

@@ -7,6 +7,7 @@ import { assert, assertEquals, assertStringIncludes } from "../../tests/assert.t
 import { withServerWorld } from "../../tests/server_world.ts";
 import { FlowControl } from "../net/flow.ts";
 import { silentLogger } from "../ops/log.ts";
+import { startWebListener } from "./listener.ts";
 import { startWebmail } from "./start.ts";
 
 async function withListener(
@@ -179,4 +180,53 @@ Deno.test("an event stream ends its subscription when the client goes away", asy
       client.close();
     }
   });
+});
+
+Deno.test("an idle connection and one that sends its header fields too slowly are closed", async () => {
+  await withServerWorld(async (world) => {
+    const listener = await startWebListener({
+      addresses: ["127.0.0.1"],
+      port: 0,
+      tls: world.tls,
+      flow: new FlowControl(),
+      handler: () => Promise.resolve(new Response("ok")),
+      log: silentLogger,
+      limits: { idleTimeoutMs: 400, headersTimeoutMs: 800 },
+    });
+    const port = listener.endpoints[0]!.port;
+    const open = async () => {
+      const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [world.caPem] });
+      await conn.handshake();
+      return conn;
+    };
+    try {
+      const idle = await open();
+      const started = Date.now();
+      // Closed: the end of the stream, or rustls's complaint that no close_notify came first.
+      assertEquals(await idle.read(new Uint8Array(16)).catch(() => null), null);
+      idle.close();
+      assert(Date.now() - started < 3000, "idle connection closed in time");
+
+      // A byte every 200 ms keeps the idle timer quiet; the header deadline still ends it.
+      const slow = await open();
+      const slowStart = Date.now();
+      let closed = false;
+      const reading = slow.read(new Uint8Array(1024)).then(
+        () => closed = true,
+        () => closed = true,
+      );
+      const line = "GET /login HTTP/1.1\r\nHost: localhost\r\nX-Slow: ";
+      for (const char of line + "a".repeat(40)) {
+        if (closed) break;
+        await slow.write(new TextEncoder().encode(char)).catch(() => closed = true);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await reading;
+      slow.close();
+      assert(closed, "slow header fields end the connection");
+      assert(Date.now() - slowStart < 3000, `closed after ${Date.now() - slowStart} ms`);
+    } finally {
+      await listener.stop();
+    }
+  }, silentLogger);
 });
