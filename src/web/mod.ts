@@ -22,8 +22,9 @@
  * - Every input is validated with zod before use, with sentences the user can act on.
  * - Changes go through the store's methods, as IMAP's do (modseq, change announcements).
  * - One error handler turns errors into pages; nothing internal reaches a client.
- * - Requests are bounded: header size, body size, body time, idle connections; connections
- *   pass the listener's flow control (per-address limits, bans).
+ * - Requests are bounded: header size (16 KiB) and time (the TLS handshake and each request's
+ *   header fields within 20 s), body size (26 MiB) and time, idle connections (75 s);
+ *   connections pass the listener's flow control (per-address limits, bans).
  *
  * @module
  */
