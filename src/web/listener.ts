@@ -79,9 +79,10 @@ export async function startWebListener(options: WebListenerOptions): Promise<Run
       });
       server.on("tlsClientError", (_error: Error, socket: Socket) => socket.destroy());
       await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
+        const fail = (error: Error) => reject(denoError(error));
+        server.once("error", fail);
         server.listen(options.port, address, () => {
-          server.off("error", reject);
+          server.off("error", fail);
           resolve();
         });
       });
@@ -152,4 +153,12 @@ export async function startWebListener(options: WebListenerOptions): Promise<Run
 
 function peerKey(socket: Socket): string {
   return `${socket.remoteAddress}|${socket.remotePort}`;
+}
+
+/** node:net's EADDRINUSE and EACCES as Deno's errors, which src/server.ts explains to people. */
+function denoError(error: Error): Error {
+  const code = (error as { code?: unknown }).code;
+  if (code === "EADDRINUSE") return new Deno.errors.AddrInUse(error.message);
+  if (code === "EACCES") return new Deno.errors.PermissionDenied(error.message);
+  return error;
 }

@@ -230,3 +230,28 @@ Deno.test("an idle connection and one that sends its header fields too slowly ar
     }
   }, silentLogger);
 });
+
+Deno.test("a port in use is reported as Deno's AddrInUse", async () => {
+  await withServerWorld(async (world) => {
+    const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      let error: unknown;
+      try {
+        const listener = await startWebListener({
+          addresses: ["127.0.0.1"],
+          port: (taken.addr as Deno.NetAddr).port,
+          tls: world.tls,
+          flow: new FlowControl(),
+          handler: () => Promise.resolve(new Response("ok")),
+          log: silentLogger,
+        });
+        await listener.stop();
+      } catch (caught) {
+        error = caught;
+      }
+      assert(error instanceof Deno.errors.AddrInUse, String(error));
+    } finally {
+      taken.close();
+    }
+  }, silentLogger);
+});
