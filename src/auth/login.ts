@@ -56,7 +56,8 @@
  * one field a client chooses; the text format quotes any value with a space, `"` or `=`, and the
  * JSON format escapes it, so `contrib/fail2ban/filter.d/fumi.conf` can match the address without
  * a typed account ever standing in for it. Reasons: `bad-password`, `unknown-account`,
- * `disabled`, `banned`, `app-password-required`, `app-password-scope`, `bad-second-factor`. A success writes `auth succeeded` at level `info` (not matched).
+ * `disabled`, `banned`, `app-password-required`, `app-password-scope`, `bad-second-factor`,
+ * `second-factor-locked`. A success writes `auth succeeded` at level `info` (not matched).
  * fail2ban needs the log level at `warn` or lower.
  *
  * Reconnecting clients: with a {@link VerificationCache}, a password that verified within the
@@ -92,7 +93,9 @@ export type LoginFailureReason =
   /** An app password not valid for this protocol. */
   | "app-password-scope"
   /** The right password, then a wrong second-factor code (the web's two steps). */
-  | "bad-second-factor";
+  | "bad-second-factor"
+  /** A second-factor code refused unchecked: too many wrong ones for the account lately. */
+  | "second-factor-locked";
 
 /** What sign-in needs to know about an account. */
 export interface StoredCredentials {
@@ -119,6 +122,11 @@ export interface CredentialLookup {
   find(account: string, appPasswordDigest: Uint8Array): Promise<StoredCredentials | null>;
   /** Records that app password `id` just signed in. */
   appPasswordUsed(id: number): Promise<void>;
+  /**
+   * Wrong second-factor codes (`bad-second-factor` failures) for the account `address` after
+   * `since` and after its last successful sign-in.
+   */
+  secondFactorFailures(accountId: number, address: string, since: Date): Promise<number>;
 }
 
 /** The account that signed in. */
@@ -142,6 +150,11 @@ export interface LoginContext {
   /** The client's address as the socket reports it. */
   readonly ip: string;
 }
+
+/** Wrong second-factor codes an account may get in {@link SECOND_FACTOR_WINDOW_MS}. */
+export const MAX_SECOND_FACTOR_FAILURES = 10;
+/** The window of {@link MAX_SECOND_FACTOR_FAILURES}: one hour. */
+export const SECOND_FACTOR_WINDOW_MS = 3600_000;
 
 /** Default time a successful verification is reused. */
 export const DEFAULT_VERIFICATION_CACHE_MS = 5 * 60_000;
@@ -223,6 +236,8 @@ export interface LoginOptions {
   readonly cache?: VerificationCache;
   /** Waits before a failure is answered; defaults to a timer. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Milliseconds since the epoch; defaults to `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** Looks credentials up in the accounts and app_passwords tables. */
@@ -262,6 +277,15 @@ export function sqlCredentials(sql: Sql): CredentialLookup {
       };
     },
     appPasswordUsed: (id) => markAppPasswordUsed(sql, id),
+    secondFactorFailures: async (accountId, address, since) => {
+      const [row] = await sql<{ n: number }[]>`
+        select count(*)::int as n from auth_failures
+        where account = ${address} and reason = 'bad-second-factor'
+          and at > greatest(${since}::timestamptz, coalesce(
+            (select max(last_at) from auth_successes where account_id = ${accountId}),
+            '-infinity'))`;
+      return Number(row?.n ?? 0);
+    },
   };
 }
 
@@ -295,6 +319,9 @@ export class Login {
   readonly #metrics: Metrics;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #cache: VerificationCache | null;
+  readonly #now: () => number;
+  /** Per account: the tail of its queue of second-factor checks (see checkSecondFactor). */
+  readonly #secondFactorQueue = new Map<number, Promise<void>>();
 
   constructor(options: LoginOptions) {
     this.#cache = options.cache ?? null;
@@ -303,6 +330,7 @@ export class Login {
     this.#credentials = options.credentials;
     this.#log = options.log;
     this.#sleep = options.sleep ?? timer;
+    this.#now = options.now ?? Date.now;
   }
 
   /**
@@ -342,39 +370,77 @@ export class Login {
    * checks the code (the store's TwoFactor.verify). True completes the sign-in; false is a
    * failure (`bad-second-factor`), counted and answered after its delay. A banned client is
    * refused before the code is checked.
+   *
+   * Per account, whatever the client: once it has had {@link MAX_SECOND_FACTOR_FAILURES} wrong
+   * codes in {@link SECOND_FACTOR_WINDOW_MS} (since its last success), every code is refused
+   * without being checked (`second-factor-locked`) until the oldest leaves the window. So
+   * clients spread over many networks get at most that many guesses an hour (a 6-digit code:
+   * about one chance in 100,000). An account's checks in this process run one at a time, so
+   * parallel requests cannot all pass the count before any failure is recorded; nodes sharing
+   * the database each serialise their own, so N nodes may overshoot by N - 1.
    */
-  readonly checkSecondFactor = async (
+  readonly checkSecondFactor = (
     account: Pick<SignedIn, "id" | "address">,
     verify: () => Promise<boolean>,
     context: LoginContext,
   ): Promise<boolean> => {
     assertLabel("protocol", context.protocol);
     const ip = formatIp(parseIp(context.ip));
+    // Only the decision is queued; the failure's delay is slept outside the queue, so the
+    // account's owner does not wait behind a guesser's delays.
+    const previous = this.#secondFactorQueue.get(account.id) ?? Promise.resolve();
+    const decided = previous.then(() => this.#secondFactor(account, verify, context.protocol, ip));
+    const tail = decided.then(() => {}, () => {});
+    this.#secondFactorQueue.set(account.id, tail);
+    void tail.then(() => {
+      if (this.#secondFactorQueue.get(account.id) === tail) {
+        this.#secondFactorQueue.delete(account.id);
+      }
+    });
+    return decided.then(async ({ ok, delayMs }) => {
+      await this.#sleep(delayMs);
+      return ok;
+    });
+  };
+
+  /** checkSecondFactor's decision, and the delay before it is answered. */
+  async #secondFactor(
+    account: Pick<SignedIn, "id" | "address">,
+    verify: () => Promise<boolean>,
+    protocol: string,
+    ip: string,
+  ): Promise<{ ok: boolean; delayMs: number }> {
     if (await this.#bans.isBanned(ip)) {
-      this.#failed(context.protocol, ip, account.address, "banned");
-      await this.#sleep(this.#bans.policy.maxDelayMs);
-      return false;
+      this.#failed(protocol, ip, account.address, "banned");
+      return { ok: false, delayMs: this.#bans.policy.maxDelayMs };
     }
-    if (await verify()) {
+    const since = new Date(this.#now() - SECOND_FACTOR_WINDOW_MS);
+    const failures = await this.#credentials.secondFactorFailures(
+      account.id,
+      account.address,
+      since,
+    );
+    // Too many wrong codes for the account lately: refused without checking the code.
+    const reason = failures >= MAX_SECOND_FACTOR_FAILURES
+      ? "second-factor-locked"
+      : await verify()
+      ? null
+      : "bad-second-factor";
+    if (reason === null) {
       await this.#bans.recordSuccess(account.id, ip);
-      this.#log.info("auth succeeded", {
-        protocol: context.protocol,
-        ip,
-        account: account.address,
-      });
-      this.#metrics.auth(context.protocol, "success");
-      return true;
+      this.#log.info("auth succeeded", { protocol, ip, account: account.address });
+      this.#metrics.auth(protocol, "success");
+      return { ok: true, delayMs: 0 };
     }
-    this.#failed(context.protocol, ip, account.address, "bad-second-factor");
+    this.#failed(protocol, ip, account.address, reason);
     const outcome = await this.#bans.recordFailure({
-      protocol: context.protocol,
+      protocol,
       ip,
       account: account.address,
-      reason: "bad-second-factor",
+      reason,
     });
-    await this.#sleep(outcome.delayMs);
-    return false;
-  };
+    return { ok: false, delayMs: outcome.delayMs };
+  }
 
   async #check(
     address: string,

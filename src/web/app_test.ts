@@ -162,6 +162,66 @@ Deno.test("a password-only session ends after five wrong codes or five minutes",
   });
 });
 
+Deno.test("parallel codes on one password-only session: five are checked, the rest refused unchecked", async () => {
+  await withWeb(async (w) => {
+    await enableTwoFactor(w.store, w.alice.id);
+    const browser = w.browser();
+    await (await browser.post("/login", { address: "alice@example.org", password: GOOD_PASSWORD }))
+      .body?.cancel();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(
+      await (await browser.request("/login/code")).text(),
+    )![1]!;
+    const cookie = browser.cookies.get("__Host-fumi")!;
+    const answers = await Promise.all(Array.from({ length: 19 }, async () => {
+      const b = w.browser();
+      b.cookies.set("__Host-fumi", cookie);
+      const r = await b.post("/login/code", { _csrf: csrf, code: "000000" });
+      await r.body?.cancel();
+      return r.status;
+    }));
+    // Every code checked is a failure recorded; only five were checked.
+    const [row] = await w.store.sql<{ n: number }[]>`
+      select count(*)::int as n from auth_failures where reason = 'bad-second-factor'`;
+    assertEquals(row?.n, 5);
+    assertEquals(answers.filter((s) => s === 401).length, 4);
+    assertEquals(answers.filter((s) => s === 303).length, 15);
+  });
+});
+
+Deno.test("an account gets ten wrong codes an hour, whatever the sessions and networks", async () => {
+  await withWeb(async (w) => {
+    const secret = await enableTwoFactor(w.store, w.alice.id);
+    const wrong = async (ip: string) => {
+      const b = w.browser(ip);
+      await (await b.post("/login", { address: "alice@example.org", password: GOOD_PASSWORD }))
+        .body?.cancel();
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(
+        await (await b.request("/login/code")).text(),
+      )![1]!;
+      return { b, csrf };
+    };
+    // Ten clients on ten networks, one wrong code each, in parallel.
+    await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+      const { b, csrf } = await wrong(`2001:db8:${i}::1`);
+      const r = await b.post("/login/code", { _csrf: csrf, code: "000000" });
+      await r.body?.cancel();
+      assertEquals(r.status, 401);
+    }));
+    // Now even the right code is refused unchecked, from yet another network.
+    const { b, csrf } = await wrong("203.0.113.50");
+    const code = totpCode(secret, Date.now() + 30_000);
+    const refused = await b.post("/login/code", { _csrf: csrf, code });
+    assertEquals(refused.status, 401);
+    await refused.body?.cancel();
+    const reasons = await w.store.sql<{ reason: string; n: number }[]>`
+      select reason, count(*)::int as n from auth_failures group by reason order by reason`;
+    assertEquals(reasons.map((r) => [r.reason, r.n]), [
+      ["bad-second-factor", 10],
+      ["second-factor-locked", 1],
+    ]);
+  });
+});
+
 Deno.test("a state-changing request without the session's token, or from another site, is refused", async () => {
   await withWeb(async (w) => {
     const browser = w.browser();

@@ -182,16 +182,20 @@ export class WebSessions {
   }
 
   /**
-   * Counts a wrong TOTP code against a password-only session; true when it may try again,
-   * false when it has been revoked for too many.
+   * Claims one of a password-only session's {@link MAX_CODE_ATTEMPTS} code attempts, before the
+   * code is checked: one statement, so parallel requests on one session cannot all be checked
+   * before any is counted. The attempt's number (1 for the first), or null when the session has
+   * none left, is no longer password-only, or was revoked (it is then revoked).
    */
-  async codeFailed(sessionId: number): Promise<boolean> {
+  async claimCodeAttempt(sessionId: number): Promise<number | null> {
     const [row] = await this.#sql<{ code_attempts: number }[]>`
       update web_sessions set code_attempts = code_attempts + 1
-      where id = ${sessionId} returning code_attempts`;
-    if (row && row.code_attempts < MAX_CODE_ATTEMPTS) return true;
+      where id = ${sessionId} and stage = 'second-factor' and revoked_at is null
+        and code_attempts < ${MAX_CODE_ATTEMPTS}
+      returning code_attempts`;
+    if (row) return Number(row.code_attempts);
     await this.revoke(sessionId);
-    return false;
+    return null;
   }
 
   /** Ends one session. */

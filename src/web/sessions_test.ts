@@ -62,10 +62,10 @@ Deno.test("wrong codes revoke a password-only session at the limit; old sessions
     let now = Date.now();
     const sessions = new WebSessions(store.sql, { idleMs: 60_000 }, () => now);
     const pending = await sessions.create(alice.id, "second-factor", client);
-    for (let i = 1; i < MAX_CODE_ATTEMPTS; i++) {
-      assertEquals(await sessions.codeFailed(pending.session.id), true);
+    for (let i = 1; i <= MAX_CODE_ATTEMPTS; i++) {
+      assertEquals(await sessions.claimCodeAttempt(pending.session.id), i);
     }
-    assertEquals(await sessions.codeFailed(pending.session.id), false);
+    assertEquals(await sessions.claimCodeAttempt(pending.session.id), null);
     assertEquals(await sessions.open(pending.token), null);
     const live = await sessions.create(alice.id, "full", client);
     now += 60_000; // idle for the whole idle timeout
@@ -74,6 +74,28 @@ Deno.test("wrong codes revoke a password-only session at the limit; old sessions
     assertEquals(await sessions.purge(), 2);
     const rows = await store.sql`select id from web_sessions`;
     assertEquals(rows.length, 0);
+  });
+});
+
+Deno.test("parallel code attempts on one session are claimed before any is checked", async () => {
+  await withStore(async ({ store }) => {
+    const alice = await store.accounts.create({
+      address: "alice@example.org",
+      password: GOOD_PASSWORD,
+    });
+    const sessions = new WebSessions(store.sql);
+    const pending = await sessions.create(alice.id, "second-factor", client);
+    const claims = await Promise.all(
+      Array.from({ length: 20 }, () => sessions.claimCodeAttempt(pending.session.id)),
+    );
+    assertEquals(
+      claims.filter((n) => n !== null).sort((a, b) => a! - b!),
+      Array.from({ length: MAX_CODE_ATTEMPTS }, (_, i) => i + 1),
+    );
+    assertEquals(await sessions.open(pending.token), null);
+    // A full session has no code attempts to claim.
+    const full = await sessions.create(alice.id, "full", client);
+    assertEquals(await sessions.claimCodeAttempt(full.session.id), null);
   });
 });
 

@@ -23,6 +23,7 @@ import {
 import { checkCsrfToken } from "../middleware/csrf.ts";
 import type { Assets } from "../static_files.ts";
 import { Page, Problems } from "../views/layout.tsx";
+import { MAX_CODE_ATTEMPTS } from "../sessions.ts";
 import { problemsOf } from "./validation.ts";
 
 const signInForm = z.object({
@@ -182,6 +183,13 @@ export function signInRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
         400,
       );
     }
+    // The attempt is claimed (atomically) before the code is checked, so parallel requests on
+    // one session get MAX_CODE_ATTEMPTS checks between them, not one each.
+    const attempt = await sessions.claimCodeAttempt(session.id);
+    if (attempt === null) {
+      clearSessionCookie(c);
+      return c.redirect("/login?notice=too-many-codes", 303);
+    }
     const account = { id: session.accountId, address: session.address };
     const ok = await login.checkSecondFactor(
       account,
@@ -189,7 +197,8 @@ export function signInRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
       { protocol: "web", ip: c.env.ip },
     );
     if (!ok) {
-      if (!(await sessions.codeFailed(session.id))) {
+      if (attempt >= MAX_CODE_ATTEMPTS) {
+        await sessions.revoke(session.id);
         clearSessionCookie(c);
         return c.redirect("/login?notice=too-many-codes", 303);
       }
