@@ -17,8 +17,10 @@ import { type FetchHandler, nodeListener, type RequestLimits } from "./node_fetc
 /** Default limits of the webmail's requests. */
 export const WEB_DEFAULTS = {
   maxHeaderBytes: 16 * 1024,
-  // Room for a 25 MiB upload (attachments, a later round) in a multipart body.
-  maxBodyBytes: 26 * 1024 * 1024,
+  // Every body is read into memory before the app runs (src/web/node_fetch.ts), signed in or
+  // not, so it is kept small: forms only. An upload route (attachments) is to read its body as
+  // a stream, after requireSession, with its own limit.
+  maxBodyBytes: 64 * 1024,
   bodyTimeoutMs: 120_000,
   /** A connection with no traffic either way for this long is closed (SSE pings every 25 s). */
   idleTimeoutMs: 75_000,

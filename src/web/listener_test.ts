@@ -118,6 +118,19 @@ Deno.test("header fields over 16 KiB get 431, a body over the limit 413", async 
   });
 });
 
+Deno.test("an anonymous POST over 64 KiB is refused before its body is read", async () => {
+  await withListener(async (port, caPem) => {
+    // Declared: 1 MiB, none of it sent; the answer comes at once.
+    const declared = await raw(
+      port,
+      caPem,
+      "POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded" +
+        `\r\nContent-Length: ${1024 * 1024}\r\n\r\naddress=x`,
+    );
+    assert(/^HTTP\/1\.1 413/.test(declared), declared.slice(0, 80));
+  });
+});
+
 Deno.test("connections beyond the per-address limit are closed", async () => {
   await withListener(async (port, caPem) => {
     const first = await Deno.connectTls({ hostname: "localhost", port, caCerts: [caPem] });

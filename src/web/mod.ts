@@ -23,7 +23,7 @@
  * - Changes go through the store's methods, as IMAP's do (modseq, change announcements).
  * - One error handler turns errors into pages; nothing internal reaches a client.
  * - Requests are bounded: header size (16 KiB) and time (the TLS handshake and each request's
- *   header fields within 20 s), body size (26 MiB) and time, idle connections (75 s);
+ *   header fields within 20 s), body size (64 KiB, before the app runs) and time, idle connections (75 s);
  *   connections pass the listener's flow control (per-address limits, bans).
  *
  * @module
