@@ -8,6 +8,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../t
 import { enableTwoFactor, GOOD_PASSWORD, sampleMessage } from "../../tests/store.ts";
 import { totpCode } from "../crypto/totp.ts";
 import { withWeb } from "./_test_support.ts";
+import { MAX_STREAMS_PER_SESSION } from "./routes/events.ts";
 import { CODE_FAILED, SIGN_IN_FAILED } from "./routes/sign_in.tsx";
 import { DEFAULT_ABSOLUTE_MS, DEFAULT_IDLE_MS, SECOND_FACTOR_TTL_MS } from "./sessions.ts";
 
@@ -445,6 +446,35 @@ Deno.test("the event stream says which folder changed when mail arrives", async 
     }
     assertStringIncludes(seen, 'event: change\ndata: {"folder":"INBOX"}');
     await reader.cancel();
+    assertEquals(w.store.changes.watched, 0);
+  });
+});
+
+Deno.test("an open event stream ends with sign out everywhere; a session has at most five", async () => {
+  await withWeb(async (w) => {
+    const laptop = w.browser();
+    const phone = w.browser("198.51.100.7");
+    await laptop.signIn();
+    await phone.signIn();
+    const streams = [];
+    for (let i = 0; i < MAX_STREAMS_PER_SESSION; i++) {
+      const r = await phone.request("/events", { headers: { accept: "text/event-stream" } });
+      assertEquals(r.status, 200);
+      const reader = r.body!.pipeThrough(new TextDecoderStream()).getReader();
+      assertStringIncludes((await reader.read()).value ?? "", "retry: 5000");
+      streams.push(reader);
+    }
+    const extra = await phone.request("/events", { headers: { accept: "text/event-stream" } });
+    assertEquals(extra.status, 429);
+    await extra.body?.cancel();
+    const token = await laptop.csrfToken();
+    await (await laptop.post("/logout/everywhere", { _csrf: token })).body?.cancel();
+    // Every stream of the phone's session ends now, not at its next ping.
+    for (const reader of streams) {
+      const rest = await reader.read();
+      assertEquals(rest.done, true);
+    }
+    await w.store.messages.deliver(sampleMessage("after"), [{ accountId: w.alice.id }]);
     assertEquals(w.store.changes.watched, 0);
   });
 });

@@ -112,6 +112,8 @@ export class WebSessions {
   readonly #sql: Sql;
   readonly #limits: WebSessionLimits;
   readonly #now: () => number;
+  /** Session id → what to call when it is revoked here (open event streams). */
+  readonly #listeners = new Map<number, Set<() => void>>();
 
   constructor(
     sql: Sql,
@@ -198,18 +200,65 @@ export class WebSessions {
     return null;
   }
 
+  /**
+   * True while session `sessionId` could still be opened (not revoked, its account enabled,
+   * within both timeouts). Unlike {@link open} it records no use: a long-lived event stream asks
+   * it, and must not keep an unattended session alive.
+   */
+  async isLive(sessionId: number): Promise<boolean> {
+    const [row] = await this.#sql<Pick<Row, "stage" | "created_at" | "last_used_at">[]>`
+      select s.stage, s.created_at, s.last_used_at
+      from web_sessions s join accounts a on a.id = s.account_id
+      where s.id = ${sessionId} and s.revoked_at is null and not a.disabled`;
+    if (!row) return false;
+    const now = this.#now();
+    const lifetime = row.stage === "full" ? this.#limits.absoluteMs : SECOND_FACTOR_TTL_MS;
+    return now - row.last_used_at.getTime() < this.#limits.idleMs &&
+      now - row.created_at.getTime() < lifetime;
+  }
+
+  /**
+   * Calls `fn` when session `sessionId` is revoked through this object (sign out, sign out
+   * everywhere); the returned function stops listening. Other processes' revocations are seen
+   * through {@link isLive}.
+   */
+  onEnd(sessionId: number, fn: () => void): () => void {
+    let set = this.#listeners.get(sessionId);
+    if (!set) this.#listeners.set(sessionId, set = new Set());
+    set.add(fn);
+    return () => {
+      set.delete(fn);
+      if (set.size === 0 && this.#listeners.get(sessionId) === set) {
+        this.#listeners.delete(sessionId);
+      }
+    };
+  }
+
+  /** How many {@link onEnd} listeners session `sessionId` has (its open event streams). */
+  listeners(sessionId: number): number {
+    return this.#listeners.get(sessionId)?.size ?? 0;
+  }
+
+  #ended(ids: readonly number[]): void {
+    for (const id of ids) {
+      for (const fn of [...(this.#listeners.get(id) ?? [])]) fn();
+    }
+  }
+
   /** Ends one session. */
   async revoke(sessionId: number): Promise<void> {
     await this.#sql`
       update web_sessions set revoked_at = ${new Date(this.#now())}
       where id = ${sessionId} and revoked_at is null`;
+    this.#ended([sessionId]);
   }
 
   /** Ends every session of an account ("sign out everywhere"); how many were live. */
   async revokeAll(accountId: number): Promise<number> {
-    const rows = await this.#sql`
+    const rows = await this.#sql<{ id: number }[]>`
       update web_sessions set revoked_at = ${new Date(this.#now())}
       where account_id = ${accountId} and revoked_at is null returning id`;
+    this.#ended(rows.map((r) => Number(r.id)));
     return rows.length;
   }
 

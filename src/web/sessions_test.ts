@@ -99,6 +99,32 @@ Deno.test("parallel code attempts on one session are claimed before any is check
   });
 });
 
+Deno.test("isLive says whether a session has ended, without recording a use", async () => {
+  await withStore(async ({ store }) => {
+    const alice = await store.accounts.create({
+      address: "alice@example.org",
+      password: GOOD_PASSWORD,
+    });
+    let now = Date.now();
+    const sessions = new WebSessions(store.sql, { idleMs: 60_000 }, () => now);
+    const live = await sessions.create(alice.id, "full", client);
+    assertEquals(await sessions.isLive(live.session.id), true);
+    now += 59_000;
+    assertEquals(await sessions.isLive(live.session.id), true);
+    now += 1_000; // isLive recorded no use: idle for the whole timeout now
+    assertEquals(await sessions.isLive(live.session.id), false);
+    const other = await sessions.create(alice.id, "full", client);
+    let ended = 0;
+    const off = sessions.onEnd(other.session.id, () => ended++);
+    assertEquals(sessions.listeners(other.session.id), 1);
+    await sessions.revokeAll(alice.id);
+    assertEquals(ended, 1);
+    assertEquals(await sessions.isLive(other.session.id), false);
+    off();
+    assertEquals(sessions.listeners(other.session.id), 0);
+  });
+});
+
 Deno.test("tokens are random and compared in full", () => {
   assertNotEquals(randomToken(), randomToken());
   assert(sameToken("abc", "abc"));

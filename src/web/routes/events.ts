@@ -6,6 +6,12 @@
  * changed. A comment line every 25 s keeps proxies and the listener's idle timeout from
  * closing a quiet stream; the subscription ends when the client goes away.
  *
+ * A stream lives no longer than its session: it closes at once when the session is revoked in
+ * this process (sign out, sign out everywhere: WebSessions.onEnd), and at the next ping when it
+ * has ended otherwise (another node's revocation, a disabled account, the idle or absolute
+ * timeout: WebSessions.isLive, which records no use). A session has at most
+ * {@link MAX_STREAMS_PER_SESSION} streams open here.
+ *
  * @module
  */
 
@@ -13,14 +19,19 @@ import { Hono } from "hono";
 import type { WebDeps, WebEnv } from "../context.ts";
 import { requireSession } from "../middleware/session.ts";
 
-/** Time between keep-alive comments. */
+/** Time between keep-alive comments (and checks that the session is still live). */
 export const PING_MS = 25_000;
+/** Open streams one session may have in this process. */
+export const MAX_STREAMS_PER_SESSION = 5;
 
 /** The events route (`GET /events`). */
 export function eventRoutes(deps: WebDeps, options: { pingMs?: number } = {}): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
   app.get("/", requireSession(deps.sessions), async (c) => {
     const session = c.get("session");
+    if (deps.sessions.listeners(session.id) >= MAX_STREAMS_PER_SESSION) {
+      return c.text("Too many open event streams\n", 429, { "cache-control": "no-store" });
+    }
     const boxes = await deps.store.mailboxes.list(session.accountId);
     const signal = c.req.raw.signal;
     const encoder = new TextEncoder();
@@ -39,10 +50,16 @@ export function eventRoutes(deps: WebDeps, options: { pingMs?: number } = {}): H
             send(`event: change\ndata: ${JSON.stringify({ folder: box.name })}\n\n`);
           })
         );
-        const ping = setInterval(() => send(": ping\n\n"), options.pingMs ?? PING_MS);
+        const ping = setInterval(() => {
+          deps.sessions.isLive(session.id).then(
+            (live) => live ? send(": ping\n\n") : onAbort(),
+            () => onAbort(),
+          );
+        }, options.pingMs ?? PING_MS);
         stop = () => {
           clearInterval(ping);
           for (const off of unsubscribe) off();
+          offEnd();
           signal.removeEventListener("abort", onAbort);
         };
         const onAbort = () => {
@@ -53,6 +70,7 @@ export function eventRoutes(deps: WebDeps, options: { pingMs?: number } = {}): H
             // closed already
           }
         };
+        const offEnd = deps.sessions.onEnd(session.id, onAbort);
         signal.addEventListener("abort", onAbort);
         send("retry: 5000\n: connected\n\n");
       },
