@@ -320,6 +320,32 @@ Deno.test("sign out ends one session; sign out everywhere ends them all", async 
   });
 });
 
+Deno.test("signed-in answers are never cached; signing out clears the browser's cache", async () => {
+  await withWeb(async (w) => {
+    const browser = w.browser();
+    await browser.signIn();
+    await w.store.messages.deliver(sampleMessage("cached?"), [{ accountId: w.alice.id }]);
+    const list = await browser.request("/mail");
+    const page = await list.text();
+    assertEquals(list.headers.get("cache-control"), "no-store");
+    const read = /href="(\/mail\/read\?[^"]+)"/.exec(page)![1]!.replaceAll("&amp;", "&");
+    const message = await browser.request(read);
+    await message.body?.cancel();
+    assertEquals(message.status, 200);
+    assertEquals(message.headers.get("cache-control"), "no-store");
+    const token = await browser.csrfToken();
+    const out = await browser.post("/logout", { _csrf: token });
+    await out.body?.cancel();
+    assertEquals(out.headers.get("clear-site-data"), '"cache"');
+    await browser.signIn();
+    const everywhere = await browser.post("/logout/everywhere", {
+      _csrf: await browser.csrfToken(),
+    });
+    await everywhere.body?.cancel();
+    assertEquals(everywhere.headers.get("clear-site-data"), '"cache"');
+  });
+});
+
 Deno.test("inputs are validated with sentences a user can act on", async () => {
   await withWeb(async (w) => {
     const browser = w.browser();

@@ -44,7 +44,8 @@ export async function currentSession(
 
 /**
  * Requires a session at `stage`: pages without one go to the sign-in form; other requests get
- * 401. A state-changing request must carry the session's CSRF token.
+ * 401. A state-changing request must carry the session's CSRF token. Every answer given under
+ * a session is `Cache-Control: no-store`.
  */
 export function requireSession(
   sessions: WebSessions,
@@ -61,5 +62,8 @@ export function requireSession(
     await checkCsrfToken(c, session.csrfToken);
     c.set("session", session);
     await next();
+    // A signed-in answer is the account's mail: no cache (the browser's, a proxy's) keeps it
+    // for the next user of the machine (RFC 9111 §5.2.2.5).
+    c.res.headers.set("cache-control", "no-store");
   };
 }

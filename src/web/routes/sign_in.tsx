@@ -221,6 +221,8 @@ export function signInRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
       await sessions.revoke(session.id);
     }
     clearSessionCookie(c);
+    // Also drop what the browser cached of the signed-in pages (W3C Clear Site Data §3.1).
+    c.header("clear-site-data", '"cache"');
     return c.redirect("/login?notice=signed-out", 303);
   });
 
@@ -229,6 +231,7 @@ export function signInRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
     const count = await sessions.revokeAll(session.accountId);
     deps.log.info("web sessions revoked", { account: session.address, ip: c.env.ip, count });
     clearSessionCookie(c);
+    c.header("clear-site-data", '"cache"');
     return c.redirect("/login?notice=everywhere", 303);
   });
 
