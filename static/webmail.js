@@ -1,8 +1,9 @@
 // Fumi webmail client module: progressive enhancement only — every page works without it.
 // - Buttons with data-confirm ask before their form is sent.
-// - On a mail page, a server-sent event stream (/events) says when a folder changed; the page
-//   then fetches itself again and swaps in the new message list and folder counts, without a
-//   reload and without losing focus or scroll position.
+// - On a message list page, a server-sent event stream (/events) says when a folder changed;
+//   the page then fetches itself again and swaps in the new message list and folder counts,
+//   without a reload and without losing focus or scroll position. A message's page does not
+//   listen: fetching it again would render the message again for nothing.
 
 document.addEventListener("submit", (event) => {
   const button = event.submitter;
@@ -11,7 +12,7 @@ document.addEventListener("submit", (event) => {
 });
 
 const mail = document.querySelector(".mail[data-events]");
-if (mail) {
+if (mail && document.getElementById("list")) {
   let refreshing = null;
   let again = false;
   const refresh = async () => {

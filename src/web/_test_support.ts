@@ -12,7 +12,7 @@ import { silentLogger } from "../ops/log.ts";
 import type { Store } from "../store/mod.ts";
 import { GOOD_PASSWORD, withStore } from "../../tests/store.ts";
 import { createWebApp } from "./app.tsx";
-import { sanitisedRenderer } from "./message_view.ts";
+import { type MessageRenderer, sanitisedRenderer } from "./message_view.ts";
 import { WebSessions } from "./sessions.ts";
 
 /** The origin the tests' requests come from. */
@@ -113,7 +113,10 @@ export async function webAppOver(store: Store, login: Login): Promise<WebApp> {
 }
 
 /** Runs `fn` with a fresh app. */
-export async function withWeb(fn: (world: WebWorld) => Promise<void>): Promise<void> {
+export async function withWeb(
+  fn: (world: WebWorld) => Promise<void>,
+  options: { render?: MessageRenderer } = {},
+): Promise<void> {
   await withStore(async ({ store }) => {
     const alice = await store.accounts.create({
       address: "alice@example.org",
@@ -136,7 +139,7 @@ export async function withWeb(fn: (world: WebWorld) => Promise<void>): Promise<v
       store,
       login,
       sessions,
-      render: sanitisedRenderer,
+      render: options.render ?? sanitisedRenderer,
       log: silentLogger,
       hostname: "mail.example.org",
       staticDir: new URL("../../static/", import.meta.url),

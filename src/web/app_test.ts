@@ -8,6 +8,8 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../t
 import { enableTwoFactor, GOOD_PASSWORD, sampleMessage } from "../../tests/store.ts";
 import { totpCode } from "../crypto/totp.ts";
 import { withWeb } from "./_test_support.ts";
+import { type MessageRenderer, sanitisedRenderer } from "./message_view.ts";
+import { MAX_SANITISED_BYTES } from "./render/mod.ts";
 import { MAX_STREAMS_PER_SESSION } from "./routes/events.ts";
 import { CODE_FAILED, SIGN_IN_FAILED } from "./routes/sign_in.tsx";
 import { DEFAULT_ABSOLUTE_MS, DEFAULT_IDLE_MS, SECOND_FACTOR_TTL_MS } from "./sessions.ts";
@@ -503,6 +505,43 @@ Deno.test("an open event stream ends with sign out everywhere; a session has at 
     await w.store.messages.deliver(sampleMessage("after"), [{ accountId: w.alice.id }]);
     assertEquals(w.store.changes.watched, 0);
   });
+});
+
+Deno.test("a message is rendered once for its page and its frame; a huge one not at all", async () => {
+  let renders = 0;
+  const counting: MessageRenderer = {
+    render(raw, options) {
+      renders++;
+      return sanitisedRenderer.render(raw, options);
+    },
+  };
+  await withWeb(async (w) => {
+    const browser = w.browser();
+    await browser.signIn();
+    const html = (body: string) =>
+      new TextEncoder().encode(
+        "From: bob@example.net\r\nTo: alice@example.org\r\nSubject: Big\r\n" +
+          "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + body,
+      );
+    await w.store.messages.deliver(html("<p>Hello</p>\r\n"), [{ accountId: w.alice.id }]);
+    const read = await browser.request("/mail/read?folder=INBOX&uid=1");
+    assertStringIncludes(await read.text(), "/mail/body?");
+    const body = await browser.request("/mail/body?folder=INBOX&uid=1&remote=0");
+    assertStringIncludes(await body.text(), "Hello");
+    assertEquals(renders, 1);
+
+    // Over the sanitiser's limit: a notice, and no frame to load.
+    const huge = "<p>" + "x".repeat(MAX_SANITISED_BYTES) + "</p>\r\n";
+    await w.store.messages.deliver(html(huge), [{ accountId: w.alice.id }]);
+    const started = performance.now();
+    const page = await (await browser.request("/mail/read?folder=INBOX&uid=2")).text();
+    assertStringIncludes(page, "too large to show here");
+    assert(!page.includes("/mail/body?"));
+    const frame = await browser.request("/mail/body?folder=INBOX&uid=2&remote=0");
+    await frame.body?.cancel();
+    assertEquals(frame.status, 404);
+    assert(performance.now() - started < 2000, "the huge part was not sanitised");
+  }, { render: counting });
 });
 
 Deno.test("a folder is paged by UID, 50 messages a page, with older and newer links", async () => {

@@ -31,6 +31,8 @@ export interface RenderedMessage {
   readonly attachments: readonly AttachmentInfo[];
   /** Remote resources kept from loading (0 when allowed). */
   readonly remoteBlocked: number;
+  /** True when a body part was too large to show as HTML (src/web/render MAX_SANITISED_BYTES). */
+  readonly tooLarge?: boolean;
 }
 
 /** Options of one rendering. */
@@ -58,6 +60,50 @@ export const sanitisedRenderer: MessageRenderer = {
         size: a.size,
       })),
       remoteBlocked: shown.remoteBlocked,
+      tooLarge: shown.tooLarge,
     };
   },
 };
+
+/** Renderings kept by a {@link RenderCache} by default. */
+export const RENDER_CACHE_ENTRIES = 8;
+
+/**
+ * The last few renderings, least recently used dropped first, so that opening a message
+ * (`/mail/read`, which needs the attachment list and the count of blocked images) and loading
+ * its frame (`/mail/body`) sanitise it once. Keys name the account, the message and the
+ * options; a message's content never changes, so an entry never goes stale.
+ */
+export class RenderCache {
+  readonly #entries = new Map<string, Promise<RenderedMessage>>();
+  readonly #max: number;
+
+  constructor(readonly renderer: MessageRenderer, max = RENDER_CACHE_ENTRIES) {
+    this.#max = max;
+  }
+
+  /** The rendering of message `messageId` of account `accountId`, read by `raw` if not cached. */
+  render(
+    key: { accountId: number; messageId: number },
+    options: RenderOptions,
+    raw: () => Promise<Uint8Array>,
+  ): Promise<RenderedMessage> {
+    const id = `${key.accountId}/${key.messageId}/${options.remoteImages ? 1 : 0}`;
+    let entry = this.#entries.get(id);
+    if (entry) {
+      this.#entries.delete(id); // most recently used last
+    } else {
+      entry = raw().then((bytes) => this.renderer.render(bytes, options));
+      // A failure is not remembered.
+      entry.catch(() => {
+        if (this.#entries.get(id) === entry) this.#entries.delete(id);
+      });
+    }
+    this.#entries.set(id, entry);
+    for (const oldest of this.#entries.keys()) {
+      if (this.#entries.size <= this.#max) break;
+      this.#entries.delete(oldest);
+    }
+    return entry;
+  }
+}

@@ -56,7 +56,20 @@ export interface RenderedMessage {
   attachments: Attachment[];
   /** How many remote resources the sanitiser kept from loading (0 when `allowRemote`). */
   remoteBlocked: number;
+  /**
+   * True when a body part was too large to sanitise ({@link MAX_SANITISED_BYTES}): `html` is
+   * then the text part as HTML, or null.
+   */
+  tooLarge: boolean;
 }
+
+/**
+ * The largest body part (encoded octets) given to the sanitiser. Sanitising is synchronous
+ * and takes about a second per 4 MiB, during which the process serves nobody: a larger HTML
+ * part is not shown (the text part is, when it is small enough), nor is a larger text part
+ * turned into HTML.
+ */
+export const MAX_SANITISED_BYTES = 2 * 1024 * 1024;
 
 /** Options of {@link renderMessage}. */
 export interface RenderOptions {
@@ -146,11 +159,14 @@ export function renderMessage(raw: Uint8Array, options: RenderOptions): Rendered
   };
   let html: string | null = null;
   let remoteBlocked = 0;
-  if (parts.html !== null) {
+  const small = (part: BodyPart) => part.end - part.bodyStart <= MAX_SANITISED_BYTES;
+  const htmlTooLarge = parts.html !== null && !small(parts.html.part);
+  const textTooLarge = parts.text !== null && !small(parts.text.part);
+  if (parts.html !== null && !htmlTooLarge) {
     const sanitized = sanitizeMessageHtml(partText(raw, parts.html.part), sanitize);
     html = sanitized.html;
     remoteBlocked = sanitized.remoteBlocked;
-  } else if (text !== null) {
+  } else if (text !== null && !textTooLarge) {
     html = sanitizeMessageHtml(textToHtml(text), sanitize).html;
   }
   return {
@@ -159,6 +175,7 @@ export function renderMessage(raw: Uint8Array, options: RenderOptions): Rendered
     html,
     attachments: parts.attachments,
     remoteBlocked,
+    tooLarge: htmlTooLarge || textTooLarge,
   };
 }
 

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "../../../tests/assert.ts";
-import { BLOCKED_IMAGE, renderMessage, snippet } from "./mod.ts";
+import { BLOCKED_IMAGE, MAX_SANITISED_BYTES, renderMessage, snippet } from "./mod.ts";
 
 /** A message from a template: LF line ends become CRLF, as stored. */
 function message(text: string): Uint8Array {
@@ -289,4 +289,24 @@ Deno.test("snippet: first readable text on one line, quotes skipped, HTML when n
   assert(cut.endsWith("…"));
   const emoji = message(`Content-Type: text/plain; charset=utf-8\n\n${"🎉".repeat(300)}\n`);
   assertEquals(snippet(emoji), "🎉".repeat(139) + "…"); // never half a surrogate pair
+});
+
+Deno.test("a body part over the sanitiser's limit is not sanitised: the text part is shown, or nothing", () => {
+  const big = "<p>" + "x".repeat(MAX_SANITISED_BYTES) + "</p>";
+  const alternative = new TextEncoder().encode(
+    "Subject: Big\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n" +
+      "--b\r\nContent-Type: text/plain\r\n\r\nThe short version.\r\n" +
+      `--b\r\nContent-Type: text/html\r\n\r\n${big}\r\n--b--\r\n`,
+  );
+  const shown = renderMessage(alternative, { allowRemote: false });
+  assertEquals(shown.tooLarge, true);
+  assert(shown.html !== null && shown.html.includes("The short version."));
+  assert(!shown.html.includes("xxxx"));
+  const alone = new TextEncoder().encode(
+    `Subject: Big\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n${big}\r\n`,
+  );
+  const none = renderMessage(alone, { allowRemote: false });
+  assertEquals(none.tooLarge, true);
+  assertEquals(none.html, null);
+  assertEquals(renderMessage(ALTERNATIVE, { allowRemote: false }).tooLarge, false);
 });

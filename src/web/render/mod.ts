@@ -56,6 +56,7 @@
 export {
   type DisplayHeaders,
   displayHeaders,
+  MAX_SANITISED_BYTES,
   partText,
   type RenderedMessage,
   renderMessage,

@@ -22,7 +22,7 @@ import {
   messagePage,
   type MessageRow,
 } from "../mail_pages.ts";
-import type { RenderedMessage } from "../message_view.ts";
+import { RenderCache, type RenderedMessage } from "../message_view.ts";
 import { ATTACHMENT_PATH, MESSAGE_BODY_PATH, messageBodyCsp } from "../middleware/security.ts";
 import { contentDisposition, partAt } from "../attachment.ts";
 import { FRAME_SANDBOX, messageParts } from "../render/mod.ts";
@@ -191,6 +191,8 @@ function size(octets: number): string {
 export function mailRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
   const { store } = deps;
+  // /mail/read and /mail/body share one rendering of a message.
+  const rendered = new RenderCache(deps.render);
   app.use("*", requireSession(deps.sessions));
 
   const mailboxOf = async (accountId: number, name: string): Promise<Mailbox> => {
@@ -261,10 +263,7 @@ export function mailRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
     const mailbox = await mailboxOf(session.accountId, query.folder);
     const found = await findMessage(store.sql, mailbox.id, query.uid);
     if (!found) throw new WebError(404, "The message is not there any more");
-    const [raw, cache] = await Promise.all([
-      store.messages.read(session.accountId, found.messageId),
-      store.messages.readCache(session.accountId, found.messageId),
-    ]);
+    const cache = await store.messages.readCache(session.accountId, found.messageId);
     // Opening a message marks it read, as IMAP's FETCH BODY[] does (RFC 9051 §6.4.5).
     let flags = found.flags;
     if (!flags.includes("\\Seen")) {
@@ -272,7 +271,11 @@ export function mailRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
       flags = [...flags, "\\Seen"];
     }
     const remote = query.remote === "1";
-    const shown: RenderedMessage = await deps.render.render(raw, { remoteImages: remote });
+    const shown: RenderedMessage = await rendered.render(
+      { accountId: session.accountId, messageId: found.messageId },
+      { remoteImages: remote },
+      () => store.messages.read(session.accountId, found.messageId),
+    );
     const entries = await folders(store, store.sql, session.accountId);
     const env = cache.envelope;
     const subject = cache.summary.subject || "(no subject)";
@@ -342,6 +345,12 @@ export function mailRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
                 </iframe>
               </>
             )
+            : shown.tooLarge
+            ? (
+              <p class="notice" role="status">
+                This message is too large to show here; read it in a mail app.
+              </p>
+            )
             : <pre class="text">{shown.text ?? ""}</pre>}
           {shown.attachments.length > 0 && (
             <section class="attachments" aria-label="Attachments">
@@ -375,8 +384,11 @@ export function mailRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
     const mailbox = await mailboxOf(session.accountId, query.folder);
     const found = await findMessage(store.sql, mailbox.id, query.uid);
     if (!found) throw new WebError(404, "The message is not there any more");
-    const raw = await store.messages.read(session.accountId, found.messageId);
-    const shown = await deps.render.render(raw, { remoteImages: query.remote === "1" });
+    const shown = await rendered.render(
+      { accountId: session.accountId, messageId: found.messageId },
+      { remoteImages: query.remote === "1" },
+      () => store.messages.read(session.accountId, found.messageId),
+    );
     if (shown.html === null) throw new WebError(404, "The message has no body to show");
     c.header("content-security-policy", messageBodyCsp(query.remote === "1"));
     c.header("cache-control", "private, no-store");
