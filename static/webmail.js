@@ -22,7 +22,8 @@ if (mail && document.getElementById("list")) {
     }
     refreshing = (async () => {
       const response = await fetch(location.href, {
-        headers: { accept: "text/html" },
+        // Not the user's doing: the server does not count it as use of the session.
+        headers: { accept: "text/html", "x-fumi-background": "1" },
         credentials: "same-origin",
         cache: "no-store",
       });

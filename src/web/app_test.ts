@@ -291,6 +291,28 @@ Deno.test("sessions end after 30 idle minutes and after 12 hours however busy", 
   });
 });
 
+Deno.test("a page's background refreshes do not keep an unattended session alive", async () => {
+  await withWeb(async (w) => {
+    const browser = w.browser();
+    await browser.signIn();
+    for (let i = 0; i < 4; i++) {
+      w.advance(10 * 60_000);
+      const refresh = await browser.request("/mail", { headers: { "x-fumi-background": "1" } });
+      await refresh.body?.cancel();
+      assertEquals(refresh.status, i < 2 ? 200 : 303, `refresh ${i}`);
+    }
+    // A request of the user's own does count.
+    const active = w.browser();
+    await active.signIn();
+    for (let i = 0; i < 4; i++) {
+      w.advance(10 * 60_000);
+      const page = await active.request("/mail");
+      await page.body?.cancel();
+      assertEquals(page.status, 200);
+    }
+  });
+});
+
 Deno.test("sign out ends one session; sign out everywhere ends them all", async () => {
   await withWeb(async (w) => {
     const laptop = w.browser();

@@ -155,9 +155,11 @@ export class WebSessions {
 
   /**
    * The live session this cookie value opens, or null (unknown, revoked, timed out, or its
-   * account disabled). Records the use (at most once a minute).
+   * account disabled). Records the use (at most once a minute) unless `touch` is false: a
+   * page's own background refresh is not its user's activity, and must not keep an
+   * unattended session from its idle timeout.
    */
-  async open(token: string): Promise<WebSession | null> {
+  async open(token: string, options: { touch?: boolean } = {}): Promise<WebSession | null> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
     const [row] = await this.#sql<Row[]>`
       select s.id, s.account_id, a.address, s.stage, s.csrf_token, s.ip, s.user_agent,
@@ -175,7 +177,7 @@ export class WebSessions {
       await this.revoke(session.id);
       return null;
     }
-    if (now - session.lastUsedAt.getTime() >= TOUCH_EVERY_MS) {
+    if (options.touch !== false && now - session.lastUsedAt.getTime() >= TOUCH_EVERY_MS) {
       await this.#sql`
         update web_sessions set last_used_at = ${new Date(now)} where id = ${session.id}`;
       return { ...session, lastUsedAt: new Date(now) };

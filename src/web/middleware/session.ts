@@ -33,13 +33,20 @@ export function clearSessionCookie(c: Context<WebEnv>): void {
   deleteCookie(c, COOKIE, { prefix: "host", secure: true, path: "/" });
 }
 
-/** The session the request's cookie opens, at any stage, or null. */
+/** Sent (value `1`) by static/webmail.js on the fetches it makes by itself, not for its user. */
+export const BACKGROUND_HEADER = "x-fumi-background";
+
+/**
+ * The session the request's cookie opens, at any stage, or null. A background request
+ * ({@link BACKGROUND_HEADER}) does not count as the session's use.
+ */
 export async function currentSession(
   c: Context<WebEnv>,
   sessions: WebSessions,
 ): Promise<WebSession | null> {
   const token = getCookie(c, COOKIE, "host");
-  return token === undefined ? null : await sessions.open(token);
+  if (token === undefined) return null;
+  return await sessions.open(token, { touch: c.req.header(BACKGROUND_HEADER) !== "1" });
 }
 
 /**
