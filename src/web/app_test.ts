@@ -7,7 +7,7 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../tests/assert.ts";
 import { enableTwoFactor, GOOD_PASSWORD, sampleMessage } from "../../tests/store.ts";
 import { totpCode } from "../crypto/totp.ts";
-import { withWeb } from "./_test_support.ts";
+import { ORIGIN, withWeb } from "./_test_support.ts";
 import { type MessageRenderer, sanitisedRenderer } from "./message_view.ts";
 import { MAX_SANITISED_BYTES } from "./render/mod.ts";
 import { MAX_STREAMS_PER_SESSION } from "./routes/events.ts";
@@ -261,6 +261,33 @@ Deno.test("a state-changing request without the session's token, or from another
       const ok = await browser.post("/mail/action", { ...fields, _csrf: token }, headers);
       await ok.body?.cancel();
       assertEquals(ok.status, 404); // no message 1: past the CSRF checks, into the route
+    }
+  });
+});
+
+Deno.test("a sign-in POST with neither Origin nor Sec-Fetch-Site is refused (login CSRF)", async () => {
+  await withWeb(async (w) => {
+    const body = new URLSearchParams({ address: "alice@example.org", password: GOOD_PASSWORD });
+    const send = (headers: Record<string, string>) =>
+      w.app.request("https://mail.example.org/login", {
+        method: "POST",
+        headers: {
+          host: "mail.example.org",
+          "content-type": "application/x-www-form-urlencoded",
+          ...headers,
+        },
+        body: body.toString(),
+        redirect: "manual",
+      }, { ip: "192.0.2.10" });
+    const bare = await send({});
+    assertEquals(bare.status, 403);
+    assertStringIncludes(await bare.text(), "Refused");
+    assertEquals(bare.headers.getSetCookie().length, 0);
+    for (const headers of [{ "sec-fetch-site": "same-origin" }, { origin: ORIGIN }]) {
+      const ok = await send(headers);
+      await ok.body?.cancel();
+      assertEquals(ok.status, 303);
+      assertEquals(ok.headers.get("location"), "/mail");
     }
   });
 });

@@ -7,7 +7,10 @@
  *    form posts (Fetch, "serializing a request origin"): `null` is accepted only with
  *    `Sec-Fetch-Site: same-origin`;
  * 2. for a signed-in session, its token ({@link checkCsrfToken}), from the `_csrf` form field or
- *    the `X-CSRF-Token` header, compared in constant time.
+ *    the `X-CSRF-Token` header, compared in constant time;
+ * 3. where there is no session and so no token (the sign-in form, POST /login), the browser's
+ *    word is required: a request with neither header is refused ({@link requireFetchMetadata}),
+ *    so an old browser cannot be made to sign in to an attacker's account (login CSRF).
  * The session cookie is also SameSite=Strict; these checks do not rely on it.
  *
  * @module
@@ -36,6 +39,21 @@ export const sameOrigin: MiddlewareHandler<WebEnv> = async (c, next) => {
     if (origin !== undefined && !opaque && origin !== `https://${c.req.header("host") ?? ""}`) {
       throw new WebError(403, "Refused: the request came from another site");
     }
+  }
+  await next();
+};
+
+/**
+ * Refuses a state-changing request that carries neither `Sec-Fetch-Site` nor `Origin`: for
+ * routes with no session token to check (every browser of the last years sends `Origin` with a
+ * form's POST; {@link sameOrigin} has checked whichever came).
+ */
+export const requireFetchMetadata: MiddlewareHandler<WebEnv> = async (c, next) => {
+  if (
+    !isSafeMethod(c.req.method) && c.req.header("sec-fetch-site") === undefined &&
+    c.req.header("origin") === undefined
+  ) {
+    throw new WebError(403, "Refused: the browser did not say where the form came from");
   }
   await next();
 };

@@ -20,7 +20,7 @@ import {
   requireSession,
   setSessionCookie,
 } from "../middleware/session.ts";
-import { checkCsrfToken } from "../middleware/csrf.ts";
+import { checkCsrfToken, requireFetchMetadata } from "../middleware/csrf.ts";
 import type { Assets } from "../static_files.ts";
 import { Page, Problems } from "../views/layout.tsx";
 import { MAX_CODE_ATTEMPTS } from "../sessions.ts";
@@ -143,7 +143,8 @@ export function signInRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
     );
   });
 
-  app.post("/login", async (c) => {
+  // No session, so no token: the browser must say where the form came from.
+  app.post("/login", requireFetchMetadata, async (c) => {
     const parsed = signInForm.safeParse(await c.req.parseBody());
     if (!parsed.success) {
       return c.html(<SignInPage assets={assets} problems={problemsOf(parsed.error)} />, 400);
