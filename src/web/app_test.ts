@@ -46,6 +46,29 @@ Deno.test("every page carries HSTS, the strict CSP, no framing, nosniff and no r
   });
 });
 
+Deno.test("error answers of the body and attachment routes carry a sandboxing CSP", async () => {
+  await withWeb(async (w) => {
+    const browser = w.browser();
+    await browser.signIn();
+    for (
+      const path of [
+        "/mail/body?folder=INBOX&uid=99&remote=0",
+        "/mail/body?folder=Nowhere&uid=1",
+        "/mail/part?folder=INBOX&uid=99&part=2",
+      ]
+    ) {
+      const response = await browser.request(path);
+      await response.body?.cancel();
+      assertEquals(response.status, 404, path);
+      assertEquals(
+        response.headers.get("content-security-policy"),
+        "default-src 'none'; frame-ancestors 'self'; sandbox",
+        path,
+      );
+    }
+  });
+});
+
 Deno.test("sign-in sets a __Host- cookie: Secure, HttpOnly, SameSite=Strict, Path=/", async () => {
   await withWeb(async (w) => {
     const browser = w.browser();

@@ -61,10 +61,18 @@ export const MESSAGE_BODY_PATH = "/mail/body";
 /** The attachment download route, which sets its own policy (src/web/attachment.ts). */
 export const ATTACHMENT_PATH = "/mail/part";
 
+/** The policy of an answer of the body or attachment route that set none (an error page). */
+export const FALLBACK_CSP = "default-src 'none'; frame-ancestors 'self'; sandbox";
+
 /** The headers middleware: the pages' policy, or the message body's. */
 export const securityHeaders: MiddlewareHandler<WebEnv> = async (c, next) => {
   const own = c.req.path === MESSAGE_BODY_PATH || c.req.path === ATTACHMENT_PATH;
   await (own ? message(c, next) : pages(c, next));
+  // Those routes set their policy on what they serve; any other answer of theirs (an error
+  // page) gets the strictest, so nothing under those paths is ever an unconstrained page.
+  if (own && !c.res.headers.has("content-security-policy")) {
+    c.res.headers.set("content-security-policy", FALLBACK_CSP);
+  }
   // HSTS binds a host name on every port (RFC 6797 §8.3): on `localhost` (--dev) it would
   // force the developer's other local sites to HTTPS. IP literals ignore it anyway (§8.1).
   if (isLoopbackName(c.req.header("host") ?? "")) c.res.headers.delete("strict-transport-security");
