@@ -311,8 +311,10 @@ class Rewriter {
     const srcset = out.srcset;
     delete out.srcset;
     if (srcset !== undefined && /(?:https?:|\/\/)/i.test(srcset)) {
-      if (this.options.allowRemote) out.srcset = srcset; // sanitize-html checks each candidate's scheme
-      else this.blocked++;
+      if (this.options.allowRemote) {
+        const kept = webSrcset(srcset);
+        if (kept !== "") out.srcset = kept;
+      } else this.blocked++;
     }
     const source = out.src === undefined ? null : classifyUrl(out.src);
     delete out.src;
@@ -346,6 +348,25 @@ class Rewriter {
       if (mapped !== null) out.background = mapped;
     } else if (source.kind === "image-data") out.background = source.href;
   }
+}
+
+/**
+ * The candidates of a `srcset` (HTML Living Standard §4.8.4.2.1) whose URL is a web URL
+ * (absolute http or https, src/web/render/url.ts), rebuilt as `URL descriptor`: a relative URL
+ * (which would load from our own origin), any other scheme, a URL with a comma (ambiguous) and
+ * a malformed descriptor are left out. The result is well-formed, so sanitize-html's parser
+ * never logs about it (it would write the message's text to our stderr). "" when none is left.
+ */
+export function webSrcset(srcset: string): string {
+  const kept: string[] = [];
+  for (const candidate of srcset.split(/,(?=\s)|,$/)) {
+    const match = /^\s*(\S+?)(?:\s+(\d+w|\d+(?:\.\d+)?x))?\s*$/.exec(candidate);
+    if (match === null) continue;
+    const target = classifyUrl(match[1]!);
+    if (target.kind !== "web" || target.href.includes(",")) continue;
+    kept.push(match[2] === undefined ? target.href : `${target.href} ${match[2]}`);
+  }
+  return kept.join(", ");
 }
 
 /**

@@ -64,3 +64,30 @@ Deno.test("deep nesting is cut, not recursed into without bound", () => {
   const out = clean(deep);
   assertEquals(out.split("<div>").length - 1, 200);
 });
+
+Deno.test("srcset with remote images allowed keeps only absolute web candidates, rebuilt", () => {
+  const logged: unknown[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => logged.push(args);
+  try {
+    assertEquals(
+      clean(`<img srcset="https://a.example/x.png 1x, /mail/action?x=1 2x">`, true),
+      `<img srcset="https://a.example/x.png 1x" />`,
+    );
+    assertEquals(
+      clean(
+        `<img srcset="/mail/action?x=1 1x, javascript:alert(1) 2x, https://a.example/x">`,
+        true,
+      ),
+      `<img srcset="https://a.example/x" />`,
+    );
+    // Malformed descriptors are dropped here, so the library's parser never logs the text.
+    assertEquals(
+      clean(`<img srcset="https://a.example/x.png 1x secret-text, https://a.example/y 3q">`, true),
+      `<img src="${BLOCKED_IMAGE}" />`,
+    );
+  } finally {
+    console.log = log;
+  }
+  assertEquals(logged, []);
+});
