@@ -40,5 +40,10 @@ export {
   type RenderOptions,
   sanitisedRenderer,
 } from "./message_view.ts";
-export { type IssuedSession, type WebSession, WebSessions } from "./sessions.ts";
+export {
+  type IssuedSession,
+  type ListedSession,
+  type WebSession,
+  WebSessions,
+} from "./sessions.ts";
 export { type RunningWebmail, startWebmail, type WebmailOptions } from "./start.ts";

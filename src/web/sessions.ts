@@ -51,6 +51,9 @@ export interface WebSession {
   readonly lastUsedAt: Date;
 }
 
+/** A session as {@link WebSessions.list} shows it: no CSRF token. */
+export type ListedSession = Omit<WebSession, "csrfToken">;
+
 /** A new session and the cookie value that opens it (shown once, never stored). */
 export interface IssuedSession {
   readonly token: string;
@@ -264,15 +267,21 @@ export class WebSessions {
     return rows.length;
   }
 
-  /** An account's sessions not revoked, newest use first (for a sessions list in settings). */
-  async list(accountId: number): Promise<WebSession[]> {
-    const rows = await this.#sql<Row[]>`
-      select s.id, s.account_id, a.address, s.stage, s.csrf_token, s.ip, s.user_agent,
+  /**
+   * An account's sessions not revoked, newest use first (for a sessions list in settings),
+   * without their CSRF tokens: a list shown to one session must not hand it the others'.
+   */
+  async list(accountId: number): Promise<ListedSession[]> {
+    const rows = await this.#sql<Omit<Row, "csrf_token">[]>`
+      select s.id, s.account_id, a.address, s.stage, s.ip, s.user_agent,
              s.created_at, s.last_used_at
       from web_sessions s join accounts a on a.id = s.account_id
       where s.account_id = ${accountId} and s.revoked_at is null and s.stage = 'full'
       order by s.last_used_at desc`;
-    return rows.map(toSession);
+    return rows.map((row) => {
+      const { csrfToken: _, ...listed } = toSession({ ...row, csrf_token: "" });
+      return listed;
+    });
   }
 
   /** Deletes sessions that ended more than a day ago, or can no longer be used. */

@@ -45,7 +45,9 @@ Deno.test("a disabled account's sessions stop opening; revokeAll ends every one"
     assertEquals(await sessions.open(one.token), null);
     await store.accounts.setDisabled("alice@example.org", false);
     assert(await sessions.open(one.token));
-    assertEquals((await sessions.list(alice.id)).length, 2);
+    const listed = await sessions.list(alice.id);
+    assertEquals(listed.length, 2);
+    for (const session of listed) assert(!("csrfToken" in session), "no CSRF token listed");
     assertEquals(await sessions.revokeAll(alice.id), 2);
     assertEquals(await sessions.open(one.token), null);
     assertEquals(await sessions.open(two.token), null);
