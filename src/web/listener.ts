@@ -99,6 +99,11 @@ export async function startWebListener(options: WebListenerOptions): Promise<Run
   }
 
   function admit(socket: Socket): void {
+    // No peer address (the connection already gone): nothing to admit or count it against.
+    if (socket.remoteAddress === undefined) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.setTimeout(limits.idleTimeoutMs, () => socket.destroy());
     // node:http's headersTimeout is not enforced by Deno's node:http: a client dribbling a byte

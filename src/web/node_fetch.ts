@@ -76,7 +76,14 @@ async function serve(
     req.resume();
     return;
   }
-  const response = await handler(request, { ip: req.socket.remoteAddress ?? "" });
+  // A socket that no longer knows its peer (closed meanwhile) is not served: the app and the
+  // brute-force defence need a real address.
+  const ip = req.socket.remoteAddress;
+  if (ip === undefined) {
+    res.destroy();
+    return;
+  }
+  const response = await handler(request, { ip });
   await writeResponse(response, res);
 }
 
