@@ -128,6 +128,36 @@ Deno.test("an anonymous POST over 64 KiB is refused before its body is read", as
         `\r\nContent-Length: ${1024 * 1024}\r\n\r\naddress=x`,
     );
     assert(/^HTTP\/1\.1 413/.test(declared), declared.slice(0, 80));
+    // Chunked, no length said: refused once 64 KiB have come, though the body never ends.
+    const conn = await Deno.connectTls({
+      hostname: "localhost",
+      port,
+      caCerts: [caPem],
+      alpnProtocols: ["http/1.1"],
+    });
+    let chunked = "";
+    try {
+      const chunk = "a".repeat(16 * 1024);
+      const data = new TextEncoder().encode(
+        "POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded" +
+          "\r\nTransfer-Encoding: chunked\r\n\r\n" +
+          `${chunk.length.toString(16)}\r\n${chunk}\r\n`.repeat(5),
+      );
+      // conn.write may write part of what it is given.
+      const writing = (async () => {
+        for (let at = 0; at < data.length;) at += await conn.write(data.subarray(at));
+      })().catch(() => {});
+      const buffer = new Uint8Array(4096);
+      while (!/\r\n\r\n/.test(chunked)) {
+        const n = await conn.read(buffer).catch(() => null);
+        if (n === null) break;
+        chunked += new TextDecoder().decode(buffer.subarray(0, n));
+      }
+      await writing;
+    } finally {
+      conn.close();
+    }
+    assert(/^HTTP\/1\.1 413/.test(chunked), chunked.slice(0, 80));
   });
 });
 
