@@ -616,6 +616,31 @@ Deno.test("a message is rendered once for its page and its frame; a huge one not
   }, { render: counting });
 });
 
+Deno.test("a message opened from another site of the same site is shown but not marked read", async () => {
+  await withWeb(async (w) => {
+    const browser = w.browser();
+    await browser.signIn();
+    await w.store.messages.deliver(sampleMessage("linked"), [{ accountId: w.alice.id }]);
+    const seen = async () => {
+      const [row] = await w.store.sql<{ flags: string[] }[]>`
+        select mm.flags from mailbox_messages mm join mailboxes m on m.id = mm.mailbox_id
+        where m.account_id = ${w.alice.id} and m.name = 'INBOX' and mm.uid = 1`;
+      return row!.flags.includes("\\Seen");
+    };
+    const linked = await browser.request("/mail/read?folder=INBOX&uid=1", {
+      headers: { "sec-fetch-site": "same-site" },
+    });
+    await linked.body?.cancel();
+    assertEquals(linked.status, 200);
+    assertEquals(await seen(), false);
+    const opened = await browser.request("/mail/read?folder=INBOX&uid=1", {
+      headers: { "sec-fetch-site": "same-origin" },
+    });
+    await opened.body?.cancel();
+    assertEquals(await seen(), true);
+  });
+});
+
 Deno.test("a folder is paged by UID, 50 messages a page, with older and newer links", async () => {
   await withWeb(async (w) => {
     for (let i = 1; i <= 55; i++) {

@@ -264,9 +264,13 @@ export function mailRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
     const found = await findMessage(store.sql, mailbox.id, query.uid);
     if (!found) throw new WebError(404, "The message is not there any more");
     const cache = await store.messages.readCache(session.accountId, found.messageId);
-    // Opening a message marks it read, as IMAP's FETCH BODY[] does (RFC 9051 §6.4.5).
+    // Opening a message marks it read, as IMAP's FETCH BODY[] does (RFC 9051 §6.4.5) — when
+    // the user opened it: from our own pages or the address bar, not from a link on another
+    // site of the same site (Fetch Metadata: same-site passes SameSite=Strict).
+    const site = c.req.header("sec-fetch-site");
+    const ownDoing = site === undefined || site === "same-origin" || site === "none";
     let flags = found.flags;
-    if (!flags.includes("\\Seen")) {
+    if (ownDoing && !flags.includes("\\Seen")) {
       await store.messages.setFlags(mailbox.id, [query.uid], "add", ["\\Seen"]);
       flags = [...flags, "\\Seen"];
     }
