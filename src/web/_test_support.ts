@@ -115,7 +115,7 @@ export async function webAppOver(store: Store, login: Login): Promise<WebApp> {
 /** Runs `fn` with a fresh app. */
 export async function withWeb(
   fn: (world: WebWorld) => Promise<void>,
-  options: { render?: MessageRenderer } = {},
+  options: { render?: MessageRenderer; eventPingMs?: number } = {},
 ): Promise<void> {
   await withStore(async ({ store }) => {
     const alice = await store.accounts.create({
@@ -140,6 +140,7 @@ export async function withWeb(
       login,
       sessions,
       render: options.render ?? sanitisedRenderer,
+      ...(options.eventPingMs === undefined ? {} : { eventPingMs: options.eventPingMs }),
       log: silentLogger,
       hostname: "mail.example.org",
       staticDir: new URL("../../static/", import.meta.url),

@@ -16,7 +16,7 @@ import { type WebDeps, type WebEnv, WebError } from "./context.ts";
 import { sameOrigin } from "./middleware/csrf.ts";
 import { securityHeaders } from "./middleware/security.ts";
 import type { ClientInfo } from "./node_fetch.ts";
-import { eventRoutes } from "./routes/events.ts";
+import { eventRoutes, PING_MS } from "./routes/events.ts";
 import { mailRoutes } from "./routes/mail.tsx";
 import { signInRoutes } from "./routes/sign_in.tsx";
 import { Assets } from "./static_files.ts";
@@ -42,7 +42,7 @@ export async function createWebApp(deps: WebDeps): Promise<Hono<WebEnv>> {
   app.get("/", (c) => c.redirect("/mail", 303));
   app.route("/", signInRoutes(deps, assets));
   app.route("/mail", mailRoutes(deps, assets));
-  app.route("/events", eventRoutes(deps));
+  app.route("/events", eventRoutes(deps, { pingMs: deps.eventPingMs ?? PING_MS }));
 
   const errorPage = (title: string, message: string) => (
     <Page title={title} assets={assets}>

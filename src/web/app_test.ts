@@ -641,6 +641,44 @@ Deno.test("a message opened from another site of the same site is shown but not 
   });
 });
 
+Deno.test("a folder made after the event stream opened is watched from the next ping", async () => {
+  await withWeb(async (w) => {
+    const browser = w.browser();
+    await browser.signIn();
+    const response = await browser.request("/events", { headers: { accept: "text/event-stream" } });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = (await reader.read()).value ?? "";
+    await w.store.mailboxes.create(w.alice.id, "Projects");
+    // A ping finds the new folder and announces it…
+    while (!seen.includes('"folder":"Projects"')) seen += (await reader.read()).value ?? "";
+    seen = "";
+    // …and mail filed into it is heard.
+    await w.store.messages.deliver(sampleMessage("filed"), [{
+      accountId: w.alice.id,
+      mailbox: "Projects",
+    }]);
+    while (!seen.includes('"folder":"Projects"')) seen += (await reader.read()).value ?? "";
+    await reader.cancel();
+  }, { eventPingMs: 50 });
+});
+
+Deno.test("an event stream whose session another node revoked ends at the next ping", async () => {
+  await withWeb(async (w) => {
+    const browser = w.browser();
+    await browser.signIn();
+    const response = await browser.request("/events", { headers: { accept: "text/event-stream" } });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    await reader.read();
+    // Not through this process's WebSessions: as another node's sign out would.
+    await w.store.sql`update web_sessions set revoked_at = now()`;
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) break;
+    }
+    assertEquals(w.store.changes.watched, 0);
+  }, { eventPingMs: 50 });
+});
+
 Deno.test("a folder is paged by UID, 50 messages a page, with older and newer links", async () => {
   await withWeb(async (w) => {
     for (let i = 1; i <= 55; i++) {

@@ -37,6 +37,8 @@ export interface WebDeps {
   readonly staticDir: URL;
   /** Time source, for tests. */
   readonly now?: () => number;
+  /** Time between an event stream's pings (src/web/routes/events.ts PING_MS), for tests. */
+  readonly eventPingMs?: number;
 }
 
 /** An error with the status and the sentence the client sees; anything else is a 500. */

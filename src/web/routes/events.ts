@@ -10,7 +10,8 @@
  * this process (sign out, sign out everywhere: WebSessions.onEnd), and at the next ping when it
  * has ended otherwise (another node's revocation, a disabled account, the idle or absolute
  * timeout: WebSessions.isLive, which records no use). A session has at most
- * {@link MAX_STREAMS_PER_SESSION} streams open here.
+ * {@link MAX_STREAMS_PER_SESSION} streams open here. At each ping the account's folders are
+ * listed again, so a folder made since the stream opened is watched too.
  *
  * @module
  */
@@ -45,20 +46,44 @@ export function eventRoutes(deps: WebDeps, options: { pingMs?: number } = {}): H
             stop();
           }
         };
-        const unsubscribe = boxes.map((box) =>
-          deps.store.changes.subscribe(box.id, () => {
-            send(`event: change\ndata: ${JSON.stringify({ folder: box.name })}\n\n`);
-          })
-        );
+        const changed = (folder: string) =>
+          send(`event: change\ndata: ${JSON.stringify({ folder })}\n\n`);
+        const watched = new Map<number, () => void>();
+        const watch = (box: { id: number; name: string }) =>
+          watched.set(box.id, deps.store.changes.subscribe(box.id, () => changed(box.name)));
+        for (const box of boxes) watch(box);
+        let stopped = false;
+        // Folders made (by IMAP, say) since the stream opened are watched from the next ping on,
+        // and announced as changed; deleted ones are no longer watched.
+        const rewatch = async () => {
+          const now = await deps.store.mailboxes.list(session.accountId);
+          if (stopped) return;
+          const ids = new Set(now.map((box) => box.id));
+          for (const [id, off] of watched) {
+            if (!ids.has(id)) {
+              off();
+              watched.delete(id);
+            }
+          }
+          for (const box of now) {
+            if (!watched.has(box.id)) {
+              watch(box);
+              changed(box.name);
+            }
+          }
+        };
         const ping = setInterval(() => {
-          deps.sessions.isLive(session.id).then(
-            (live) => live ? send(": ping\n\n") : onAbort(),
-            () => onAbort(),
-          );
+          deps.sessions.isLive(session.id).then(async (live) => {
+            if (!live) return onAbort();
+            await rewatch();
+            send(": ping\n\n");
+          }).catch(() => onAbort());
         }, options.pingMs ?? PING_MS);
         stop = () => {
+          stopped = true;
           clearInterval(ping);
-          for (const off of unsubscribe) off();
+          for (const off of watched.values()) off();
+          watched.clear();
           offEnd();
           signal.removeEventListener("abort", onAbort);
         };
