@@ -13,12 +13,20 @@
  *   allow-same-origin. Text is escaped by hono/jsx like every value.
  * - Sessions live in the database (src/web/sessions.ts): the cookie `__Host-fumi` (Secure,
  *   HttpOnly, SameSite=Strict, Path=/) carries a 256-bit id stored only as its SHA-256;
- *   idle and absolute timeouts; revocable one by one or all at once.
+ *   idle and absolute timeouts; revocable one by one or all at once. Every answer under a
+ *   session is `Cache-Control: no-store`; signing out sends `Clear-Site-Data: "cache"`. A
+ *   page's own background refresh (`X-Fumi-Background: 1`) does not count as use. An event
+ *   stream ends with its session (at once when revoked here, else at its next ping); at most
+ *   five per session.
  * - Sign-in goes through src/auth/login.ts: brute-force delays, counting and bans shared with
  *   IMAP and SMTP, the same answer for an unknown address and a wrong password; with the
- *   second factor on, the password is only a first step and a TOTP code completes it.
+ *   second factor on, the password is only a first step and a TOTP code completes it: five
+ *   codes per password-only session (each claimed before it is checked), ten wrong codes an
+ *   hour per account whatever the client.
  * - Every POST, PUT, PATCH and DELETE passes the same-origin check (Sec-Fetch-Site, Origin)
- *   and, when signed in, the session's CSRF token (src/web/middleware/csrf.ts).
+ *   and, when signed in, the session's CSRF token (src/web/middleware/csrf.ts); POST /login,
+ *   with no token to check, needs one of those two headers.
+ * - A body part over 2 MiB is never given to the sanitiser (it would hold the process).
  * - Every input is validated with zod before use, with sentences the user can act on.
  * - Changes go through the store's methods, as IMAP's do (modseq, change announcements).
  * - One error handler turns errors into pages; nothing internal reaches a client.
