@@ -8,7 +8,7 @@
 
 import { Bans } from "../auth/bans.ts";
 import { Login, sqlCredentials } from "../auth/login.ts";
-import { silentLogger } from "../ops/log.ts";
+import { type Logger, silentLogger } from "../ops/log.ts";
 import type { Store } from "../store/mod.ts";
 import { GOOD_PASSWORD, withStore } from "../../tests/store.ts";
 import { createWebApp } from "./app.tsx";
@@ -115,7 +115,7 @@ export async function webAppOver(store: Store, login: Login): Promise<WebApp> {
 /** Runs `fn` with a fresh app. */
 export async function withWeb(
   fn: (world: WebWorld) => Promise<void>,
-  options: { render?: MessageRenderer; eventPingMs?: number } = {},
+  options: { render?: MessageRenderer; eventPingMs?: number; log?: Logger } = {},
 ): Promise<void> {
   await withStore(async ({ store }) => {
     const alice = await store.accounts.create({
@@ -141,7 +141,7 @@ export async function withWeb(
       sessions,
       render: options.render ?? sanitisedRenderer,
       ...(options.eventPingMs === undefined ? {} : { eventPingMs: options.eventPingMs }),
-      log: silentLogger,
+      log: options.log ?? silentLogger,
       hostname: "mail.example.org",
       staticDir: new URL("../../static/", import.meta.url),
     });

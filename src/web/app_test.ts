@@ -7,6 +7,7 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../tests/assert.ts";
 import { enableTwoFactor, GOOD_PASSWORD, sampleMessage } from "../../tests/store.ts";
 import { totpCode } from "../crypto/totp.ts";
+import { createLogger } from "../ops/log.ts";
 import { ORIGIN, withWeb } from "./_test_support.ts";
 import { type MessageRenderer, sanitisedRenderer } from "./message_view.ts";
 import { MAX_SANITISED_BYTES } from "./render/mod.ts";
@@ -392,6 +393,28 @@ Deno.test("sign out ends one session; sign out everywhere ends them all", async 
     await after.body?.cancel();
     assertEquals(after.status, 303);
   });
+});
+
+Deno.test("each sign-out leaves one web session line: id, user, reason, duration, no token", async () => {
+  const lines: string[] = [];
+  const log = createLogger({ level: "info", format: "json", write: (l) => lines.push(l) });
+  await withWeb(async (w) => {
+    const browser = w.browser();
+    await browser.signIn();
+    const cookie = [...browser.cookies.values()].join(" ");
+    await (await browser.post("/logout", { _csrf: await browser.csrfToken() })).body?.cancel();
+    const phone = w.browser("198.51.100.7");
+    await phone.signIn();
+    await (await phone.post("/logout/everywhere", { _csrf: await phone.csrfToken() })).body
+      ?.cancel();
+    const ends = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "web session");
+    assertEquals(ends.map((l) => [l.user, l.reason, typeof l.session, typeof l.ms]), [
+      ["alice@example.org", "signed-out", "number", "number"],
+      ["alice@example.org", "signed-out-everywhere", "number", "number"],
+    ]);
+    assertEquals(ends[1].revoked, 1);
+    assertEquals(lines.some((l) => cookie.length > 0 && l.includes(cookie)), false);
+  }, { log });
 });
 
 Deno.test("signed-in answers are never cached; signing out clears the browser's cache", async () => {

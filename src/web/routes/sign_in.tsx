@@ -23,7 +23,8 @@ import {
 import { checkCsrfToken, requireFetchMetadata } from "../middleware/csrf.ts";
 import type { Assets } from "../static_files.ts";
 import { Page, Problems } from "../views/layout.tsx";
-import { MAX_CODE_ATTEMPTS } from "../sessions.ts";
+import { MAX_CODE_ATTEMPTS, type WebSession } from "../sessions.ts";
+import type { Logger } from "../../ops/log.ts";
 import { problemsOf } from "./validation.ts";
 
 const signInForm = z.object({
@@ -220,6 +221,7 @@ export function signInRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
     if (session) {
       await checkCsrfToken(c, session.csrfToken);
       await sessions.revoke(session.id);
+      logSessionEnd(deps, session, c.env.ip, "signed-out");
     }
     clearSessionCookie(c);
     // Also drop what the browser cached of the signed-in pages (W3C Clear Site Data §3.1).
@@ -230,11 +232,33 @@ export function signInRoutes(deps: WebDeps, assets: Assets): Hono<WebEnv> {
   app.post("/logout/everywhere", requireSession(sessions), async (c) => {
     const session = c.get("session");
     const count = await sessions.revokeAll(session.accountId);
-    deps.log.info("web sessions revoked", { account: session.address, ip: c.env.ip, count });
+    logSessionEnd(deps, session, c.env.ip, "signed-out-everywhere", { revoked: count });
     clearSessionCookie(c);
     c.header("clear-site-data", '"cache"');
     return c.redirect("/login?notice=everywhere", 303);
   });
 
   return app;
+}
+
+/**
+ * The one line a web session's end leaves, as SMTP transactions and IMAP sessions do (issue 9):
+ * the session's row id as correlation id, the account, how long it lasted; never its token.
+ * A session that only times out ends without a request, so it leaves no line.
+ */
+function logSessionEnd(
+  deps: { readonly log: Logger },
+  session: WebSession,
+  ip: string,
+  reason: string,
+  fields: Record<string, unknown> = {},
+): void {
+  deps.log.info("web session", {
+    session: session.id,
+    user: session.address,
+    ip,
+    reason,
+    ms: Date.now() - session.createdAt.getTime(),
+    ...fields,
+  });
 }
